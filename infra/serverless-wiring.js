@@ -1,0 +1,418 @@
+'use strict';
+/**
+ * Compiles infra/wiring.yml (the one description of which event reaches which queue and handler)
+ * into what serverless.yml includes:
+ *
+ *   functions: ${file(./infra/serverless-wiring.js):functions}
+ *   resources:
+ *     - ${file(./infra/serverless-wiring.js):resources}
+ *   DataBucket NotificationConfiguration / DependsOn: ...:bucketNotification / ...:bucketDependsOn
+ *
+ * Serverless v3 calls an exported function with `{ options, resolveVariable }` and uses what it
+ * resolves to. The service, stage, bucket name and secret name are resolved from serverless.yml
+ * so that each is defined in one place.
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+const YAML = require('yaml');
+const { eventPatternFor } = require('./eventPatterns.js');
+
+const WIRING_PATH = path.join(__dirname, 'wiring.yml');
+
+/** Logical IDs of the resources serverless.yml declares outside the wiring. */
+const SHARED = { bus: 'EventBus', table: 'TasksTable', bucket: 'DataBucket' };
+
+/** AWS limits checked so that a bad wiring fails at package time, not at deploy. */
+const MAX_LAMBDA_TIMEOUT = 900;
+const MIN_MAX_RECEIVE_COUNT = 5;
+const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+
+/** Alarm thresholds of the old system: errors > 5 in 10 minutes, duration > 14 minutes. */
+const ERROR_ALARM = { threshold: 5, periodSeconds: 600 };
+const DURATION_ALARM_MS = 14 * 60 * 1000;
+
+const PERMISSIONS = new Set(['tasks:read', 'tasks:write', 'events:put', 'bucket:read', 'deadLetter:send', 'secrets:read']);
+
+/**
+ * @typedef {{ events?: string[], internal?: boolean, s3?: { prefix?: string, suffix?: string } }} Trigger
+ * @typedef {{ description?: string, handler: string, trigger: Trigger, timeout: number,
+ *   memorySize: number, batchSize: number, reservedConcurrency: number, maximumConcurrency: number,
+ *   maxReceiveCount: number, permissions: string[] }} Consumer
+ * @typedef {{ description?: string, handler: string, routes: string[], timeout: number,
+ *   memorySize: number, permissions: string[] }} HttpFunction
+ * @typedef {{ eventSource: string, consumers: Record<string, Consumer>, http: Record<string, HttpFunction> }} Wiring
+ * @typedef {{ service: string, stage: string, bucketName: unknown, secretsId: string }} Context
+ * @typedef {(variable: string) => Promise<unknown>} ResolveVariable
+ */
+
+/** @returns {Wiring} */
+function loadWiring() {
+  const wiring = YAML.parse(fs.readFileSync(WIRING_PATH, 'utf8'));
+  for (const [name, consumer] of Object.entries(wiring.consumers ?? {})) validateConsumer(name, consumer);
+  for (const [name, fn] of Object.entries(wiring.http ?? {})) validatePermissions(`http.${name}`, fn.permissions, false);
+  return { eventSource: wiring.eventSource, consumers: wiring.consumers ?? {}, http: wiring.http ?? {} };
+}
+
+/** @param {string} name @param {Consumer} c */
+function validateConsumer(name, c) {
+  const where = `wiring.yml consumers.${name}`;
+  const fail = (message) => {
+    throw new Error(`${where}: ${message}`);
+  };
+  if (!c.trigger?.events?.length && !c.trigger?.s3) fail('trigger needs events or s3');
+  if (!(c.timeout > 0 && c.timeout <= MAX_LAMBDA_TIMEOUT)) fail(`timeout must be 1-${MAX_LAMBDA_TIMEOUT} s`);
+  if (!(c.maxReceiveCount >= MIN_MAX_RECEIVE_COUNT)) fail(`maxReceiveCount must be at least ${MIN_MAX_RECEIVE_COUNT}`);
+  if (!(c.maximumConcurrency >= 2 && c.maximumConcurrency <= 1000)) fail('maximumConcurrency must be 2-1000');
+  // More pollers than reserved executions would throttle good messages towards the DLQ.
+  if (c.maximumConcurrency > c.reservedConcurrency) fail('maximumConcurrency must not exceed reservedConcurrency');
+  validatePermissions(where, c.permissions, true);
+}
+
+function validatePermissions(where, permissions, isConsumer) {
+  for (const permission of permissions ?? []) {
+    if (!PERMISSIONS.has(permission) || (permission === 'deadLetter:send' && !isConsumer)) {
+      throw new Error(`${where}: unknown or misplaced permission "${permission}"`);
+    }
+  }
+}
+
+/** "chunk-embedder" -> "ChunkEmbedder": deterministic CloudFormation logical ID prefix. */
+function logicalId(name) {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0].toUpperCase() + part.slice(1))
+    .join('');
+}
+
+const ids = (name) => {
+  const base = logicalId(name);
+  return {
+    queue: `${base}Queue`,
+    deadLetterQueue: `${base}DeadLetterQueue`,
+    queuePolicy: `${base}QueuePolicy`,
+    rule: `${base}Rule`,
+    role: `${base}ExecutionRole`,
+    errorsAlarm: `${base}ErrorsAlarm`,
+    durationAlarm: `${base}DurationAlarm`,
+    deadLetterAlarm: `${base}DeadLetterQueueAlarm`,
+  };
+};
+
+const getAtt = (id, attribute) => ({ 'Fn::GetAtt': [id, attribute] });
+const ref = (id) => ({ Ref: id });
+
+/** @param {ResolveVariable} resolveVariable @returns {Promise<Context>} */
+async function context(resolveVariable) {
+  const [service, stage, bucketName, secretsId] = await Promise.all([
+    resolveVariable('self:service'),
+    resolveVariable('sls:stage'),
+    resolveVariable('self:custom.bucketName'),
+    resolveVariable('self:custom.secretsId'),
+  ]);
+  return { service: String(service), stage: String(stage), bucketName, secretsId: String(secretsId) };
+}
+
+const functionName = (ctx, name) => `${ctx.service}-${ctx.stage}-${name}`;
+
+/** Built from the name, not GetAtt: the bucket depends on the queue policy that needs its ARN. */
+const bucketArnFromName = (ctx) => ({ 'Fn::Sub': ['arn:${AWS::Partition}:s3:::${BucketName}', { BucketName: ctx.bucketName }] });
+
+/** Secrets Manager appends 6 random characters to a secret's ARN. */
+const secretArn = (ctx) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${ctx.secretsId}-??????`,
+});
+
+/** @returns {object[]} IAM statements for one function, each scoped to one resource of ours. */
+function statementsFor(ctx, name, permissions, isConsumer) {
+  const id = ids(name);
+  const statements = [
+    {
+      Sid: 'OwnLogGroup',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: {
+        'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${functionName(ctx, name)}:*`,
+      },
+    },
+  ];
+  if (isConsumer) {
+    statements.push({
+      Sid: 'ConsumeOwnQueue',
+      Effect: 'Allow',
+      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
+      Resource: getAtt(id.queue, 'Arn'),
+    });
+  }
+  const tableArn = getAtt(SHARED.table, 'Arn');
+  const bucketArn = getAtt(SHARED.bucket, 'Arn');
+  const grants = {
+    'tasks:read': () => [{ Sid: 'ReadTasks', Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: tableArn }],
+    'tasks:write': () => [
+      {
+        Sid: 'WriteTasks',
+        Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: tableArn,
+      },
+    ],
+    'events:put': () => [{ Sid: 'PutEventsOnOwnBus', Action: ['events:PutEvents'], Resource: getAtt(SHARED.bus, 'Arn') }],
+    'bucket:read': () => [
+      {
+        Sid: 'ReadObjects',
+        Action: ['s3:GetObject', 's3:GetObjectVersion'],
+        Resource: { 'Fn::Join': ['', [bucketArn, '/*']] },
+      },
+      // Without ListBucket a missing key answers 403 instead of 404, and "no such s3_key" reads as a permissions fault.
+      { Sid: 'ListBucket', Action: ['s3:ListBucket'], Resource: bucketArn },
+    ],
+    'deadLetter:send': () => [
+      { Sid: 'SendToOwnDeadLetterQueue', Action: ['sqs:SendMessage'], Resource: getAtt(id.deadLetterQueue, 'Arn') },
+    ],
+    'secrets:read': () => [{ Sid: 'ReadSecret', Action: ['secretsmanager:GetSecretValue'], Resource: secretArn(ctx) }],
+  };
+  for (const permission of permissions) {
+    for (const statement of grants[permission]()) statements.push({ Effect: 'Allow', ...statement });
+  }
+  return statements;
+}
+
+function role(ctx, name, permissions, isConsumer) {
+  return {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      Description: `${functionName(ctx, name)}: least privilege from infra/wiring.yml`,
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      },
+      Policies: [
+        {
+          PolicyName: 'least-privilege',
+          PolicyDocument: { Version: '2012-10-17', Statement: statementsFor(ctx, name, permissions, isConsumer) },
+        },
+      ],
+    },
+  };
+}
+
+function lambdaAlarm(ctx, name, suffix, metric, statistic, periodSeconds, threshold, description) {
+  return {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmName: `${functionName(ctx, name)}-${suffix}`,
+      AlarmDescription: description,
+      Namespace: 'AWS/Lambda',
+      MetricName: metric,
+      Dimensions: [{ Name: 'FunctionName', Value: functionName(ctx, name) }],
+      Statistic: statistic,
+      Period: periodSeconds,
+      EvaluationPeriods: 1,
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    },
+  };
+}
+
+/** Alarms for every function: errors; and duration for those allowed to run past 14 minutes. */
+function functionAlarms(ctx, name, timeout) {
+  const id = ids(name);
+  const alarms = {
+    [id.errorsAlarm]: lambdaAlarm(
+      ctx,
+      name,
+      'errors',
+      'Errors',
+      'Sum',
+      ERROR_ALARM.periodSeconds,
+      ERROR_ALARM.threshold,
+      `More than ${ERROR_ALARM.threshold} errors in ${ERROR_ALARM.periodSeconds / 60} minutes`,
+    ),
+  };
+  if (timeout * 1000 > DURATION_ALARM_MS) {
+    alarms[id.durationAlarm] = lambdaAlarm(
+      ctx,
+      name,
+      'duration',
+      'Duration',
+      'Maximum',
+      300,
+      DURATION_ALARM_MS,
+      'An invocation ran longer than 14 minutes, close to the 15-minute Lambda limit',
+    );
+  }
+  return alarms;
+}
+
+/** Queue, DLQ, routing (rule or bucket notification permission), role and alarms of one consumer. */
+function consumerResources(ctx, wiring, name, consumer) {
+  const id = ids(name);
+  const queueName = functionName(ctx, name);
+  const resources = {
+    [id.deadLetterQueue]: {
+      Type: 'AWS::SQS::Queue',
+      Properties: {
+        QueueName: `${queueName}-dlq`,
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: DLQ_RETENTION_SECONDS,
+      },
+    },
+    [id.queue]: {
+      Type: 'AWS::SQS::Queue',
+      Properties: {
+        QueueName: queueName,
+        SqsManagedSseEnabled: true,
+        // AWS guidance for SQS -> Lambda: a message is not redelivered while a throttled or slow batch still runs.
+        VisibilityTimeout: 6 * consumer.timeout,
+        RedrivePolicy: { deadLetterTargetArn: getAtt(id.deadLetterQueue, 'Arn'), maxReceiveCount: consumer.maxReceiveCount },
+      },
+    },
+    [id.role]: role(ctx, name, consumer.permissions, true),
+    ...functionAlarms(ctx, name, consumer.timeout),
+    [id.deadLetterAlarm]: {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmName: `${queueName}-dlq-not-empty`,
+        AlarmDescription: `Messages the ${name} consumer gave up on`,
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: getAtt(id.deadLetterQueue, 'QueueName') }],
+        Statistic: 'Maximum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      },
+    },
+  };
+
+  const senders = [];
+  if (consumer.trigger.events?.length) {
+    resources[id.rule] = {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        Name: queueName,
+        Description: consumer.description ?? `Routes ${consumer.trigger.events.join(', ')} to ${name}`,
+        EventBusName: ref(SHARED.bus),
+        EventPattern: eventPatternFor(consumer, wiring.eventSource),
+        State: 'ENABLED',
+        Targets: [{ Id: `${name}-queue`, Arn: getAtt(id.queue, 'Arn') }],
+      },
+    };
+    senders.push({
+      Sid: 'FromOwnRule',
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Resource: getAtt(id.queue, 'Arn'),
+      Condition: { ArnEquals: { 'aws:SourceArn': getAtt(id.rule, 'Arn') } },
+    });
+  }
+  if (consumer.trigger.s3) {
+    senders.push({
+      Sid: 'FromOwnBucket',
+      Effect: 'Allow',
+      Principal: { Service: 's3.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Resource: getAtt(id.queue, 'Arn'),
+      Condition: {
+        ArnEquals: { 'aws:SourceArn': bucketArnFromName(ctx) },
+        StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') },
+      },
+    });
+  }
+  resources[id.queuePolicy] = {
+    Type: 'AWS::SQS::QueuePolicy',
+    Properties: { Queues: [ref(id.queue)], PolicyDocument: { Version: '2012-10-17', Statement: senders } },
+  };
+  return resources;
+}
+
+/** @param {{ resolveVariable: ResolveVariable }} input */
+async function functions({ resolveVariable }) {
+  const ctx = await context(resolveVariable);
+  const wiring = loadWiring();
+  const out = {};
+  for (const [name, c] of Object.entries(wiring.consumers)) {
+    out[name] = {
+      name: functionName(ctx, name),
+      description: c.description,
+      handler: c.handler,
+      timeout: c.timeout,
+      memorySize: c.memorySize,
+      reservedConcurrency: c.reservedConcurrency,
+      role: ids(name).role,
+      environment: {
+        MAX_RECEIVE_COUNT: String(c.maxReceiveCount),
+        DEAD_LETTER_QUEUE_URL: ref(ids(name).deadLetterQueue),
+      },
+      events: [
+        {
+          sqs: {
+            arn: getAtt(ids(name).queue, 'Arn'),
+            batchSize: c.batchSize,
+            functionResponseType: 'ReportBatchItemFailures',
+            maximumConcurrency: c.maximumConcurrency,
+          },
+        },
+      ],
+    };
+  }
+  for (const [name, fn] of Object.entries(wiring.http)) {
+    out[name] = {
+      name: functionName(ctx, name),
+      description: fn.description,
+      handler: fn.handler,
+      timeout: fn.timeout,
+      memorySize: fn.memorySize,
+      role: ids(name).role,
+      events: fn.routes.map((route) => {
+        const [method, routePath] = route.trim().split(/\s+/);
+        return { http: { method: method.toLowerCase(), path: routePath.replace(/^\//, ''), private: true } };
+      }),
+    };
+  }
+  return out;
+}
+
+/** @param {{ resolveVariable: ResolveVariable }} input */
+async function resources({ resolveVariable }) {
+  const ctx = await context(resolveVariable);
+  const wiring = loadWiring();
+  const Resources = {};
+  for (const [name, c] of Object.entries(wiring.consumers)) Object.assign(Resources, consumerResources(ctx, wiring, name, c));
+  for (const [name, fn] of Object.entries(wiring.http)) {
+    Resources[ids(name).role] = role(ctx, name, fn.permissions, false);
+    Object.assign(Resources, functionAlarms(ctx, name, fn.timeout));
+  }
+  return { Resources };
+}
+
+/** The data bucket's NotificationConfiguration: each S3-triggered consumer's prefix/suffix to its queue. */
+async function bucketNotification() {
+  const wiring = loadWiring();
+  const QueueConfigurations = Object.entries(wiring.consumers)
+    .filter(([, c]) => c.trigger.s3)
+    .map(([name, c]) => {
+      const rules = [];
+      if (c.trigger.s3.prefix) rules.push({ Name: 'prefix', Value: c.trigger.s3.prefix });
+      if (c.trigger.s3.suffix) rules.push({ Name: 'suffix', Value: c.trigger.s3.suffix });
+      return {
+        Event: 's3:ObjectCreated:*',
+        Queue: getAtt(ids(name).queue, 'Arn'),
+        ...(rules.length ? { Filter: { S3Key: { Rules: rules } } } : {}),
+      };
+    });
+  return { QueueConfigurations };
+}
+
+/** S3 validates the destination when the notification is created: the queue policies must exist first. */
+async function bucketDependsOn() {
+  const wiring = loadWiring();
+  return Object.entries(wiring.consumers)
+    .filter(([, c]) => c.trigger.s3)
+    .map(([name]) => ids(name).queuePolicy);
+}
+
+module.exports = { functions, resources, bucketNotification, bucketDependsOn };

@@ -1,0 +1,113 @@
+/**
+ * The AWS storage services of local mode: dynalite (DynamoDB) and s3rver (S3), real HTTP APIs
+ * that the same AWS SDK adapters talk to, persisted under the data directory when one is given.
+ */
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+
+// Both emulators are CommonJS without types.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require('dynalite') as (options: Record<string, unknown>) => import('node:http').Server;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const S3rver = require('s3rver') as new (options: Record<string, unknown>) => S3rverInstance;
+
+interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  on(event: 'event', listener: (event: S3Notification) => void): void;
+}
+
+/** What s3rver emits per object write: the S3 notification event shape. */
+export interface S3Notification {
+  Records: { eventName: string; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; sequencer?: string } } }[];
+}
+
+const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+export interface Emulators {
+  dynamoEndpoint: string;
+  s3Endpoint: string;
+  dynamo: DynamoDBClient;
+  s3: S3Client;
+  onObjectCreated(listener: (notification: S3Notification) => void): void;
+  close(): Promise<void>;
+}
+
+export interface EmulatorOptions {
+  /** Where data persists; in memory (DynamoDB) and a temp folder (S3) when absent. */
+  dataDir: string;
+  persist: boolean;
+  region: string;
+  tableName: string;
+  bucketName: string;
+  dynamoPort: number;
+  s3Port: number;
+}
+
+export async function startEmulators(options: EmulatorOptions): Promise<Emulators> {
+  const dynamoServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.persist ? { path: ensureDir(options.dataDir, 'dynamodb') } : {}) });
+  await new Promise<void>((resolve, reject) => {
+    dynamoServer.once('error', reject);
+    dynamoServer.listen(options.dynamoPort, '127.0.0.1', () => resolve());
+  });
+  const dynamoEndpoint = `http://127.0.0.1:${(dynamoServer.address() as AddressInfo).port}`;
+
+  const s3Server = new S3rver({
+    address: '127.0.0.1',
+    port: options.s3Port,
+    silent: true,
+    directory: ensureDir(options.dataDir, 's3'),
+    configureBuckets: [{ name: options.bucketName }],
+  });
+  const s3Address = await s3Server.run();
+  const s3Endpoint = `http://127.0.0.1:${s3Address.port}`;
+
+  const dynamo = new DynamoDBClient({ endpoint: dynamoEndpoint, region: options.region, credentials: LOCAL_CREDENTIALS });
+  const s3 = new S3Client({ endpoint: s3Endpoint, region: options.region, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+  await createTable(dynamo, options.tableName);
+
+  return {
+    dynamoEndpoint,
+    s3Endpoint,
+    dynamo,
+    s3,
+    onObjectCreated: (listener) => s3Server.on('event', listener),
+    async close() {
+      dynamo.destroy();
+      s3.destroy();
+      await s3Server.close();
+      await new Promise<void>((resolve) => dynamoServer.close(() => resolve()));
+    },
+  };
+}
+
+/** The table serverless.yml declares: string keys pk (hash) and sk (range). */
+async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException) && (error as Error).name !== 'ResourceInUseException') throw error;
+  }
+}
+
+function ensureDir(...parts: string[]): string {
+  const dir = path.join(...parts);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}

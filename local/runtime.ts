@@ -1,0 +1,147 @@
+/**
+ * Local mode: the whole product in one process. The same handler modules as on AWS, wired by
+ * the same infra/wiring.yml: EventBridge rules and SQS queues emulated in process, DynamoDB and
+ * S3 emulated over HTTP, the REST API on a local port, and CSV uploads under the ingest prefix
+ * (or files copied into the inbox folder) starting tasks.
+ */
+import path from 'node:path';
+import { eventNames } from '../events-schema';
+import { loadConfig, type Config } from '../shared/config';
+import type { ConsumerContextProvider, Dependencies, DependencyProvider } from '../shared/dependencies';
+import type { VectorStore, Embedder } from '../shared/ports';
+import { startLocalApi, type ApiHandler, type LocalApi } from './api';
+import { localDependencies } from './dependencies';
+import { startEmulators, type Emulators, type S3Notification } from './emulators';
+import { LocalEventBus, type EventEnvelope } from './eventBus';
+import { LocalDeadLetterSink, LocalQueue, waitForIdle, type SqsHandler } from './sqsQueue';
+import { eventPatternFor, loadWiring, parseHandler, type ConsumerWiring, type Wiring } from './wiring';
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+
+export interface LocalRuntimeOptions {
+  /** Environment to read configuration from (defaults: process.env plus local defaults). */
+  env?: Record<string, string | undefined>;
+  /** Where DynamoDB, S3 and the vector store persist. */
+  dataDir?: string;
+  /** Persist DynamoDB on disk (npm start) rather than in memory (tests). */
+  persist?: boolean;
+  port?: number;
+  s3Port?: number;
+  dynamoPort?: number;
+  /** Replace the embedder or vector store chosen from the configuration (tests, benchmarks). */
+  embedder?: Embedder;
+  vectors?: VectorStore;
+  /** Local stand-in for the visibility timeout before a failed message is retried. */
+  retryDelayMs?: (receiveCount: number) => number;
+  wiring?: Wiring;
+}
+
+export interface LocalRuntime {
+  apiUrl: string;
+  s3Endpoint: string;
+  dynamoEndpoint: string;
+  config: Config;
+  deps: Dependencies;
+  bus: LocalEventBus;
+  emulators: Emulators;
+  queues: Map<string, { queue: LocalQueue; deadLetters: LocalQueue; wiring: ConsumerWiring }>;
+  /** Resolves when no message is waiting, running or due for a retry anywhere. */
+  waitForIdle(timeoutMs?: number): Promise<void>;
+  /** Listens to every event on the bus (for progress displays and tests). */
+  onEvent(listener: (event: EventEnvelope) => void): void;
+  stop(): Promise<void>;
+}
+
+/** Local defaults: the bucket and table names BRIEF §6 fixes, and the well-known local API key. */
+export function localEnvironment(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  return {
+    ...env,
+    API_KEY: env.API_KEY ?? 'local-dev-key',
+    S3_BUCKET_NAME: env.S3_BUCKET_NAME ?? 'vectordb-catchup-local',
+    DYNAMODB_TABLE_NAME: env.DYNAMODB_TABLE_NAME ?? 'vectordb-tasks-local',
+  };
+}
+
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const config = loadConfig(localEnvironment(options.env ?? process.env));
+  const wiring = options.wiring ?? loadWiring();
+  const dataDir = options.dataDir ?? path.join(REPO_ROOT, '.local');
+  const emulators = await startEmulators({
+    dataDir,
+    persist: options.persist ?? false,
+    region: config.region,
+    tableName: config.tableName,
+    bucketName: config.bucketName,
+    dynamoPort: options.dynamoPort ?? 0,
+    s3Port: options.s3Port ?? 0,
+  });
+  const bus = new LocalEventBus({ region: config.region });
+  const deps: Dependencies = {
+    ...localDependencies(config, emulators, bus, dataDir),
+    ...(options.embedder ? { embedder: options.embedder } : {}),
+    ...(options.vectors ? { vectors: options.vectors } : {}),
+  };
+  const provide: DependencyProvider = async () => deps;
+
+  const queues: LocalRuntime['queues'] = new Map();
+  for (const consumer of Object.values(wiring.consumers)) {
+    const deadLetters = new LocalQueue({ name: `${consumer.name}-dlq` });
+    const queue = new LocalQueue({ name: consumer.name, deadLetter: { queue: deadLetters, maxReceiveCount: consumer.maxReceiveCount }, retryDelayMs: options.retryDelayMs });
+    const consumerContext: ConsumerContextProvider = async () => ({ deps, maxReceiveCount: consumer.maxReceiveCount, deadLetters: new LocalDeadLetterSink(deadLetters) });
+    const handler = loadHandler<SqsHandler>(consumer.handler, consumerContext);
+    queue.consume(handler, { functionName: consumer.name, batchSize: consumer.batchSize, maximumConcurrency: consumer.maximumConcurrency, timeout: consumer.timeout, memorySize: consumer.memorySize });
+    const pattern = eventPatternFor(consumer, wiring.eventSource);
+    if (pattern) {
+      bus.addRule(`${consumer.name}-rule`, pattern, queue);
+    } else if ('s3' in consumer.trigger) {
+      const { prefix, suffix } = consumer.trigger.s3;
+      emulators.onObjectCreated((notification: S3Notification) => {
+        const records = notification.Records.filter(({ s3 }) => s3.bucket.name === config.bucketName && decodeKey(s3.object.key).startsWith(prefix) && decodeKey(s3.object.key).endsWith(suffix));
+        if (records.length) queue.send(JSON.stringify({ Records: records }));
+      });
+    }
+    queues.set(consumer.name, { queue, deadLetters, wiring: consumer });
+  }
+
+  const listeners: ((event: EventEnvelope) => void)[] = [];
+  bus.addRule('observer', { 'detail-type': [...eventNames] }, { send: (body: string) => listeners.forEach((listener) => listener(JSON.parse(body))) });
+
+  const api: LocalApi = await startLocalApi(
+    Object.values(wiring.http).map((route) => ({ wiring: route, handler: loadHandler<ApiHandler>(route.handler, provide) })),
+    options.port ?? 0,
+    config.region,
+  );
+
+  const allQueues = () => [...queues.values()].flatMap(({ queue }) => [queue]);
+  return {
+    apiUrl: api.url,
+    s3Endpoint: emulators.s3Endpoint,
+    dynamoEndpoint: emulators.dynamoEndpoint,
+    config,
+    deps,
+    bus,
+    emulators,
+    queues,
+    waitForIdle: (timeoutMs) => waitForIdle(allQueues(), { timeoutMs }),
+    onEvent: (listener) => listeners.push(listener),
+    async stop() {
+      await api.close();
+      await Promise.all(allQueues().map((queue) => queue.stop()));
+      await emulators.close();
+    },
+  };
+}
+
+/** S3 notification keys are URL-encoded with '+' for spaces. */
+function decodeKey(key: string): string {
+  return decodeURIComponent(key.replace(/\+/g, ' '));
+}
+
+/** Loads `services/x/y.handler` and builds it with local dependencies through its createHandler. */
+function loadHandler<T>(handler: string, provide: unknown): T {
+  const { modulePath } = parseHandler(handler);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const module = require(path.join(REPO_ROOT, modulePath)) as { createHandler?: (provide: unknown) => T };
+  if (typeof module.createHandler !== 'function') throw new Error(`${modulePath} does not export createHandler(provider)`);
+  return module.createHandler(provide);
+}

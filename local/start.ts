@@ -1,0 +1,82 @@
+/**
+ * `npm start`: runs the whole product on this machine with embedded defaults and prints where
+ * everything is, then a progress line per task as chunks finish.
+ */
+import path from 'node:path';
+import type { TaskCompleted } from '../shared/events/types';
+import { statusView } from '../shared/domain/task';
+import { watchInbox } from './inbox';
+import { startLocalRuntime } from './runtime';
+
+const DATA_DIR = path.resolve(__dirname, '..', '.local');
+
+async function main(): Promise<void> {
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  const runtime = await startLocalRuntime({
+    dataDir: DATA_DIR,
+    persist: true,
+    port: Number(process.env.PORT ?? 3000),
+    s3Port: Number(process.env.S3_PORT ?? 4569),
+    dynamoPort: Number(process.env.DYNAMODB_PORT ?? 4567),
+  });
+  const { config, deps } = runtime;
+  const inboxDir = path.join(DATA_DIR, 'inbox');
+  const inbox = watchInbox({
+    dir: inboxDir,
+    s3: runtime.emulators.s3,
+    bucket: config.bucketName,
+    prefix: config.ingestPrefix,
+    onUpload: (file, key) => console.log(`inbox: ${path.basename(file)} uploaded as s3://${config.bucketName}/${key}`),
+    onError: (file, error) => console.error(`inbox: could not upload ${file}: ${error.message}`),
+  });
+
+  const key = config.apiKey ?? '';
+  console.log(`vectordb-catchup is running locally
+
+  REST API      ${runtime.apiUrl}   (x-api-key: ${key === 'local-dev-key' ? key : '<API_KEY>'})
+  S3 (s3rver)   ${runtime.s3Endpoint}   bucket ${config.bucketName}
+  DynamoDB      ${runtime.dynamoEndpoint}   table ${config.tableName} (dynalite)
+  Embeddings    ${deps.embedder.description}
+  Vectors       ${deps.vectors.description}, namespace ${config.pinecone.namespace}
+  Inbox         ${inboxDir}   (copy a .csv here, or upload it under ${config.ingestPrefix})
+  Data          ${DATA_DIR}
+
+Try:
+  curl -H 'x-api-key: ${key === 'local-dev-key' ? key : '$API_KEY'}' '${runtime.apiUrl}/process?data_source=s3_csv&s3_key=${config.ingestPrefix}people.csv'
+  curl -H 'x-api-key: ${key === 'local-dev-key' ? key : '$API_KEY'}' '${runtime.apiUrl}/status?task_id=<task_id>'
+`);
+
+  const lastPrinted = new Map<string, number>();
+  runtime.onEvent((event) => {
+    const detail = event.detail as { taskId?: string };
+    if (!detail.taskId) return;
+    if (event['detail-type'] === 'TaskRequested') console.log(`task ${detail.taskId}: requested`);
+    if (event['detail-type'] === 'TaskCompleted') {
+      const done = event.detail as TaskCompleted;
+      console.log(`task ${done.taskId}: ${done.status} — ${done.records.processed} processed, ${done.records.skipped} skipped, ${done.records.failed} failed of ${done.records.total}${done.errors?.length ? `; first error: ${done.errors[0]}` : ''}`);
+    }
+    if (event['detail-type'] === 'ChunkEmbedded' && Date.now() - (lastPrinted.get(detail.taskId) ?? 0) > 1000) {
+      lastPrinted.set(detail.taskId, Date.now());
+      void deps.tasks.get(detail.taskId).then((task) => {
+        if (!task) return;
+        const view = statusView(task);
+        const total = view.records.total ?? '?';
+        const done = view.records.processed + view.records.skipped + view.records.failed;
+        console.log(`task ${task.taskId}: ${view.progress === null ? '' : `${Math.round(view.progress * 100)}% `}${done}/${total} records, ${view.chunks.completed + view.chunks.failed}/${view.chunks.total ?? '?'} chunks`);
+      });
+    }
+  });
+
+  const shutdown = async () => {
+    inbox.close();
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((error) => {
+  console.error(`could not start: ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,240 @@
+/**
+ * Tasks in one DynamoDB table (pk/sk): a task item holding the exact counts, and one item per
+ * finished chunk. Every exactly-once step is a single-item conditional write, which DynamoDB and
+ * dynalite both support (dynalite has no transactions).
+ */
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ChunkEmbedded } from '../../events/types';
+import { TASK_STATUSES, type Task, type TaskStatus, type TerminalStatus } from '../../domain/task';
+
+/** Record-level errors kept on the task item; the rest stay on the chunk items. */
+export const MAX_TASK_ERRORS = 50;
+const TASK_TTL_DAYS = 90;
+const SKIP_REASON_PREFIX = 'skipped_';
+
+export type NewTask = Pick<Task, 'taskId' | 'dataSource' | 'namespace' | 'request'>;
+
+export interface ChunkRecordResult {
+  /** False when this chunk had already been counted (a duplicate delivery). */
+  applied: boolean;
+  task: Task;
+}
+
+export interface TaskRepository {
+  /** Creates the task unless one with its id exists; `created` tells which. */
+  create(task: NewTask, now: Date): Promise<{ created: boolean; task: Task }>;
+  get(taskId: string, options?: { consistent?: boolean }): Promise<Task | undefined>;
+  /** PENDING → RUNNING. Returns the task if it may run (also when already RUNNING), else undefined. */
+  start(taskId: string, now: Date): Promise<Task | undefined>;
+  /** Records the planner's totals once; later calls return the task unchanged. */
+  completePlan(taskId: string, totals: { records: number; chunks: number }, now: Date): Promise<Task>;
+  /** Whether a chunk's result has been stored (its counts are then in, or about to be). */
+  isChunkRecorded(taskId: string, chunkIndex: number): Promise<boolean>;
+  /** Adds one chunk's counts exactly once. */
+  recordChunk(result: ChunkEmbedded, now: Date): Promise<ChunkRecordResult>;
+  /** RUNNING/PENDING → a terminal status, once. Returns the task if this call made the change. */
+  finish(taskId: string, status: TerminalStatus, now: Date, error?: string): Promise<Task | undefined>;
+  markCompletionAnnounced(taskId: string): Promise<void>;
+}
+
+const taskKey = (taskId: string) => ({ pk: `TASK#${taskId}`, sk: 'TASK' });
+const chunkKey = (taskId: string, chunkIndex: number) => ({ pk: `TASK#${taskId}`, sk: `CHUNK#${String(chunkIndex).padStart(10, '0')}` });
+
+export function createDynamoTaskRepository(client: DynamoDBClient, tableName: string): TaskRepository {
+  const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+
+  async function update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<Task | undefined> {
+    try {
+      const output = await db.send(new UpdateCommand({ TableName: tableName, ReturnValues: 'ALL_NEW', ...input }));
+      return fromItem(output.Attributes);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return undefined;
+      throw error;
+    }
+  }
+
+  async function get(taskId: string, options: { consistent?: boolean } = {}): Promise<Task | undefined> {
+    const output = await db.send(new GetCommand({ TableName: tableName, Key: taskKey(taskId), ConsistentRead: options.consistent ?? true }));
+    return fromItem(output.Item);
+  }
+
+  async function mustGet(taskId: string): Promise<Task> {
+    const task = await get(taskId);
+    if (!task) throw new Error(`task ${taskId} does not exist`);
+    return task;
+  }
+
+  return {
+    get,
+
+    async create(task, now) {
+      const stamp = now.toISOString();
+      const item = {
+        ...taskKey(task.taskId),
+        taskId: task.taskId,
+        status: 'PENDING',
+        dataSource: task.dataSource,
+        namespace: task.namespace,
+        request: task.request,
+        planned: false,
+        recordsTotal: 0,
+        processed: 0,
+        skipped: 0,
+        failed: 0,
+        truncated: 0,
+        chunksTotal: 0,
+        chunksCompleted: 0,
+        chunksFailed: 0,
+        tokens: 0,
+        errors: [],
+        errorCount: 0,
+        completionAnnounced: false,
+        createdAt: stamp,
+        updatedAt: stamp,
+        expiresAt: Math.floor(now.getTime() / 1000) + TASK_TTL_DAYS * 86400,
+      };
+      try {
+        await db.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+        return { created: true, task: fromItem(item) as Task };
+      } catch (error) {
+        if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+        return { created: false, task: await mustGet(task.taskId) };
+      }
+    },
+
+    async start(taskId, now) {
+      const started = await update({
+        Key: taskKey(taskId),
+        UpdateExpression: 'SET #status = :running, startedAt = if_not_exists(startedAt, :now), updatedAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND #status IN (:pending, :running)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':running': 'RUNNING', ':pending': 'PENDING', ':now': now.toISOString() },
+      });
+      return started;
+    },
+
+    async completePlan(taskId, totals, now) {
+      const planned = await update({
+        Key: taskKey(taskId),
+        UpdateExpression: 'SET planned = :true, recordsTotal = :records, chunksTotal = :chunks, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND planned = :false',
+        ExpressionAttributeValues: { ':true': true, ':false': false, ':records': totals.records, ':chunks': totals.chunks, ':now': now.toISOString() },
+      });
+      return planned ?? mustGet(taskId);
+    },
+
+    async isChunkRecorded(taskId, chunkIndex) {
+      const output = await db.send(new GetCommand({ TableName: tableName, Key: chunkKey(taskId, chunkIndex), ProjectionExpression: 'pk' }));
+      return output.Item !== undefined;
+    },
+
+    async recordChunk(result, now) {
+      const { records } = result;
+      const stamp = now.toISOString();
+      await db.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...chunkKey(result.taskId, result.chunkIndex), ...result, recordedAt: stamp, expiresAt: Math.floor(now.getTime() / 1000) + TASK_TTL_DAYS * 86400 },
+        }),
+      );
+      const names: Record<string, string> = { '#processed': 'processed', '#skipped': 'skipped', '#failed': 'failed', '#chunkCounter': result.outcome === 'failed' ? 'chunksFailed' : 'chunksCompleted' };
+      const values: Record<string, unknown> = {
+        ':chunk': new Set([result.chunkIndex]),
+        ':index': result.chunkIndex,
+        ':processed': records.processed,
+        ':skipped': records.skipped,
+        ':failed': records.failed,
+        ':truncated': records.truncated,
+        ':tokens': result.tokens,
+        ':errors': result.errors?.length ?? 0,
+        ':one': 1,
+        ':now': stamp,
+      };
+      const additions = ['doneChunks :chunk', '#processed :processed', '#skipped :skipped', '#failed :failed', 'truncated :truncated', 'tokens :tokens', 'errorCount :errors', '#chunkCounter :one'];
+      Object.entries(records.skippedReasons ?? {}).forEach(([reason, count], i) => {
+        names[`#reason${i}`] = `${SKIP_REASON_PREFIX}${reason}`;
+        values[`:reason${i}`] = count;
+        additions.push(`#reason${i} :reason${i}`);
+      });
+      const applied = await update({
+        Key: taskKey(result.taskId),
+        UpdateExpression: `ADD ${additions.join(', ')} SET updatedAt = :now`,
+        // The chunk index joins a set in the same write that adds its counts: a redelivered
+        // ChunkEmbedded finds its index there and changes nothing.
+        ConditionExpression: 'attribute_exists(pk) AND NOT contains(doneChunks, :index)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      });
+      if (!applied) return { applied: false, task: await mustGet(result.taskId) };
+      if (result.errors?.length && applied.errors.length < MAX_TASK_ERRORS) {
+        const messages = result.errors.slice(0, MAX_TASK_ERRORS - applied.errors.length).map((error) => describeRecordError(result.chunkIndex, error));
+        const withErrors = await update({
+          Key: taskKey(result.taskId),
+          UpdateExpression: 'SET #errors = list_append(#errors, :messages)',
+          ConditionExpression: 'size(#errors) < :max',
+          ExpressionAttributeNames: { '#errors': 'errors' },
+          ExpressionAttributeValues: { ':messages': messages, ':max': MAX_TASK_ERRORS },
+        });
+        return { applied: true, task: withErrors ?? applied };
+      }
+      return { applied: true, task: applied };
+    },
+
+    async finish(taskId, status, now, error) {
+      const values: Record<string, unknown> = { ':final': status, ':pending': 'PENDING', ':running': 'RUNNING', ':now': now.toISOString() };
+      let expression = 'SET #status = :final, completedAt = :now, updatedAt = :now';
+      if (error) {
+        expression += ', #errors = list_append(:error, #errors)';
+        values[':error'] = [error];
+      }
+      return update({
+        Key: taskKey(taskId),
+        UpdateExpression: expression,
+        ConditionExpression: 'attribute_exists(pk) AND #status IN (:pending, :running)',
+        ExpressionAttributeNames: { '#status': 'status', ...(error ? { '#errors': 'errors' } : {}) },
+        ExpressionAttributeValues: values,
+      });
+    },
+
+    async markCompletionAnnounced(taskId) {
+      await update({ Key: taskKey(taskId), UpdateExpression: 'SET completionAnnounced = :true', ExpressionAttributeValues: { ':true': true } });
+    },
+
+  };
+}
+
+function describeRecordError(chunkIndex: number, error: NonNullable<ChunkEmbedded['errors']>[number]): string {
+  const where = error.recordNumber ? `record ${error.recordNumber}` : `chunk ${chunkIndex}`;
+  return `${where}${error.id ? ` (id ${error.id})` : ''}: ${error.message}`;
+}
+
+function fromItem(item: Record<string, unknown> | undefined): Task | undefined {
+  if (!item) return undefined;
+  const number = (name: string) => Number(item[name] ?? 0);
+  const skippedReasons = Object.fromEntries(
+    Object.entries(item)
+      .filter(([name]) => name.startsWith(SKIP_REASON_PREFIX))
+      .map(([name, count]) => [name.slice(SKIP_REASON_PREFIX.length), Number(count)]),
+  );
+  const status = item.status as TaskStatus;
+  if (!TASK_STATUSES.includes(status)) throw new Error(`task item has unknown status ${String(item.status)}`);
+  return {
+    taskId: item.taskId as string,
+    status,
+    dataSource: item.dataSource as Task['dataSource'],
+    namespace: item.namespace as string,
+    request: item.request as Task['request'],
+    planned: item.planned === true,
+    records: { total: number('recordsTotal'), processed: number('processed'), skipped: number('skipped'), failed: number('failed'), truncated: number('truncated'), skippedReasons },
+    chunks: { total: number('chunksTotal'), completed: number('chunksCompleted'), failed: number('chunksFailed') },
+    tokens: number('tokens'),
+    errors: (item.errors as string[]) ?? [],
+    errorCount: number('errorCount'),
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+    startedAt: item.startedAt as string | undefined,
+    completedAt: item.completedAt as string | undefined,
+    completionAnnounced: item.completionAnnounced === true,
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * Configuration from environment variables, read when a composition root asks (never at import
+ * time), validated so that a typo fails loudly. Names of the older system are kept.
+ */
+import { ConfigurationError } from './errors';
+
+export interface Config {
+  tableName: string;
+  bucketName: string;
+  eventBusName: string;
+  eventSource: string;
+  region: string;
+  ingestPrefix: string;
+  /** Expected API key; undefined only when a deployment leaves key checks to API Gateway alone. */
+  apiKey?: string;
+  openai: {
+    apiKey?: string;
+    baseURL?: string;
+    model: string;
+    dimensions: number;
+    requestsPerSecond: number;
+    maxRetries: number;
+  };
+  pinecone: {
+    apiKey?: string;
+    indexName?: string;
+    indexHost?: string;
+    namespace: string;
+    batchSize: number;
+  };
+  columns: { text: string; id: string; date: string };
+  chunk: { records: number; maxBytes: number };
+  /** Parallel consumers of the chunk queue: the share of the request budget each one may use. */
+  embedderConcurrency: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+export const DEFAULTS = {
+  tableName: 'vectordb-tasks-local',
+  bucketName: 'vectordb-catchup-local',
+  eventBusName: 'vectordb-catchup-local',
+  eventSource: 'vectordb-catchup',
+  region: 'us-east-1',
+  ingestPrefix: 'incoming/',
+  model: 'text-embedding-3-small',
+  dimensions: 1536,
+  requestsPerSecond: 20,
+  maxRetries: 6,
+  namespace: '__default__',
+  pineconeBatchSize: 100,
+  textColumn: 'formatted_text',
+  idColumn: 'id',
+  dateColumn: 'date',
+  chunkRecords: 1000,
+  chunkMaxBytes: 8 * 1024 * 1024,
+  embedderConcurrency: 5,
+} as const;
+
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    tableName: text(env, 'DYNAMODB_TABLE_NAME', DEFAULTS.tableName),
+    bucketName: text(env, 'S3_BUCKET_NAME', DEFAULTS.bucketName),
+    eventBusName: text(env, 'EVENT_BUS_NAME', DEFAULTS.eventBusName),
+    eventSource: text(env, 'EVENT_SOURCE', DEFAULTS.eventSource),
+    region: text(env, 'AWS_REGION', DEFAULTS.region),
+    ingestPrefix: text(env, 'INGEST_PREFIX', DEFAULTS.ingestPrefix),
+    apiKey: optional(env, 'API_KEY'),
+    openai: {
+      apiKey: optional(env, 'OPENAI_API_KEY'),
+      baseURL: optional(env, 'OPENAI_BASE_URL'),
+      model: text(env, 'OPENAI_EMBEDDING_MODEL', DEFAULTS.model),
+      dimensions: integer(env, 'OPENAI_EMBEDDING_DIMENSIONS', DEFAULTS.dimensions, 1, 3072),
+      requestsPerSecond: number(env, 'OPENAI_REQUESTS_PER_SECOND', DEFAULTS.requestsPerSecond, 0.01, 100000),
+      maxRetries: integer(env, 'OPENAI_MAX_RETRIES', DEFAULTS.maxRetries, 0, 20),
+    },
+    pinecone: {
+      apiKey: optional(env, 'PINECONE_API_KEY'),
+      indexName: optional(env, 'PINECONE_INDEX_NAME'),
+      indexHost: optional(env, 'PINECONE_INDEX_HOST'),
+      namespace: text(env, 'PINECONE_NAMESPACE', DEFAULTS.namespace),
+      batchSize: integer(env, 'PINECONE_BATCH_SIZE', DEFAULTS.pineconeBatchSize, 1, 1000),
+    },
+    columns: {
+      text: text(env, 'TEXT_COLUMN', DEFAULTS.textColumn),
+      id: text(env, 'ID_COLUMN', DEFAULTS.idColumn),
+      date: text(env, 'DATE_COLUMN', DEFAULTS.dateColumn),
+    },
+    chunk: {
+      records: integer(env, 'CHUNK_SIZE', DEFAULTS.chunkRecords, 1, 100000),
+      maxBytes: integer(env, 'CHUNK_MAX_BYTES', DEFAULTS.chunkMaxBytes, 1024, 512 * 1024 * 1024),
+    },
+    embedderConcurrency: integer(env, 'EMBEDDER_CONCURRENCY', DEFAULTS.embedderConcurrency, 1, 1000),
+  };
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function text(env: Env, name: string, fallback: string): string {
+  return optional(env, name) ?? fallback;
+}
+
+function number(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigurationError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = number(env, name, fallback, min, max);
+  if (!Number.isInteger(value)) throw new ConfigurationError(`${name} must be a whole number, got "${env[name]}"`);
+  return value;
+}

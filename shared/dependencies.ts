@@ -1,0 +1,34 @@
+/**
+ * What the use cases need from the outside world. The AWS composition root
+ * (shared/runtime/aws.ts) and the local runtime (local/) each build one; handlers take a
+ * provider of it, so the same handler code runs on Lambda, locally and in tests.
+ */
+import type { Config } from './config';
+import type { TaskRepository } from './adapters/dynamodb/taskRepository';
+import type { Logger } from './logger';
+import type { DeadLetterSink, Embedder, EventPublisher, ObjectStore, VectorStore } from './ports';
+import type { RequestPacer } from './domain/rateBudget';
+
+export interface Dependencies {
+  config: Config;
+  tasks: TaskRepository;
+  objects: ObjectStore;
+  events: EventPublisher;
+  embedder: Embedder;
+  /** Spaces embedding requests so that all consumers together keep to the request budget. */
+  pacer: RequestPacer;
+  vectors: VectorStore;
+  logger: Logger;
+  now: () => Date;
+}
+
+export type DependencyProvider = () => Promise<Dependencies>;
+
+/** What an SQS consumer needs besides the dependencies: its retry budget and its DLQ. */
+export interface ConsumerContext {
+  deps: Dependencies;
+  maxReceiveCount: number;
+  deadLetters: DeadLetterSink;
+}
+
+export type ConsumerContextProvider = () => Promise<ConsumerContext>;

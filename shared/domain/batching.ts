@@ -1,0 +1,89 @@
+/**
+ * Provider limits as arithmetic: how many inputs go in one embeddings request, how long one input
+ * may be, and how many vectors go in one upsert (BRIEF §9). Pure: no I/O.
+ */
+import { decode, encode } from 'gpt-tokenizer/encoding/cl100k_base';
+import type { VectorRecord } from '../ports';
+
+export const EMBEDDING_LIMITS = {
+  maxInputsPerRequest: 2048,
+  /** The model accepts 8192 tokens per input; one token of margin. */
+  maxTokensPerInput: 8191,
+  /** 300,000 per request, with margin for the provider's own counting. */
+  maxTokensPerRequest: 250_000,
+} as const;
+
+export const UPSERT_LIMITS = {
+  maxRecordsPerRequest: 1000,
+  /** Pinecone's 2 MB per request, with margin. */
+  maxBytesPerRequest: 1_900_000,
+} as const;
+
+/**
+ * Cutting by characters first keeps a giant field from costing seconds of tokenising; no cl100k
+ * token is longer than this many characters on average over 8191 tokens.
+ */
+const MAX_CHARS_BEFORE_TOKENISING = EMBEDDING_LIMITS.maxTokensPerInput * 32;
+// Strings such as "<|endoftext|>" occur in real data: count them as the plain text they are.
+const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+
+export interface FittedText {
+  text: string;
+  tokens: number;
+  truncated: boolean;
+}
+
+/** The text cut to the model's per-input token limit (on a token boundary), with its token count. */
+export function fitToTokenLimit(text: string, maxTokens: number = EMBEDDING_LIMITS.maxTokensPerInput): FittedText {
+  const prefix = text.length > MAX_CHARS_BEFORE_TOKENISING ? text.slice(0, MAX_CHARS_BEFORE_TOKENISING) : text;
+  const tokens = encode(prefix, PLAIN_TEXT);
+  if (tokens.length <= maxTokens) return { text: prefix, tokens: tokens.length, truncated: prefix !== text };
+  // Decoding a token prefix can end inside a multi-byte character; drop that replacement char.
+  const cut = decode(tokens.slice(0, maxTokens)).replace(/\uFFFD+$/, '');
+  return { text: cut, tokens: Math.min(maxTokens, encode(cut, PLAIN_TEXT).length), truncated: true };
+}
+
+/**
+ * Groups items into requests, in order, never over the input-count or summed-token cap and
+ * never splitting an item.
+ */
+export function batchByTokens<T extends { tokens: number }>(items: T[], limits: { maxInputs: number; maxTokens: number } = { maxInputs: EMBEDDING_LIMITS.maxInputsPerRequest, maxTokens: EMBEDDING_LIMITS.maxTokensPerRequest }): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let tokens = 0;
+  for (const item of items) {
+    if (current.length && (current.length >= limits.maxInputs || tokens + item.tokens > limits.maxTokens)) {
+      batches.push(current);
+      current = [];
+      tokens = 0;
+    }
+    current.push(item);
+    tokens += item.tokens;
+  }
+  if (current.length) batches.push(current);
+  return batches;
+}
+
+/** What Pinecone counts against its request limit: ~4 bytes per dimension plus the metadata JSON. */
+export function upsertBytes(record: VectorRecord): number {
+  return record.values.length * 4 + Buffer.byteLength(JSON.stringify(record.metadata)) + Buffer.byteLength(record.id) + 16;
+}
+
+/** Groups vectors into upserts, in order, within a record count and Pinecone's request size. */
+export function batchForUpsert(records: VectorRecord[], maxRecords: number, maxBytes: number = UPSERT_LIMITS.maxBytesPerRequest): VectorRecord[][] {
+  const batches: VectorRecord[][] = [];
+  let current: VectorRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = upsertBytes(record);
+    if (current.length && (current.length >= maxRecords || bytes + size > maxBytes)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(record);
+    bytes += size;
+  }
+  if (current.length) batches.push(current);
+  return batches;
+}

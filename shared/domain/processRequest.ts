@@ -1,0 +1,72 @@
+/**
+ * The `/process` parameters (the older system's names, from a query string or a JSON body),
+ * validated into a TaskRequested. Each problem names its parameter.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config';
+import { InvalidInputError } from '../errors';
+import type { TaskRequested } from '../events/types';
+import { isValidDate } from './records';
+
+const KNOWN_PARAMETERS = ['start_date', 'question_id', 'data_source', 's3_key', 'namespace', 'task_id', 'text_column', 'id_column', 'date_column'] as const;
+const SUPPORTED_SOURCES = ['s3_csv', 'metabase'] as const;
+const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+export class NotImplementedError extends InvalidInputError {}
+
+export function parseProcessRequest(params: Record<string, unknown>, config: Config, now: Date): TaskRequested {
+  const unknown = Object.keys(params).filter((name) => !(KNOWN_PARAMETERS as readonly string[]).includes(name));
+  if (unknown.length) throw new InvalidInputError(`unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; accepted: ${KNOWN_PARAMETERS.join(', ')}`, unknown[0]);
+  const value = (name: (typeof KNOWN_PARAMETERS)[number]): string | undefined => {
+    const raw = params[name];
+    if (raw === undefined || raw === null || raw === '') return undefined;
+    if (typeof raw !== 'string' && typeof raw !== 'number') throw new InvalidInputError(`${name} must be a string`, name);
+    return String(raw).trim() || undefined;
+  };
+
+  const s3Key = value('s3_key');
+  const dataSource = value('data_source') ?? (s3Key ? 's3_csv' : 'metabase');
+  if (!(SUPPORTED_SOURCES as readonly string[]).includes(dataSource)) {
+    throw new InvalidInputError(`data_source must be one of ${SUPPORTED_SOURCES.join(', ')}; got "${dataSource}"`, 'data_source');
+  }
+  const startDate = value('start_date');
+  if (startDate !== undefined && !isValidDate(startDate)) throw new InvalidInputError(`start_date must be a real date as YYYY-MM-DD; got "${startDate}"`, 'start_date');
+  if (dataSource === 'metabase') {
+    throw new NotImplementedError('data_source=metabase is not available yet in this version; use data_source=s3_csv with s3_key', 'data_source');
+  }
+  if (!s3Key) throw new InvalidInputError('s3_key is required when data_source is s3_csv', 's3_key');
+
+  const taskId = value('task_id') ?? randomUUID();
+  if (!TASK_ID.test(taskId)) throw new InvalidInputError('task_id must be 1-128 letters, digits, or _ . : - (starting with a letter or digit)', 'task_id');
+  const namespace = value('namespace');
+  if (namespace !== undefined && namespace.length > 512) throw new InvalidInputError('namespace must be at most 512 characters', 'namespace');
+  const columns = { text: value('text_column'), id: value('id_column'), date: value('date_column') };
+
+  return {
+    schemaVersion: 1,
+    taskId,
+    source: { type: 's3_csv', key: bucketKey(s3Key, config.bucketName) },
+    ...(namespace ? { namespace } : {}),
+    ...(startDate ? { startDate } : {}),
+    ...(columns.text || columns.id || columns.date ? { columns: JSON.parse(JSON.stringify(columns)) } : {}),
+    requestedBy: 'api',
+    requestedAt: now.toISOString(),
+  };
+}
+
+/** Accepts a plain key or an s3:// URL of this deployment's bucket; anything else is foreign. */
+function bucketKey(s3Key: string, bucket: string): string {
+  let key = s3Key;
+  if (/^s3:\/\//i.test(s3Key)) {
+    const match = /^s3:\/\/([^/]+)\/(.+)$/i.exec(s3Key);
+    if (!match) throw new InvalidInputError(`s3_key "${s3Key}" is not an s3://bucket/key URL`, 's3_key');
+    if (match[1] !== bucket) throw new InvalidInputError(`s3_key names bucket "${match[1]}"; this deployment reads only "${bucket}"`, 's3_key');
+    key = match[2];
+  } else if (/^[a-z]+:\/\//i.test(s3Key)) {
+    throw new InvalidInputError(`s3_key must be a key in bucket "${bucket}", not a URL`, 's3_key');
+  }
+  key = key.replace(/^\/+/, '');
+  if (!key || key.length > 1024) throw new InvalidInputError('s3_key must be 1-1024 characters', 's3_key');
+  if (key.split('/').some((part) => part === '..')) throw new InvalidInputError('s3_key may not contain ".." segments', 's3_key');
+  return key;
+}

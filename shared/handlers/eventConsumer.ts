@@ -1,0 +1,66 @@
+/**
+ * Turns a use case into an SQS-fed Lambda handler for one event type. Each message is an
+ * EventBridge envelope; its detail is validated against the event's JSON Schema. An invalid
+ * event goes straight to the dead-letter queue with the reason logged (retrying cannot fix it);
+ * a failing one is retried by SQS, and on its last attempt `onFinalFailure` marks the task so
+ * that it still ends. Partial batch failures are reported with Powertools' batch processor.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { EventName } from '../../events-schema';
+import type { ConsumerContext, ConsumerContextProvider, Dependencies } from '../dependencies';
+import { InvalidEventError } from '../errors';
+import type { EventDetails } from '../events/types';
+import { validateEvent } from '../events/validate';
+
+export interface EventConsumerOptions<N extends EventName> {
+  eventName: N;
+  handle: (detail: EventDetails[N], deps: Dependencies) => Promise<void>;
+  /** Called when the last allowed attempt fails, before the message moves to the DLQ. */
+  onFinalFailure?: (detail: EventDetails[N], error: Error, deps: Dependencies) => Promise<void>;
+}
+
+export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+export function createEventConsumer<N extends EventName>(options: EventConsumerOptions<N>, provide: ConsumerContextProvider): SqsHandler {
+  return async (event, context) => {
+    const consumer = await provide();
+    const processor = new BatchProcessor(EventType.SQS);
+    return processPartialResponse(event, (record: SQSRecord) => consumeRecord(record, options, consumer), processor, { context, throwOnFullBatchFailure: false });
+  };
+}
+
+async function consumeRecord<N extends EventName>(record: SQSRecord, options: EventConsumerOptions<N>, consumer: ConsumerContext): Promise<void> {
+  const { deps } = consumer;
+  let detail: EventDetails[N];
+  try {
+    detail = parseMessage(record.body, options.eventName);
+  } catch (error) {
+    if (!(error instanceof InvalidEventError)) throw error;
+    deps.logger.error('invalid event rejected to the dead-letter queue', { messageId: record.messageId, eventName: options.eventName, problems: error.problems });
+    await consumer.deadLetters.send(record.body, error.message);
+    return;
+  }
+  try {
+    await options.handle(detail, deps);
+  } catch (error) {
+    const attempt = Number(record.attributes?.ApproximateReceiveCount ?? 1);
+    const final = attempt >= consumer.maxReceiveCount;
+    deps.logger.error(final ? 'event failed on its last attempt' : 'event failed; SQS will retry it', { messageId: record.messageId, eventName: options.eventName, attempt, error: error as Error });
+    if (final && options.onFinalFailure) await options.onFinalFailure(detail, error as Error, deps);
+    throw error;
+  }
+}
+
+function parseMessage<N extends EventName>(body: string, eventName: N): EventDetails[N] {
+  let envelope: { 'detail-type'?: unknown; detail?: unknown };
+  try {
+    envelope = JSON.parse(body);
+  } catch {
+    throw new InvalidEventError(`${eventName} message is not JSON`, eventName, ['(body) is not JSON']);
+  }
+  if (envelope?.['detail-type'] !== eventName) {
+    throw new InvalidEventError(`expected a ${eventName} event, got detail-type ${JSON.stringify(envelope?.['detail-type'])}`, eventName, ['/detail-type is wrong']);
+  }
+  return validateEvent(eventName, envelope.detail);
+}

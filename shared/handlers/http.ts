@@ -1,0 +1,87 @@
+/**
+ * The HTTP edge: a middy handler with the API key check (constant time), JSON bodies, and the
+ * one place where errors become status codes. 5xx details are logged, never sent.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import middy from '@middy/core';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { Dependencies, DependencyProvider } from '../dependencies';
+import { InvalidInputError, NotFoundError } from '../errors';
+import { NotImplementedError } from '../domain/processRequest';
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export interface JsonResponse {
+  statusCode: number;
+  body: unknown;
+}
+
+export type HttpEvent = Omit<APIGatewayProxyEvent, 'body'> & { body: unknown };
+export type RouteHandler = (event: HttpEvent, deps: Dependencies) => Promise<JsonResponse>;
+export type HttpHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+export function createHttpHandler(route: RouteHandler, provide: DependencyProvider): HttpHandler {
+  let deps: Dependencies | undefined;
+  const core = async (event: HttpEvent): Promise<APIGatewayProxyResult> => {
+    const response = await route(event, deps as Dependencies);
+    return json(response.statusCode, response.body);
+  };
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use({
+      before: async function loadDependencies() {
+        deps = await provide();
+      },
+    })
+    .use({ before: async (request) => checkApiKey(request.event, deps as Dependencies) })
+    .use(httpJsonBodyParser({ disableContentTypeError: true }))
+    .use({
+      onError: async function errorToResponse(request) {
+        request.response = errorResponse(request.error, deps);
+      },
+    })
+    .handler(core as never) as unknown as HttpHandler;
+}
+
+function checkApiKey(event: APIGatewayProxyEvent, deps: Dependencies): void {
+  const expected = deps.config.apiKey;
+  if (!expected) return;
+  const given = header(event, 'x-api-key');
+  if (!given) throw new HttpProblem(401, 'missing x-api-key header');
+  if (!sameSecret(given, expected)) throw new HttpProblem(403, 'invalid API key');
+}
+
+/** Compares digests, so neither the content nor the length of the key leaks through timing. */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
+  const entry = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name);
+  return entry?.[1] ?? undefined;
+}
+
+function json(statusCode: number, body: unknown): APIGatewayProxyResult {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+function errorResponse(error: unknown, deps: Dependencies | undefined): APIGatewayProxyResult {
+  if (error instanceof HttpProblem) return json(error.statusCode, { error: error.message, ...error.details });
+  if (error instanceof NotImplementedError) return json(501, { error: error.message, parameter: error.field });
+  if (error instanceof InvalidInputError) return json(400, { error: error.message, parameter: error.field });
+  if (error instanceof NotFoundError) return json(404, { error: error.message });
+  const status = (error as { statusCode?: number }).statusCode;
+  // middy's own errors (e.g. malformed JSON, 422) are meant to be shown.
+  if (status && status < 500) return json(status, { error: (error as Error).message });
+  deps?.logger.error('request failed', { error: error as Error });
+  return json(500, { error: 'internal error; see the service logs' });
+}

@@ -1,0 +1,79 @@
+/**
+ * The small interfaces between the domain and the outside world. Adapters in shared/adapters/
+ * implement them for AWS and the providers; the local runtime (local/) supplies local ones.
+ */
+import type { Readable } from 'node:stream';
+
+/** Metadata values Pinecone accepts: no null, no nested objects. */
+export type MetadataValue = string | number | boolean | string[];
+export type Metadata = Record<string, MetadataValue>;
+
+export interface VectorRecord {
+  id: string;
+  values: number[];
+  metadata: Metadata;
+}
+
+export interface VectorMatch {
+  id: string;
+  score: number;
+  metadata: Metadata;
+}
+
+export interface VectorStore {
+  /** Human-readable name for banners and logs, e.g. "pinecone (index my-index)". */
+  readonly description: string;
+  /** Upserts records; the caller keeps each call within the provider's per-request limits. */
+  upsert(namespace: string, records: VectorRecord[]): Promise<void>;
+  fetch(namespace: string, ids: string[]): Promise<Map<string, VectorRecord>>;
+  query(namespace: string, vector: number[], topK: number): Promise<VectorMatch[]>;
+}
+
+export interface EmbeddingResult {
+  /** One vector per input, in input order. */
+  vectors: number[][];
+  /** Tokens billed for the request (the provider's usage figure). */
+  tokens: number;
+}
+
+export interface Embedder {
+  readonly description: string;
+  readonly model: string;
+  readonly dimensions: number;
+  /** Embeds non-empty inputs that each fit the model's token limit, in one provider request. */
+  embed(inputs: string[]): Promise<EmbeddingResult>;
+}
+
+export interface ObjectHead {
+  bucket: string;
+  key: string;
+  size: number;
+  etag: string;
+  versionId?: string;
+}
+
+export interface ObjectStore {
+  readonly bucket: string;
+  /** Returns undefined when the object does not exist. */
+  head(key: string): Promise<ObjectHead | undefined>;
+  /** Streams the object, or the bytes [start, end) of it; fails if its etag is no longer `etag`. */
+  read(key: string, options?: { start?: number; end?: number; etag?: string }): Promise<Readable>;
+  put(key: string, body: string | Buffer): Promise<ObjectHead>;
+}
+
+/** An event as the bus carries it: detail-type, source and the JSON detail. */
+export interface BusEvent<T = unknown> {
+  detailType: string;
+  source: string;
+  detail: T;
+}
+
+export interface EventPublisher {
+  /** Publishes all events or throws; entries the bus rejects are resent, never dropped. */
+  publish(events: BusEvent[]): Promise<void>;
+}
+
+/** Where a consumer puts a message that must not be retried (it can never be valid). */
+export interface DeadLetterSink {
+  send(body: string, reason: string): Promise<void>;
+}

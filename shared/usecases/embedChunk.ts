@@ -1,0 +1,162 @@
+/**
+ * The embedder: reads one planned range, turns each record into a vector (or a counted skip or
+ * failure), embeds in token-aware batches, upserts in size-aware batches, and reports the chunk.
+ * A provider rejecting one input or one vector fails that record only, never its whole batch.
+ */
+import { buffer } from 'node:stream/consumers';
+import type { Dependencies } from '../dependencies';
+import { batchByTokens, batchForUpsert, fitToTokenLimit } from '../domain/batching';
+import { parseCsvRange } from '../domain/csv';
+import { prepareRecord, type PreparedRecord, type Row } from '../domain/records';
+import { isTerminal } from '../domain/task';
+import { isBadRequest } from '../errors';
+import type { ChunkEmbedded, ChunkPlanned } from '../events/types';
+import type { Metadata, VectorRecord } from '../ports';
+
+const MAX_REPORTED_ERRORS = 20;
+
+type Embeddable = Extract<PreparedRecord, { kind: 'embed' }> & { tokens: number; truncated: boolean };
+interface RecordFailure {
+  recordNumber: number;
+  id?: string;
+  message: string;
+}
+
+/** Processes a chunk; returns undefined when there is nothing to do (duplicate, or task ended). */
+export async function embedChunk(chunk: ChunkPlanned, deps: Dependencies): Promise<ChunkEmbedded | undefined> {
+  const { tasks, logger } = deps;
+  const task = await tasks.get(chunk.taskId);
+  if (!task) throw new Error(`ChunkPlanned for unknown task ${chunk.taskId}`);
+  if (isTerminal(task.status)) {
+    logger.info('task already ended; chunk not embedded', { taskId: chunk.taskId, chunkIndex: chunk.chunkIndex, status: task.status });
+    return undefined;
+  }
+  if (await tasks.isChunkRecorded(chunk.taskId, chunk.chunkIndex)) {
+    logger.info('chunk already recorded; duplicate delivery ignored', { taskId: chunk.taskId, chunkIndex: chunk.chunkIndex });
+    return undefined;
+  }
+
+  const prepared = await readChunkRecords(chunk, deps);
+  const failures: RecordFailure[] = [];
+  const skippedReasons: Record<string, number> = {};
+  const embeddable: Embeddable[] = [];
+  for (const record of prepared) {
+    if (record.kind === 'fail') failures.push(record);
+    else if (record.kind === 'skip') skippedReasons[record.reason] = (skippedReasons[record.reason] ?? 0) + 1;
+    else embeddable.push({ ...record, ...fitToTokenLimit(record.text) });
+  }
+
+  const { vectors, tokens } = await embedAll(embeddable, failures, deps);
+  await upsertAll(chunk.namespace, vectors, failures, deps);
+
+  const skipped = Object.values(skippedReasons).reduce((sum, count) => sum + count, 0);
+  failures.sort((a, b) => a.recordNumber - b.recordNumber);
+  return {
+    schemaVersion: 1,
+    taskId: chunk.taskId,
+    chunkIndex: chunk.chunkIndex,
+    outcome: 'completed',
+    records: {
+      total: prepared.length,
+      processed: prepared.length - skipped - failures.length,
+      skipped,
+      failed: failures.length,
+      truncated: vectors.filter((vector) => vector.metadata._truncated === true).length,
+      skippedReasons,
+    },
+    tokens,
+    errors: failures.slice(0, MAX_REPORTED_ERRORS).map((failure) => ({ ...failure, message: failure.message.slice(0, 2000) })),
+    finishedAt: deps.now().toISOString(),
+  };
+}
+
+/** The ChunkEmbedded that ends a chunk which could not be processed at all. */
+export function failedChunk(chunk: ChunkPlanned, reason: string, now: Date): ChunkEmbedded {
+  return {
+    schemaVersion: 1,
+    taskId: chunk.taskId,
+    chunkIndex: chunk.chunkIndex,
+    outcome: 'failed',
+    records: { total: chunk.recordCount, processed: 0, skipped: 0, failed: chunk.recordCount, truncated: 0 },
+    tokens: 0,
+    errors: [{ message: `records ${chunk.firstRecordNumber}-${chunk.firstRecordNumber + chunk.recordCount - 1} failed: ${reason}`.slice(0, 2000) }],
+    finishedAt: now.toISOString(),
+  };
+}
+
+async function readChunkRecords(chunk: ChunkPlanned, deps: Dependencies): Promise<PreparedRecord[]> {
+  const { source } = chunk;
+  const bytes = await buffer(await deps.objects.read(source.key, { start: source.byteStart, end: source.byteEnd, etag: source.etag }));
+  const { records, encoding } = parseCsvRange(bytes, source.delimiter ?? ',', chunk.firstRecordNumber);
+  if (encoding !== 'utf-8') deps.logger.warn('chunk is not valid UTF-8; read as Windows-1252', { taskId: chunk.taskId, chunkIndex: chunk.chunkIndex });
+  if (records.length !== chunk.recordCount) {
+    throw new Error(`chunk ${chunk.chunkIndex} holds ${records.length} records where ${chunk.recordCount} were planned`);
+  }
+  const context = {
+    columns: chunk.columns,
+    hasIdColumn: source.header.includes(chunk.columns.id),
+    startDate: chunk.startDate,
+    sourceUri: `s3://${source.bucket}/${source.key}`,
+    taskId: chunk.taskId,
+    dataSource: chunk.dataSource,
+  };
+  return records.map((record): PreparedRecord => {
+    if (!record.values) return { kind: 'fail', recordNumber: record.recordNumber, message: `unreadable CSV record: ${record.error}` };
+    if (record.values.length !== source.header.length) {
+      return { kind: 'fail', recordNumber: record.recordNumber, message: `record has ${record.values.length} fields; the header has ${source.header.length}` };
+    }
+    const row: Row = {};
+    source.header.forEach((name, i) => {
+      row[name] = (record.values as string[])[i];
+    });
+    return prepareRecord(row, record.recordNumber, context);
+  });
+}
+
+async function embedAll(records: Embeddable[], failures: RecordFailure[], deps: Dependencies): Promise<{ vectors: VectorRecord[]; tokens: number }> {
+  const vectors: VectorRecord[] = [];
+  let tokens = 0;
+  const embedBatch = async (batch: Embeddable[]): Promise<void> => {
+    await deps.pacer.acquire();
+    try {
+      const result = await deps.embedder.embed(batch.map((record) => record.text));
+      tokens += result.tokens;
+      batch.forEach((record, i) => {
+        const metadata: Metadata = record.truncated ? { ...record.metadata, _truncated: true } : record.metadata;
+        vectors.push({ id: record.id, values: result.vectors[i], metadata });
+      });
+    } catch (error) {
+      if (!isBadRequest(error)) throw error;
+      // The provider rejected the request: halve it until the offending input stands alone.
+      if (batch.length === 1) {
+        failures.push({ recordNumber: batch[0].recordNumber, id: batch[0].id, message: `embedding rejected: ${(error as Error).message}` });
+        return;
+      }
+      const middle = Math.ceil(batch.length / 2);
+      await embedBatch(batch.slice(0, middle));
+      await embedBatch(batch.slice(middle));
+    }
+  };
+  for (const batch of batchByTokens(records)) await embedBatch(batch);
+  return { vectors, tokens };
+}
+
+async function upsertAll(namespace: string, vectors: VectorRecord[], failures: RecordFailure[], deps: Dependencies): Promise<void> {
+  const upsertBatch = async (batch: VectorRecord[]): Promise<void> => {
+    try {
+      await deps.vectors.upsert(namespace, batch);
+    } catch (error) {
+      if (!isBadRequest(error)) throw error;
+      if (batch.length === 1) {
+        const recordNumber = Number(batch[0].metadata._record_number);
+        failures.push({ recordNumber, id: batch[0].id, message: `upsert rejected: ${(error as Error).message}` });
+        vectors.splice(vectors.indexOf(batch[0]), 1);
+        return;
+      }
+      const middle = Math.ceil(batch.length / 2);
+      await upsertBatch(batch.slice(0, middle));
+      await upsertBatch(batch.slice(middle));
+    }
+  };
+  for (const batch of batchForUpsert(vectors, deps.config.pinecone.batchSize)) await upsertBatch(batch);
+}
