@@ -9,4 +9,5 @@ module.exports = {
   // middy's exports map offers only an `import` entry, which jest's CommonJS resolver skips.
   moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   testTimeout: 120000,
+  reporters: ['default', '<rootDir>/tests/helpers/summaryReporter.js'],
 };

@@ -33,14 +33,44 @@ export interface FittedText {
   truncated: boolean;
 }
 
+/**
+ * BPE cost grows with the square of a pre-token's length, and a run without spaces (a base64 blob,
+ * "=====") is one pre-token: tokenising in segments of at most this many characters keeps the
+ * cost linear. Segments end before a space, where the tokenizer splits anyway; a hard split
+ * inside a long run can only add tokens, so the count never under-counts.
+ */
+const SEGMENT_CHARS = 2000;
+
+function* segments(text: string): Generator<string> {
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(text.length, start + SEGMENT_CHARS);
+    if (end < text.length) {
+      const space = text.lastIndexOf(' ', end);
+      if (space > start) end = space;
+    }
+    yield text.slice(start, end);
+    start = end;
+  }
+}
+
 /** The text cut to the model's per-input token limit (on a token boundary), with its token count. */
 export function fitToTokenLimit(text: string, maxTokens: number = EMBEDDING_LIMITS.maxTokensPerInput): FittedText {
   const prefix = text.length > MAX_CHARS_BEFORE_TOKENISING ? text.slice(0, MAX_CHARS_BEFORE_TOKENISING) : text;
-  const tokens = encode(prefix, PLAIN_TEXT);
-  if (tokens.length <= maxTokens) return { text: prefix, tokens: tokens.length, truncated: prefix !== text };
-  // Decoding a token prefix can end inside a multi-byte character; drop that replacement char.
-  const cut = decode(tokens.slice(0, maxTokens)).replace(/\uFFFD+$/, '');
-  return { text: cut, tokens: Math.min(maxTokens, encode(cut, PLAIN_TEXT).length), truncated: true };
+  const kept: string[] = [];
+  let tokens = 0;
+  for (const segment of segments(prefix)) {
+    const encoded = encode(segment, PLAIN_TEXT);
+    if (tokens + encoded.length > maxTokens) {
+      // Decoding a token prefix can end inside a multi-byte character; drop that replacement char.
+      const cut = decode(encoded.slice(0, maxTokens - tokens)).replace(/\uFFFD+$/, '');
+      kept.push(cut);
+      tokens += encode(cut, PLAIN_TEXT).length;
+      return { text: kept.join(''), tokens, truncated: true };
+    }
+    kept.push(segment);
+    tokens += encoded.length;
+  }
+  return { text: prefix, tokens, truncated: prefix !== text };
 }
 
 /**

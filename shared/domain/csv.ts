@@ -52,6 +52,7 @@ export interface CsvPlanOptions {
 }
 
 const CANDIDATE_DELIMITERS = [',', ';', '\t', '|'];
+const SNIFF_BYTES = 64 * 1024;
 
 /** Picks the delimiter from the header line: a comma unless another one clearly dominates. */
 export function sniffDelimiter(firstBytes: Buffer): string {
@@ -147,23 +148,37 @@ export async function planCsv(stream: Readable, options: CsvPlanOptions): Promis
     return parser;
   };
 
-  for await (const piece of stream as AsyncIterable<Buffer>) {
-    if (!piece.length) continue;
+  // The delimiter is sniffed from the whole header line, so the first bytes wait until it is in.
+  let opening: Buffer[] = [];
+  const feed = async (piece: Buffer, last = false) => {
+    if (!parser) {
+      opening.push(piece);
+      const start = Buffer.concat(opening);
+      if (!last && start.indexOf(0x0a) === -1 && start.indexOf(0x0d) === -1 && start.length < SNIFF_BYTES) return;
+      opening = [];
+      piece = start;
+    }
     const active = parser ?? startParser(piece);
-    bytesRead += piece.length;
     await writeTo(active, piece);
     if (headerError) {
       active.destroy();
       throw headerError;
     }
     await flush();
+  };
+  for await (const piece of stream as AsyncIterable<Buffer>) {
+    if (!piece.length) continue;
+    bytesRead += piece.length;
+    await feed(piece);
   }
+  if (!parser && opening.length) await feed(Buffer.alloc(0), true);
   if (!parser) throw new SourceError('the CSV file is empty: it has no header row');
   await new Promise<void>((resolve, reject) => {
     (parser as NodeJS.ReadableStream).once('error', reject);
     (parser as NodeJS.ReadableStream).once('end', resolve);
     (parser as NodeJS.WritableStream).end();
   });
+  if (headerError) throw headerError;
   if (!header) throw new SourceError(`the CSV file has no readable header row${lastError ? `: ${lastError}` : ''}`);
   if (chunkRecords > 0) closeChunk(bytesRead);
   await flush();

@@ -21,8 +21,10 @@ const MD_EMPHASIS = /(\*{1,3}|_{2,3})(?=\S)([\s\S]*?\S)\1/g;
 const MD_STRIKE = /~~(?=\S)([\s\S]*?\S)~~/g;
 const MD_INLINE_CODE = /`([^`\n]+)`/g;
 
-/** C0/C1 controls except tab and newlines, zero-width and bidi marks, the BOM, lone surrogates. */
-const INVISIBLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2060-\u2064\uFEFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** C0/C1 control characters separate words, like whitespace. */
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]/g;
+/** Zero-width and bidi marks, the BOM and lone surrogates carry nothing to embed. */
+const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\uFEFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const WHITESPACE_RUN = /\s+/g;
 
 export function sanitizeText(raw: string | null | undefined): string {
@@ -38,7 +40,7 @@ export function sanitizeText(raw: string | null | undefined): string {
   // Entities are decoded after tags are gone, so an encoded "&lt;b&gt;" survives as literal text.
   if (text.includes('&')) text = decodeHTML(text);
   text = stripMarkdown(text);
-  return text.replace(INVISIBLE, '').replace(WHITESPACE_RUN, ' ').trim().normalize('NFC');
+  return text.replace(CONTROL, ' ').replace(INVISIBLE, '').replace(WHITESPACE_RUN, ' ').trim().normalize('NFC');
 }
 
 function stripMarkdown(text: string): string {

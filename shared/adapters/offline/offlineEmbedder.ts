@@ -101,7 +101,7 @@ function createFeaturizer(dimensions: number): (text: string) => number[] {
 
     let sumOfSquares = 0;
     for (let i = 0; i < dimensions; i++) sumOfSquares += accumulator[i] * accumulator[i];
-    const inverse = 1 / Math.sqrt(sumOfSquares);
+    const inverse = 1;
     const vector = new Array<number>(dimensions);
     for (let i = 0; i < dimensions; i++) vector[i] = accumulator[i] * inverse;
     accumulator.fill(0);

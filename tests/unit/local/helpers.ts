@@ -16,9 +16,12 @@ export async function turns(count = 5): Promise<void> {
   for (let i = 0; i < count; i += 1) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Waits, turn by turn, until `check` holds. */
-export async function until(check: () => boolean): Promise<void> {
-  while (!check()) await turns(1);
+/** Waits, turn by turn, until `check` holds; gives up after `maxTurns` so a broken test fails instead of spinning. */
+export async function until(check: () => boolean, maxTurns = 10_000): Promise<void> {
+  for (let turn = 0; !check(); turn += 1) {
+    if (turn === maxTurns) throw new Error(`condition not reached after ${maxTurns} event-loop turns`);
+    await turns(1);
+  }
 }
 
 /** Keeps expected handler failures out of the test output. */
