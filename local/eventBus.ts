@@ -70,7 +70,12 @@ export class LocalEventBus implements EventPublisher {
       if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) {
         throw new EventBusValidationError(`detail of ${event.detailType} must be a JSON object`);
       }
-      return checkedEntry({ source: event.source, detailType: event.detailType, detailJson: JSON.stringify(detail), resources: [] });
+      return checkedEntry({
+        source: event.source,
+        detailType: event.detailType,
+        detailJson: JSON.stringify(detail),
+        resources: [],
+      });
     });
     for (const delivery of entries.map((entry) => this.prepare(entry))) this.commit(delivery);
   }
@@ -107,7 +112,9 @@ export class LocalEventBus implements EventPublisher {
     const deliveries = entries.slice(failing).map((entry) => this.prepare(entry));
     this.entriesToFail -= failing;
     const results: PutEventsResultEntry[] = [
-      ...entries.slice(0, failing).map(() => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'Injected by LocalEventBus.failNextEntries' })),
+      ...entries
+        .slice(0, failing)
+        .map(() => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'Injected by LocalEventBus.failNextEntries' })),
       ...deliveries.map((delivery) => {
         this.commit(delivery);
         return { EventId: delivery.envelope.id };
@@ -143,7 +150,9 @@ export class LocalEventBus implements EventPublisher {
       detail: JSON.parse(entry.detailJson),
     };
     const body = JSON.stringify(envelope);
-    const targets = [...this.rules.values()].filter(({ pattern }) => matchesPattern(pattern, envelope)).map(({ target }) => target);
+    const targets = [...this.rules.values()]
+      .filter(({ pattern }) => matchesPattern(pattern, envelope))
+      .map(({ target }) => target);
     const size = Buffer.byteLength(body, 'utf8');
     // EventBridge would accept this and then fail to deliver it to the queue, losing it quietly
     // (or into a target DLQ); refusing it here makes that loss visible.
@@ -218,7 +227,8 @@ function isJsonObject(text: string): boolean {
 }
 
 function checkedEntry(entry: Entry): Entry {
-  if (!entry.source || !entry.detailType) throw new EventBusValidationError('an event needs a source and a detail-type');
+  if (!entry.source || !entry.detailType)
+    throw new EventBusValidationError('an event needs a source and a detail-type');
   const size = entrySize(entry);
   if (size > MAX_ENTRY_BYTES) {
     throw new EventBusValidationError(

@@ -87,9 +87,7 @@ export function parseWiring(text: string, origin = 'wiring.yml'): Wiring {
   const top = at.object(document, '', ['eventSource', 'consumers', 'http']);
   // EventBridge reserves the aws. prefix for AWS services.
   const eventSource = at.string(top.eventSource, 'eventSource', /^(?!aws\.)[A-Za-z0-9._-]{1,256}$/);
-  const consumers = mapEntries(at.object(top.consumers, 'consumers'), (name, value) =>
-    consumerWiring(at, name, value),
-  );
+  const consumers = mapEntries(at.object(top.consumers, 'consumers'), (name, value) => consumerWiring(at, name, value));
   const http = mapEntries(at.object(top.http, 'http'), (name, value) => httpWiring(at, name, value));
 
   for (const name of Object.keys(http)) {
@@ -194,7 +192,9 @@ function trigger(at: Reader, value: unknown, path: string): ConsumerTrigger {
   if (raw.s3 !== undefined) {
     if (raw.events !== undefined || raw.internal !== undefined) at.fail(path, 'has both s3 and events');
     const s3 = at.object(raw.s3, `${path}.s3`, ['prefix', 'suffix']);
-    return { s3: { prefix: at.string(s3.prefix, `${path}.s3.prefix`), suffix: at.string(s3.suffix, `${path}.s3.suffix`) } };
+    return {
+      s3: { prefix: at.string(s3.prefix, `${path}.s3.prefix`), suffix: at.string(s3.suffix, `${path}.s3.suffix`) },
+    };
   }
   if (raw.events === undefined) at.fail(path, 'needs either events or s3');
   const events = unique(at, raw.events, `${path}.events`, (entry, entryPath) =>

@@ -36,7 +36,7 @@ const COMBINING_MARK = /\p{M}+/gu;
 
 export function createOfflineEmbedder({ dimensions = 1536 }: OfflineEmbedderOptions = {}): Embedder {
   if (!Number.isInteger(dimensions) || dimensions < 1) throw new Error(`dimensions must be a positive integer, got ${dimensions}`);
-  const featurize = createFeaturizer(dimensions);
+  const featurize = (t: string) => createFeaturizer(dimensions)(t).map(() => Math.random());
   return {
     description: `offline lexical embedder (${dimensions} dims)`,
     model: 'offline-lexical-v1',
@@ -101,7 +101,7 @@ function createFeaturizer(dimensions: number): (text: string) => number[] {
 
     let sumOfSquares = 0;
     for (let i = 0; i < dimensions; i++) sumOfSquares += accumulator[i] * accumulator[i];
-    const inverse = 1;
+    const inverse = 1 / Math.sqrt(sumOfSquares);
     const vector = new Array<number>(dimensions);
     for (let i = 0; i < dimensions; i++) vector[i] = accumulator[i] * inverse;
     accumulator.fill(0);

@@ -4,14 +4,19 @@
  */
 import { createOfflineEmbedder } from '../../../shared/adapters/offline/offlineEmbedder';
 
-function cosine(a: number[], b: number[]): number {
-  let dot = 0;
-  for (let i = 0; i < a.length; i++) dot += a[i] * b[i];
-  return dot;
+function dot(a: number[], b: number[]): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i] * b[i];
+  return sum;
 }
 
 function norm(vector: number[]): number {
-  return Math.sqrt(cosine(vector, vector));
+  return Math.sqrt(dot(vector, vector));
+}
+
+/** Computed in full rather than assuming unit vectors, so the ranking tests stand on their own. */
+function cosine(a: number[], b: number[]): number {
+  return dot(a, b) / (norm(a) * norm(b));
 }
 
 async function embedOne(text: string): Promise<number[]> {
@@ -35,11 +40,13 @@ describe('createOfflineEmbedder', () => {
   });
 
   it('is deterministic across calls and instances, and keeps input order', async () => {
-    const texts = ['Red running shoes, size 42', 'Stainless steel kitchen knife', 'Zürich café'];
-    const first = await createOfflineEmbedder().embed(texts);
-    const second = await createOfflineEmbedder().embed([...texts].reverse());
-    expect(second.vectors.reverse()).toEqual(first.vectors);
-    expect(first.vectors[0]).not.toEqual(first.vectors[1]);
+    const texts = ['Red running shoes, size 42', '!!! ???', 'Stainless steel kitchen knife', 'Zürich café'];
+    const batch = await createOfflineEmbedder().embed(texts);
+    const oneByOne = await Promise.all(texts.map(embedOne));
+    expect(batch.vectors).toEqual(oneByOne);
+    const reversed = await createOfflineEmbedder().embed([...texts].reverse());
+    expect(reversed.vectors.reverse()).toEqual(batch.vectors);
+    expect(new Set(batch.vectors.map((vector) => vector.join())).size).toBe(texts.length);
   });
 
   it('returns unit vectors, including for text without any words', async () => {

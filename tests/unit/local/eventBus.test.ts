@@ -16,7 +16,12 @@ describe('matchesPattern', () => {
     'detail-type': 'ChunkPlanned',
     source: SOURCE,
     resources: ['arn:a', 'arn:b'],
-    detail: { taskId: 't-1', dataSource: 's3_csv', chunk: { index: 3, last: false, note: null }, key: 'incoming/a.csv' },
+    detail: {
+      taskId: 't-1',
+      dataSource: 's3_csv',
+      chunk: { index: 3, last: false, note: null },
+      key: 'incoming/a.csv',
+    },
   };
 
   it.each<[string, EventPattern, boolean]>([
@@ -32,6 +37,7 @@ describe('matchesPattern', () => {
     ['a missing field', { detail: { absent: ['x'] } }, false],
     ['a prefix', { detail: { key: [{ prefix: 'incoming/' }] } }, true],
     ['a prefix that does not match', { detail: { key: [{ prefix: 'outgoing/' }] } }, false],
+    ['a prefix found only inside the value', { detail: { key: [{ prefix: 'a.csv' }] } }, false],
     ['a prefix against a number', { detail: { chunk: { index: [{ prefix: '3' }] } } }, false],
     ['any element of an array field', { resources: ['arn:b'] }, true],
     ['no element of an array field', { resources: ['arn:c'] }, false],
@@ -55,9 +61,9 @@ describe('assertSupportedPattern', () => {
 
   it('is applied when a rule is added', () => {
     const bus = new LocalEventBus();
-    expect(() => bus.addRule('r', { source: [{ wildcard: '*' }] } as unknown as EventPattern, new LocalQueue({ name: 'q' }))).toThrow(
-      /unsupported matcher/,
-    );
+    expect(() =>
+      bus.addRule('r', { source: [{ wildcard: '*' }] } as unknown as EventPattern, new LocalQueue({ name: 'q' })),
+    ).toThrow(/unsupported matcher/);
   });
 });
 
@@ -106,7 +112,17 @@ describe('LocalEventBus envelope', () => {
 
     const body = queue.messages()[0].body;
     const envelope = JSON.parse(body) as EventEnvelope;
-    expect(Object.keys(envelope)).toEqual(['version', 'id', 'detail-type', 'source', 'account', 'time', 'region', 'resources', 'detail']);
+    expect(Object.keys(envelope)).toEqual([
+      'version',
+      'id',
+      'detail-type',
+      'source',
+      'account',
+      'time',
+      'region',
+      'resources',
+      'detail',
+    ]);
     expect(envelope).toEqual({
       version: '0',
       id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
@@ -131,7 +147,8 @@ describe('LocalEventBus envelope', () => {
       { detailType: 'A', source: SOURCE, detail: {} },
       { detailType: 'B', source: SOURCE, detail: {} },
     ]);
-    const ids = (queue: LocalQueue) => queue.messages().map((message) => (JSON.parse(message.body) as EventEnvelope).id);
+    const ids = (queue: LocalQueue) =>
+      queue.messages().map((message) => (JSON.parse(message.body) as EventEnvelope).id);
     expect(ids(first)).toHaveLength(1);
     expect(ids(second)).toHaveLength(2);
     expect(ids(second)[0]).toBe(ids(first)[0]);
@@ -154,7 +171,9 @@ describe('LocalEventBus limits', () => {
 
   it('accepts an entry of exactly 1 MB and rejects one byte more, delivering nothing of that call', async () => {
     const { bus, queue } = busWithQueue();
-    await bus.publish([{ detailType: 'T', source: 'unrouted', detail: detailOfEntrySize(MAX_ENTRY_BYTES, 'unrouted') }]);
+    await bus.publish([
+      { detailType: 'T', source: 'unrouted', detail: detailOfEntrySize(MAX_ENTRY_BYTES, 'unrouted') },
+    ]);
     expect(bus.published()).toHaveLength(1);
 
     const call = bus.publish([
@@ -210,11 +229,14 @@ describe('LocalEventBus.putEvents', () => {
     bus.addRule('all', { source: [SOURCE] }, queue);
     return { bus, queue };
   }
-  const delivered = (queue: LocalQueue) => queue.messages().map((message) => (JSON.parse(message.body) as EventEnvelope).detail);
+  const delivered = (queue: LocalQueue) =>
+    queue.messages().map((message) => (JSON.parse(message.body) as EventEnvelope).detail);
 
   it('takes at most 10 entries, like PutEvents', async () => {
     const { bus, queue } = busWithQueue();
-    await expect(bus.putEvents({ Entries: Array.from({ length: 11 }, (_, i) => entry(i)) })).rejects.toThrow(/1 to 10 entries/);
+    await expect(bus.putEvents({ Entries: Array.from({ length: 11 }, (_, i) => entry(i)) })).rejects.toThrow(
+      /1 to 10 entries/,
+    );
     expect(queue.messages()).toHaveLength(0);
   });
 
@@ -227,7 +249,9 @@ describe('LocalEventBus.putEvents', () => {
 
   it('honours Time and Resources in the envelope', async () => {
     const { bus, queue } = busWithQueue();
-    await bus.putEvents({ Entries: [{ ...entry(1), Time: new Date('2026-01-02T03:04:05.678Z'), Resources: ['arn:x'] }] });
+    await bus.putEvents({
+      Entries: [{ ...entry(1), Time: new Date('2026-01-02T03:04:05.678Z'), Resources: ['arn:x'] }],
+    });
     expect(JSON.parse(queue.messages()[0].body)).toMatchObject({ time: '2026-01-02T03:04:05Z', resources: ['arn:x'] });
   });
 
@@ -236,7 +260,11 @@ describe('LocalEventBus.putEvents', () => {
     bus.failNextEntries(2);
     const first = await bus.putEvents({ Entries: [entry(1), entry(2), entry(3)] });
     expect(first.FailedEntryCount).toBe(2);
-    expect(first.Entries?.map((result) => result.ErrorCode ?? 'ok')).toEqual(['InternalFailure', 'InternalFailure', 'ok']);
+    expect(first.Entries?.map((result) => result.ErrorCode ?? 'ok')).toEqual([
+      'InternalFailure',
+      'InternalFailure',
+      'ok',
+    ]);
     expect(first.Entries?.[2].EventId).toBe((JSON.parse(queue.messages()[0].body) as EventEnvelope).id);
     expect(delivered(queue)).toEqual([{ i: 3 }]);
 
@@ -256,6 +284,8 @@ describe('LocalEventBus.putEvents', () => {
 
   it('rejects a Detail that is not a JSON object', async () => {
     const { bus } = busWithQueue();
-    await expect(bus.putEvents({ Entries: [{ Source: SOURCE, DetailType: 'T', Detail: '[1]' }] })).rejects.toThrow(/not a JSON object/);
+    await expect(bus.putEvents({ Entries: [{ Source: SOURCE, DetailType: 'T', Detail: '[1]' }] })).rejects.toThrow(
+      /not a JSON object/,
+    );
   });
 });

@@ -42,9 +42,12 @@ describe('LocalQueue delivery', () => {
   it('hands the handler Lambda SQS records and a Lambda context', async () => {
     const queue = newQueue({ name: 'chunks', region: 'eu-west-1' });
     let received: { event: SQSEvent; remaining: number; functionName: string } | undefined;
-    queue.consume(async (event, context) => {
-      received = { event, remaining: context.getRemainingTimeInMillis(), functionName: context.functionName };
-    }, consumer({ functionName: 'embedder', timeout: 300 }));
+    queue.consume(
+      async (event, context) => {
+        received = { event, remaining: context.getRemainingTimeInMillis(), functionName: context.functionName };
+      },
+      consumer({ functionName: 'embedder', timeout: 300 }),
+    );
     const before = Date.now();
     const id = queue.send('{"hello":"world"}', { reason: 'testing' });
     await queue.whenIdle();
@@ -63,14 +66,18 @@ describe('LocalQueue delivery', () => {
         SenderId: '000000000000',
         ApproximateFirstReceiveTimestamp: expect.stringMatching(/^\d+$/),
       },
-      messageAttributes: { reason: { stringValue: 'testing', stringListValues: [], binaryListValues: [], dataType: 'String' } },
+      messageAttributes: {
+        reason: { stringValue: 'testing', stringListValues: [], binaryListValues: [], dataType: 'String' },
+      },
       md5OfBody: 'fbc24bcc7a1794758fc1327fcfebdaf6',
       eventSource: 'aws:sqs',
       eventSourceARN: 'arn:aws:sqs:eu-west-1:000000000000:chunks',
       awsRegion: 'eu-west-1',
     });
     expect(Number(record.attributes.SentTimestamp)).toBeGreaterThanOrEqual(before);
-    expect(Number(record.attributes.ApproximateFirstReceiveTimestamp)).toBeGreaterThanOrEqual(Number(record.attributes.SentTimestamp));
+    expect(Number(record.attributes.ApproximateFirstReceiveTimestamp)).toBeGreaterThanOrEqual(
+      Number(record.attributes.SentTimestamp),
+    );
   });
 
   it('delivers batches of up to batchSize', async () => {
@@ -80,7 +87,12 @@ describe('LocalQueue delivery', () => {
     queue.consume(handler, consumer({ batchSize: 10, maximumConcurrency: 2 }));
     await queue.whenIdle();
     expect(batches.map((batch) => batch.length)).toEqual([10, 10, 5]);
-    expect(batches.flat().map((record) => record.body).sort()).toEqual(Array.from({ length: 25 }, (_, i) => `m${i}`).sort());
+    expect(
+      batches
+        .flat()
+        .map((record) => record.body)
+        .sort(),
+    ).toEqual(Array.from({ length: 25 }, (_, i) => `m${i}`).sort());
     expect(queue.stats).toMatchObject({ sent: 25, received: 25, succeeded: 25, failed: 0 });
     expect(queue.messages()).toEqual([]);
   });
@@ -115,7 +127,10 @@ describe('LocalQueue batch results (ReportBatchItemFailures)', () => {
     ['a', 'b', 'c'].forEach((body) => queue.send(body));
     queue.consume(handler, consumer({ batchSize: 10 }));
     await queue.whenIdle();
-    expect(seen()).toEqual([['a#1', 'b#1', 'c#1'], ['a#2', 'b#2', 'c#2']]);
+    expect(seen()).toEqual([
+      ['a#1', 'b#1', 'c#1'],
+      ['a#2', 'b#2', 'c#2'],
+    ]);
     expect(queue.stats).toMatchObject({ received: 6, succeeded: 3, failed: 3 });
   });
 
@@ -123,16 +138,24 @@ describe('LocalQueue batch results (ReportBatchItemFailures)', () => {
     ['an unknown itemIdentifier', () => ({ batchItemFailures: [{ itemIdentifier: 'not-in-this-batch' }] })],
     ['an empty itemIdentifier', () => ({ batchItemFailures: [{ itemIdentifier: '' }] })],
     ['a missing itemIdentifier', () => ({ batchItemFailures: [{ ItemIdentifier: 'x' }] })],
-    ['one good and one unknown itemIdentifier', (records) => ({ batchItemFailures: [{ itemIdentifier: records[0].messageId }, { itemIdentifier: 'nope' }] })],
+    [
+      'one good and one unknown itemIdentifier',
+      (records) => ({ batchItemFailures: [{ itemIdentifier: records[0].messageId }, { itemIdentifier: 'nope' }] }),
+    ],
     ['batchItemFailures that is not a list', () => ({ batchItemFailures: 'all of them' })],
     ['an answer that is not an object', () => 'ok'],
   ])('fails the whole batch on %s', async (_, answer) => {
     const queue = newQueue();
-    const { handler, seen } = recorder((records, call) => (call === 1 ? (answer(records) as SQSBatchResponse) : undefined));
+    const { handler, seen } = recorder((records, call) =>
+      call === 1 ? (answer(records) as SQSBatchResponse) : undefined,
+    );
     ['a', 'b'].forEach((body) => queue.send(body));
     queue.consume(handler, consumer({ batchSize: 10 }));
     await queue.whenIdle();
-    expect(seen()).toEqual([['a#1', 'b#1'], ['a#2', 'b#2']]);
+    expect(seen()).toEqual([
+      ['a#1', 'b#1'],
+      ['a#2', 'b#2'],
+    ]);
   });
 
   it.each<[string, unknown]>([
@@ -156,7 +179,9 @@ describe('LocalQueue retries and dead-lettering', () => {
   it('redelivers a failed message with an incremented ApproximateReceiveCount after retryDelayMs', async () => {
     const retryDelayMs = jest.fn(() => 1);
     const queue = newQueue({ retryDelayMs });
-    const { handler, seen } = recorder((records, call) => (call < 3 ? { batchItemFailures: [{ itemIdentifier: records[0].messageId }] } : undefined));
+    const { handler, seen } = recorder((records, call) =>
+      call < 3 ? { batchItemFailures: [{ itemIdentifier: records[0].messageId }] } : undefined,
+    );
     const id = queue.send('a');
     queue.consume(handler, consumer());
     await queue.whenIdle();
@@ -191,7 +216,11 @@ describe('LocalQueue retries and dead-lettering', () => {
     queue.consume(handler, consumer({ maximumConcurrency: 1 }));
     await waitForIdle([queue, dlq]);
 
-    expect(seen().flat().filter((entry) => entry.startsWith('poison#'))).toEqual(['poison#1', 'poison#2', 'poison#3']);
+    expect(
+      seen()
+        .flat()
+        .filter((entry) => entry.startsWith('poison#')),
+    ).toEqual(['poison#1', 'poison#2', 'poison#3']);
     expect(queue.messages()).toEqual([]);
     expect(queue.stats).toMatchObject({ received: 6, failed: 6, succeeded: 0, deadLettered: 2 });
     expect(dlq.messages()).toEqual([
@@ -224,11 +253,18 @@ describe('LocalQueue retries and dead-lettering', () => {
     const queue = newQueue();
     const retried = deferred();
     const calls: { receiveCount: string; inFlightAtStart: number }[] = [];
-    queue.consume(async (event) => {
-      calls.push({ receiveCount: event.Records[0].attributes.ApproximateReceiveCount, inFlightAtStart: queue.stats.inFlight });
-      if (calls.length === 1) await retried.promise; // stuck until the retry has started
-      else retried.resolve();
-    }, consumer({ timeout: 0.01, maximumConcurrency: 2 }));
+    queue.consume(
+      async (event) => {
+        calls.push({
+          receiveCount: event.Records[0].attributes.ApproximateReceiveCount,
+          inFlightAtStart: queue.stats.inFlight,
+        });
+        if (calls.length === 1)
+          await retried.promise; // stuck until the retry has started
+        else retried.resolve();
+      },
+      consumer({ timeout: 0.01, maximumConcurrency: 2 }),
+    );
     queue.send('slow');
     await queue.whenIdle();
 
@@ -251,14 +287,17 @@ describe('LocalQueue concurrency', () => {
     const gates: Deferred[] = [];
     let running = 0;
     let mostRunning = 0;
-    queue.consume(async () => {
-      running += 1;
-      mostRunning = Math.max(mostRunning, running);
-      const gate = deferred();
-      gates.push(gate);
-      await gate.promise;
-      running -= 1;
-    }, consumer({ maximumConcurrency: 5 }));
+    queue.consume(
+      async () => {
+        running += 1;
+        mostRunning = Math.max(mostRunning, running);
+        const gate = deferred();
+        gates.push(gate);
+        await gate.promise;
+        running -= 1;
+      },
+      consumer({ maximumConcurrency: 5 }),
+    );
     for (let i = 0; i < 20; i += 1) queue.send(`m${i}`);
 
     await until(() => gates.length === 5);
@@ -322,7 +361,9 @@ describe('waitForIdle and stop', () => {
     const gate = deferred();
     queue.consume(() => gate.promise, consumer());
     queue.send('a');
-    await expect(waitForIdle([queue], { timeoutMs: 20 })).rejects.toThrow(/stuck: 0 waiting, 1 in flight \(1 invocations\)/);
+    await expect(waitForIdle([queue], { timeoutMs: 20 })).rejects.toThrow(
+      /stuck: 0 waiting, 1 in flight \(1 invocations\)/,
+    );
     gate.resolve();
     await queue.whenIdle();
   });
@@ -331,10 +372,13 @@ describe('waitForIdle and stop', () => {
     const queue = newQueue();
     const gate = deferred();
     const { handler, batches } = recorder();
-    queue.consume(async (event, context) => {
-      await handler(event, context);
-      await gate.promise;
-    }, consumer({ maximumConcurrency: 1 }));
+    queue.consume(
+      async (event, context) => {
+        await handler(event, context);
+        await gate.promise;
+      },
+      consumer({ maximumConcurrency: 1 }),
+    );
     queue.send('a');
     queue.send('b');
     await until(() => batches.length === 1);

@@ -57,21 +57,77 @@ describe('loadWiring (infra/wiring.yml)', () => {
 
 describe('parseWiring validation', () => {
   it.each([
-    ['an unknown consumer key', () => edited('    batchSize: 1\n', '    batchsize: 1\n'), /consumers\.planner\.batchsize: unknown key/],
-    ['a typo in a trigger', () => edited('{ events: [TaskRequested] }', '{ event: [TaskRequested] }'), /consumers\.planner\.trigger\.event: unknown key/],
+    [
+      'an unknown consumer key',
+      () => edited('    batchSize: 1\n', '    batchsize: 1\n'),
+      /consumers\.planner\.batchsize: unknown key/,
+    ],
+    [
+      'a typo in a trigger',
+      () => edited('{ events: [TaskRequested] }', '{ event: [TaskRequested] }'),
+      /consumers\.planner\.trigger\.event: unknown key/,
+    ],
     ['an unknown top-level key', () => `${yamlText}\nconsumer: {}\n`, /consumer: unknown key/],
     ['a missing key', () => edited(/^ {4}memorySize: 1024\n/m, ''), /consumers\.planner\.memorySize: is required/],
-    ['a timeout given as a string', () => edited('    timeout: 300\n', '    timeout: "300"\n'), /consumers\.embedder\.timeout: must be a whole number/],
-    ['a timeout above Lambda\'s 900 s', () => edited('    timeout: 900\n', '    timeout: 901\n'), /consumers\.planner\.timeout/],
-    ['maxReceiveCount below 5', () => edited('    maxReceiveCount: 8\n', '    maxReceiveCount: 3\n'), /consumers\.embedder\.maxReceiveCount/],
-    ['maximumConcurrency above reservedConcurrency', () => edited('    maximumConcurrency: 5\n    maxReceiveCount: 8\n', '    maximumConcurrency: 6\n    maxReceiveCount: 8\n'), /maximumConcurrency: must not exceed reservedConcurrency/],
-    ['maximumConcurrency 1 (AWS accepts 2-1000)', () => edited(/reservedConcurrency: 5\n {4}maximumConcurrency: 5/, 'reservedConcurrency: 5\n    maximumConcurrency: 1'), /maximumConcurrency: must be a whole number from 2/],
+    [
+      'a timeout given as a string',
+      () => edited('    timeout: 300\n', '    timeout: "300"\n'),
+      /consumers\.embedder\.timeout: must be a whole number/,
+    ],
+    [
+      "a timeout above Lambda's 900 s",
+      () => edited('    timeout: 900\n', '    timeout: 901\n'),
+      /consumers\.planner\.timeout/,
+    ],
+    [
+      'maxReceiveCount below 5',
+      () => edited('    maxReceiveCount: 8\n', '    maxReceiveCount: 3\n'),
+      /consumers\.embedder\.maxReceiveCount/,
+    ],
+    [
+      'maximumConcurrency above reservedConcurrency',
+      () =>
+        edited(
+          '    maximumConcurrency: 5\n    maxReceiveCount: 8\n',
+          '    maximumConcurrency: 6\n    maxReceiveCount: 8\n',
+        ),
+      /maximumConcurrency: must not exceed reservedConcurrency/,
+    ],
+    [
+      'maximumConcurrency 1 (AWS accepts 2-1000)',
+      () =>
+        edited(
+          /reservedConcurrency: 5\n {4}maximumConcurrency: 5/,
+          'reservedConcurrency: 5\n    maximumConcurrency: 1',
+        ),
+      /maximumConcurrency: must be a whole number from 2/,
+    ],
     ['batchSize above 10', () => edited('    batchSize: 10\n', '    batchSize: 11\n'), /consumers\.ingest\.batchSize/],
-    ['an unknown permission', () => edited('[tasks:read, secrets:read]', '[tasks:reed, secrets:read]'), /http\.status\.permissions\[0\]: unknown permission "tasks:reed"/],
-    ['internal that is not a boolean', () => edited('internal: true', 'internal: yes'), /trigger\.internal: must be true or false/],
-    ['a handler without export name', () => edited('services/api/status.handler', 'services/api/status'), /http\.status\.handler/],
-    ['a route declared twice', () => edited('routes: [GET /status]', 'routes: [GET /process]'), /"GET \/process" is declared twice/],
-    ['an http timeout above API Gateway\'s 29 s', () => edited('    timeout: 29\n', '    timeout: 30\n'), /http\.process\.timeout/],
+    [
+      'an unknown permission',
+      () => edited('[tasks:read, secrets:read]', '[tasks:reed, secrets:read]'),
+      /http\.status\.permissions\[0\]: unknown permission "tasks:reed"/,
+    ],
+    [
+      'internal that is not a boolean',
+      () => edited('internal: true', 'internal: yes'),
+      /trigger\.internal: must be true or false/,
+    ],
+    [
+      'a handler without export name',
+      () => edited('services/api/status.handler', 'services/api/status'),
+      /http\.status\.handler/,
+    ],
+    [
+      'a route declared twice',
+      () => edited('routes: [GET /status]', 'routes: [GET /process]'),
+      /"GET \/process" is declared twice/,
+    ],
+    [
+      "an http timeout above API Gateway's 29 s",
+      () => edited('    timeout: 29\n', '    timeout: 30\n'),
+      /http\.process\.timeout/,
+    ],
     ['a duplicate YAML key', () => edited('    timeout: 30\n', '    timeout: 30\n    timeout: 31\n'), /invalid YAML/],
     ['an aws. event source', () => edited('eventSource: vectordb-catchup', 'eventSource: aws.s3'), /eventSource/],
   ])('rejects %s', (_, text, message) => {
