@@ -66,7 +66,16 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
   const s3Endpoint = `http://127.0.0.1:${s3Address.port}`;
 
   const dynamo = new DynamoDBClient({ endpoint: dynamoEndpoint, region: options.region, credentials: LOCAL_CREDENTIALS });
-  const s3 = new S3Client({ endpoint: s3Endpoint, region: options.region, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+  // s3rver stores aws-chunked bodies (the SDK's default for streamed uploads with checksums) as
+  // they are, chunk headers included: send plain bodies.
+  const s3 = new S3Client({
+    endpoint: s3Endpoint,
+    region: options.region,
+    credentials: LOCAL_CREDENTIALS,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   await createTable(dynamo, options.tableName);
 
   return {

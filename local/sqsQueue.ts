@@ -98,8 +98,9 @@ export class LocalQueue {
 
   /** SendMessage: returns the message id; attributes become String message attributes. */
   send(body: string, attributes: Record<string, string> = {}): string {
-    if (typeof body !== 'string' || body.length === 0)
+    if (typeof body !== 'string' || body.length === 0) {
       throw new Error(`${this.name}: message body must be a non-empty string`);
+    }
     const size = [body, ...Object.entries(attributes).flatMap(([name, value]) => [name, 'String', value])].reduce(
       (sum, text) => sum + Buffer.byteLength(text, 'utf8'),
       0,
@@ -128,8 +129,9 @@ export class LocalQueue {
   consume(handler: SqsHandler, options: ConsumerOptions): void {
     if (this.consumer) throw new Error(`${this.name} already has a consumer`);
     const { batchSize, maximumConcurrency, timeout } = options;
-    if (!Number.isInteger(batchSize) || batchSize < 1)
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new Error(`${this.name}: batchSize must be a whole number >= 1`);
+    }
     if (!Number.isInteger(maximumConcurrency) || maximumConcurrency < 1) {
       throw new Error(`${this.name}: maximumConcurrency must be a whole number >= 1`);
     }
@@ -398,6 +400,7 @@ function lambdaAttributes(attributes: Record<string, string>): SQSMessageAttribu
   );
 }
 
+/** The Lambda context of one local invocation (the local API uses it too). */
 export function lambdaContext(
   region: string,
   options: Pick<ConsumerOptions, 'functionName' | 'memorySize'>,

@@ -3,8 +3,6 @@
  * one place where errors become status codes. 5xx details are logged, never sent.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import middy from '@middy/core';
-import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Dependencies, DependencyProvider } from '../dependencies';
 import { InvalidInputError, NotFoundError } from '../errors';
@@ -30,6 +28,20 @@ export type RouteHandler = (event: HttpEvent, deps: Dependencies) => Promise<Jso
 export type HttpHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 export function createHttpHandler(route: RouteHandler, provide: DependencyProvider): HttpHandler {
+  let chain: Promise<HttpHandler> | undefined;
+  return async (event, context) => {
+    chain ??= buildChain(route, provide);
+    return (await chain)(event, context);
+  };
+}
+
+/**
+ * middy ships only ES modules behind an import-only exports map: a dynamic import loads it the
+ * same way under tsx (local mode), jest and the Lambda bundle.
+ */
+async function buildChain(route: RouteHandler, provide: DependencyProvider): Promise<HttpHandler> {
+  const { default: middy } = await import('@middy/core');
+  const { default: httpJsonBodyParser } = await import('@middy/http-json-body-parser');
   let deps: Dependencies | undefined;
   const core = async (event: HttpEvent): Promise<APIGatewayProxyResult> => {
     const response = await route(event, deps as Dependencies);

@@ -36,7 +36,7 @@ const COMBINING_MARK = /\p{M}+/gu;
 
 export function createOfflineEmbedder({ dimensions = 1536 }: OfflineEmbedderOptions = {}): Embedder {
   if (!Number.isInteger(dimensions) || dimensions < 1) throw new Error(`dimensions must be a positive integer, got ${dimensions}`);
-  const featurize = (t: string) => createFeaturizer(dimensions)(t).map(() => Math.random());
+  const featurize = createFeaturizer(dimensions);
   return {
     description: `offline lexical embedder (${dimensions} dims)`,
     model: 'offline-lexical-v1',
