@@ -15,6 +15,7 @@ import { createPineconeVectorStore } from '../shared/adapters/pinecone/pineconeV
 import { createS3ObjectStore } from '../shared/adapters/s3/objectStore';
 import { createRequestPacer } from '../shared/domain/rateBudget';
 import { createLogger } from '../shared/logger';
+import { validatingPublisher } from '../shared/events/validate';
 import type { Emulators } from './emulators';
 
 export function chooseEmbedder(config: Config): Embedder {
@@ -24,7 +25,7 @@ export function chooseEmbedder(config: Config): Embedder {
 
 export function chooseVectorStore(config: Config, dataDir: string): VectorStore {
   if (!config.pinecone.apiKey) return createLanceDbVectorStore({ directory: path.join(dataDir, 'vectors'), dimensions: config.openai.dimensions });
-  return createPineconeVectorStore({ apiKey: config.pinecone.apiKey, indexName: config.pinecone.indexName, indexHost: config.pinecone.indexHost });
+  return createPineconeVectorStore({ apiKey: config.pinecone.apiKey, indexName: config.pinecone.indexName, indexHost: config.pinecone.indexHost, maxAttempts: config.pinecone.maxRetries + 1 });
 }
 
 export function localDependencies(config: Config, emulators: Emulators, events: EventPublisher, dataDir: string): Dependencies {
@@ -33,7 +34,7 @@ export function localDependencies(config: Config, emulators: Emulators, events: 
     config,
     tasks: createDynamoTaskRepository(emulators.dynamo, config.tableName),
     objects: createS3ObjectStore(emulators.s3, config.bucketName),
-    events,
+    events: validatingPublisher(events),
     embedder,
     // The offline embedder has no provider budget to respect.
     pacer: createRequestPacer({ requestsPerSecond: config.openai.apiKey ? config.openai.requestsPerSecond : Number.MAX_SAFE_INTEGER, consumers: config.embedderConcurrency }),

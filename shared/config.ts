@@ -27,6 +27,7 @@ export interface Config {
     indexHost?: string;
     namespace: string;
     batchSize: number;
+    maxRetries: number;
   };
   columns: { text: string; id: string; date: string };
   chunk: { records: number; maxBytes: number };
@@ -80,6 +81,7 @@ export function loadConfig(env: Env = process.env): Config {
       indexHost: optional(env, 'PINECONE_INDEX_HOST'),
       namespace: text(env, 'PINECONE_NAMESPACE', DEFAULTS.namespace),
       batchSize: integer(env, 'PINECONE_BATCH_SIZE', DEFAULTS.pineconeBatchSize, 1, 1000),
+      maxRetries: integer(env, 'PINECONE_MAX_RETRIES', DEFAULTS.maxRetries, 0, 20),
     },
     columns: {
       text: text(env, 'TEXT_COLUMN', DEFAULTS.textColumn),

@@ -12,6 +12,10 @@ import type { ConsumerContext, ConsumerContextProvider, Dependencies } from '../
 import { InvalidEventError } from '../errors';
 import type { EventDetails } from '../events/types';
 import { validateEvent } from '../events/validate';
+import { finishTask } from '../usecases/announce';
+
+/** Events only this pipeline produces, each about one of its tasks. */
+const INTERNAL_EVENTS: EventName[] = ['ChunkPlanned', 'ChunkEmbedded'];
 
 export interface EventConsumerOptions<N extends EventName> {
   eventName: N;
@@ -39,6 +43,7 @@ async function consumeRecord<N extends EventName>(record: SQSRecord, options: Ev
     if (!(error instanceof InvalidEventError)) throw error;
     deps.logger.error('invalid event rejected to the dead-letter queue', { messageId: record.messageId, eventName: options.eventName, problems: error.problems });
     await consumer.deadLetters.send(record.body, error.message);
+    await failTaskOfInvalidEvent(record.body, options.eventName, error, deps);
     return;
   }
   try {
@@ -50,6 +55,19 @@ async function consumeRecord<N extends EventName>(record: SQSRecord, options: Ev
     if (final && options.onFinalFailure) await options.onFinalFailure(detail, error as Error, deps);
     throw error;
   }
+}
+
+/** Our own events name a task we created: it must not wait forever for the chunk it will never get. */
+async function failTaskOfInvalidEvent(body: string, eventName: EventName, error: InvalidEventError, deps: Dependencies): Promise<void> {
+  if (!INTERNAL_EVENTS.includes(eventName)) return;
+  let taskId: unknown;
+  try {
+    taskId = JSON.parse(body)?.detail?.taskId;
+  } catch {
+    return;
+  }
+  if (typeof taskId !== 'string' || !(await deps.tasks.get(taskId))) return;
+  await finishTask(taskId, 'FAILED', deps, `an invalid ${eventName} event was rejected: ${error.message}`);
 }
 
 function parseMessage<N extends EventName>(body: string, eventName: N): EventDetails[N] {

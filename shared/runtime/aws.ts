@@ -20,6 +20,7 @@ import { createS3ObjectStore } from '../adapters/s3/objectStore';
 import { createSqsDeadLetterSink } from '../adapters/sqs/deadLetterQueue';
 import { createRequestPacer } from '../domain/rateBudget';
 import { createLogger } from '../logger';
+import { validatingPublisher } from '../events/validate';
 
 const SECRET_NAMES = ['OPENAI_API_KEY', 'PINECONE_API_KEY', 'METABASE_API_KEY', 'API_KEY'] as const;
 
@@ -61,10 +62,10 @@ async function buildAwsDependencies(): Promise<Dependencies> {
     config,
     tasks: createDynamoTaskRepository(new DynamoDBClient({}), config.tableName),
     objects: createS3ObjectStore(new S3Client({}), config.bucketName),
-    events: createEventBridgePublisher(new EventBridgeClient({}), config.eventBusName),
+    events: validatingPublisher(createEventBridgePublisher(new EventBridgeClient({}), config.eventBusName)),
     embedder: createOpenAIEmbedder({ apiKey: config.openai.apiKey, baseURL: config.openai.baseURL, model: config.openai.model, dimensions: config.openai.dimensions, maxRetries: config.openai.maxRetries }),
     pacer: createRequestPacer({ requestsPerSecond: config.openai.requestsPerSecond, consumers: config.embedderConcurrency }),
-    vectors: createPineconeVectorStore({ apiKey: config.pinecone.apiKey, indexName: config.pinecone.indexName, indexHost: config.pinecone.indexHost }),
+    vectors: createPineconeVectorStore({ apiKey: config.pinecone.apiKey, indexName: config.pinecone.indexName, indexHost: config.pinecone.indexHost, maxAttempts: config.pinecone.maxRetries + 1 }),
     logger: createLogger(),
     now: () => new Date(),
   };

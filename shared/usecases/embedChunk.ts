@@ -41,7 +41,7 @@ export async function embedChunk(chunk: ChunkPlanned, deps: Dependencies): Promi
   const skippedReasons: Record<string, number> = {};
   const embeddable: Embeddable[] = [];
   for (const record of prepared) {
-    if (record.kind === 'fail') failures.push(record);
+    if (record.kind === 'fail') failures.push({ recordNumber: record.recordNumber, id: record.id, message: record.message });
     else if (record.kind === 'skip') skippedReasons[record.reason] = (skippedReasons[record.reason] ?? 0) + 1;
     else embeddable.push({ ...record, ...fitToTokenLimit(record.text) });
   }
@@ -65,7 +65,7 @@ export async function embedChunk(chunk: ChunkPlanned, deps: Dependencies): Promi
       skippedReasons,
     },
     tokens,
-    errors: failures.slice(0, MAX_REPORTED_ERRORS).map((failure) => ({ ...failure, message: failure.message.slice(0, 2000) })),
+    errors: failures.slice(0, MAX_REPORTED_ERRORS).map(({ recordNumber, id, message }) => ({ recordNumber, ...(id ? { id } : {}), message: message.slice(0, 2000) })),
     finishedAt: deps.now().toISOString(),
   };
 }

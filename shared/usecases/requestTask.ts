@@ -9,13 +9,23 @@ export interface RequestedTask {
   task: Task;
 }
 
+/**
+ * Whoever creates a task announces it within its own timeout (at most 30 s). A task still PENDING
+ * well after that lost its announcement to a crash, and a repeated request announces it again;
+ * a repeat arriving sooner (a duplicate notification) is only a duplicate.
+ */
+export const REANNOUNCE_AFTER_MS = 2 * 60 * 1000;
+
+function announcementLost(task: Task, now: Date): boolean {
+  return task.status === 'PENDING' && now.getTime() - Date.parse(task.createdAt) > REANNOUNCE_AFTER_MS;
+}
+
 export async function requestTask(request: TaskRequested, deps: Dependencies): Promise<RequestedTask> {
   const { created, task } = await deps.tasks.create(
     { taskId: request.taskId, dataSource: request.source.type, namespace: request.namespace ?? deps.config.pinecone.namespace, request },
     deps.now(),
   );
-  // A repeat of a request whose announcement was lost (a crash right after the write) announces again.
-  if (!created && task.status !== 'PENDING') return { created, task };
+  if (!created && !announcementLost(task, deps.now())) return { created, task };
   try {
     await deps.events.publish([{ detailType: 'TaskRequested', source: deps.config.eventSource, detail: request }]);
   } catch (error) {

@@ -66,7 +66,7 @@ export async function startLocalStack(
     pinecone,
     api,
     async putObject(key, body) {
-      await runtime.emulators.s3.send(new PutObjectCommand({ Bucket: runtime.config.bucketName, Key: key, Body: body }));
+      await runtime.emulators.s3.send(new PutObjectCommand({ Bucket: runtime.config.bucketName, Key: key, Body: Buffer.from(body), ContentLength: Buffer.byteLength(body) }));
     },
     async waitForTask(taskId) {
       for (let attempt = 0; attempt < 200; attempt += 1) {

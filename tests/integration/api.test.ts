@@ -1,0 +1,88 @@
+/** The REST edge through the local runtime: API keys, parameter validation, and clear answers. */
+import { startLocalStack, type LocalStack } from '../helpers/localStack';
+
+describe('REST API (local runtime)', () => {
+  let stack: LocalStack;
+
+  beforeAll(async () => {
+    stack = await startLocalStack();
+    await stack.putObject('uploads/small.csv', 'id,formatted_text\n1,hello\n');
+    await stack.putObject('uploads/empty.csv', '');
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('requires x-api-key on every route', async () => {
+    for (const route of ['/process?s3_key=uploads/small.csv', '/status?task_id=x']) {
+      expect(await stack.api(route, { apiKey: null })).toEqual({ status: 401, body: { error: 'missing x-api-key header' } });
+      expect(await stack.api(route, { apiKey: 'wrong' })).toEqual({ status: 403, body: { error: 'invalid API key' } });
+    }
+    expect((await stack.api('/process', { method: 'POST', apiKey: null, body: '{}', headers: { 'content-type': 'application/json' } })).status).toBe(401);
+  });
+
+  it.each([
+    ['/process?data_source=s3_csv&s3_key=uploads/small.csv&start_date=2025-13-01', 'start_date', /real date/],
+    ['/process?data_source=s3_csv&s3_key=uploads/small.csv&start_date=01/02/2025', 'start_date', /YYYY-MM-DD/],
+    ['/process?data_source=ftp&s3_key=uploads/small.csv', 'data_source', /one of s3_csv, metabase/],
+    ['/process?data_source=s3_csv', 's3_key', /required/],
+    ['/process?data_source=s3_csv&s3_key=s3://someone-else/file.csv', 's3_key', /reads only "vectordb-catchup-local"/],
+    ['/process?data_source=s3_csv&s3_key=../etc/passwd', 's3_key', /\.\./],
+    ['/process?data_source=s3_csv&s3_key=uploads/small.csv&start_dat=2025-01-01', 'start_dat', /unknown parameter "start_dat"/],
+    ['/process?data_source=s3_csv&s3_key=uploads/small.csv&task_id=has%20space', 'task_id', /task_id must be/],
+  ])('answers 400 naming the parameter for %s', async (route, parameter, message) => {
+    const { status, body } = await stack.api(route);
+    expect(status).toBe(400);
+    expect(body.parameter).toBe(parameter);
+    expect(body.error).toMatch(message);
+  });
+
+  it('answers 404 naming a missing s3_key, and 422 for an empty file', async () => {
+    expect(await stack.api('/process?data_source=s3_csv&s3_key=uploads/nope.csv')).toEqual({
+      status: 404,
+      body: { error: 's3_key "uploads/nope.csv" does not exist in bucket "vectordb-catchup-local"', parameter: 's3_key' },
+    });
+    const empty = await stack.api('/process?data_source=s3_csv&s3_key=uploads/empty.csv');
+    expect(empty.status).toBe(422);
+    expect(empty.body.error).toMatch(/empty file/);
+  });
+
+  it('says plainly that Metabase is not available yet (the older default source)', async () => {
+    const { status, body } = await stack.api('/process?start_date=2025-01-01');
+    expect(status).toBe(501);
+    expect(body).toMatchObject({ parameter: 'data_source', error: expect.stringMatching(/metabase is not available yet/) });
+  });
+
+  it('answers 404 for an unknown task and 400 without task_id', async () => {
+    expect(await stack.api('/status?task_id=does-not-exist')).toEqual({ status: 404, body: { error: 'no task with task_id "does-not-exist"' } });
+    expect((await stack.api('/status')).body).toEqual({ error: 'task_id is required', parameter: 'task_id' });
+  });
+
+  it('starts a task from a JSON body, idempotently by task_id, and from an s3:// URL of its own bucket', async () => {
+    const post = (body: unknown) => stack.api('/process', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const first = await post({ data_source: 's3_csv', s3_key: 's3://vectordb-catchup-local/uploads/small.csv', task_id: 'my-run-1', namespace: 'other-ns' });
+    expect(first.status).toBe(202);
+    expect(first.body).toMatchObject({ task_id: 'my-run-1', status: 'PENDING', namespace: 'other-ns', status_url: '/status?task_id=my-run-1' });
+    const again = await post({ data_source: 's3_csv', s3_key: 'uploads/small.csv', task_id: 'my-run-1' });
+    expect(again.status).toBe(200);
+    expect(again.body.message).toMatch(/already exists/);
+    const done = await stack.waitForTask('my-run-1');
+    expect(done).toMatchObject({ status: 'COMPLETED', namespace: 'other-ns', records: { total: 1, processed: 1 } });
+    expect(stack.pinecone.dump('other-ns').map((vector) => vector.id)).toEqual(['1']);
+  });
+
+  it('rejects a POST that is not a JSON object with 415, malformed JSON with 422', async () => {
+    const text = await stack.api('/process', { method: 'POST', body: 's3_key=x', headers: { 'content-type': 'text/plain' } });
+    expect(text.status).toBe(415);
+    const malformed = await stack.api('/process', { method: 'POST', body: '{"s3_key":', headers: { 'content-type': 'application/json' } });
+    expect(malformed.status).toBe(422);
+    const list = await stack.api('/process', { method: 'POST', body: '[1]', headers: { 'content-type': 'application/json' } });
+    expect(list.status).toBe(415);
+  });
+
+  it('answers an unknown route with 404 and a wrong method with 405', async () => {
+    expect((await stack.api('/nope')).status).toBe(404);
+    expect((await stack.api('/status', { method: 'DELETE' })).status).toBe(405);
+  });
+});
