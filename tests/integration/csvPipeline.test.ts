@@ -30,7 +30,7 @@ describe('CSV pipeline (local runtime, simulators)', () => {
   it('ends COMPLETED with every record counted exactly once', () => {
     expect(finalStatus.status).toBe('COMPLETED');
     expect(finalStatus.data_source).toBe('s3_csv');
-    expect(finalStatus.records).toMatchObject({ total: 5000, processed: 5000 - csv.emptyTextIds.size, skipped: csv.emptyTextIds.size, failed: 0 });
+    expect(finalStatus.records).toMatchObject({ total: 5000, processed: 5000 - csv.emptyTextIds.size, skipped: csv.emptyTextIds.size, failed: 0, truncated: 1 });
     expect(finalStatus.records.skipped_reasons).toEqual({ empty_text: csv.emptyTextIds.size });
     expect(finalStatus.chunks).toEqual({ total: 5, completed: 5, failed: 0 });
     expect(finalStatus.progress).toBe(1);
@@ -43,13 +43,19 @@ describe('CSV pipeline (local runtime, simulators)', () => {
     const expectedIds = csv.rows.filter((row) => !csv.emptyTextIds.has(row.id)).map((row) => row.id).sort();
     expect(stored.map((vector) => vector.id)).toEqual(expectedIds);
     const byId = new Map(stored.map((vector) => [vector.id, vector]));
-    for (const row of csv.rows.filter((r) => !csv.emptyTextIds.has(r.id))) {
+    for (const row of csv.rows.filter((r) => !csv.emptyTextIds.has(r.id) && !csv.longTextIds.has(r.id))) {
       const vector = byId.get(row.id)!;
       expect(vector.values).toHaveLength(1536);
       expect(vector.metadata).toMatchObject({ text: sanitizeText(row.formatted_text), date: row.date, category: row.category, _task_id: taskId, _source: 's3://vectordb-catchup-local/uploads/people.csv' });
+      expect(vector.metadata).not.toHaveProperty('_truncated');
       if (row.price === '') expect(vector.metadata).not.toHaveProperty('price');
       else expect(vector.metadata?.price).toBe(row.price);
     }
+    // Over the model's 8192 tokens: embedded from its first tokens, flagged, its text cut to fit 40 KB of metadata.
+    const long = byId.get('person-002500')!;
+    expect(long.metadata).toMatchObject({ _truncated: true, _text_truncated: true });
+    expect(sanitizeText(csv.rows[2499].formatted_text).startsWith(long.metadata?.text as string)).toBe(true);
+    expect(Math.max(...stack.openai.stats.tokensPerRequest)).toBeLessThanOrEqual(300_000);
     expect(byId.get('person-000007')?.metadata?.text).toBe('Profile of person 7 first line, with a comma second "quoted" line');
     expect(byId.get('person-000011')?.metadata?.text).toBe('東京の天気は晴れです & more for person 11');
   });

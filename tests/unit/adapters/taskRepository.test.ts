@@ -1,0 +1,66 @@
+/** The task table's exactly-once writes, against dynalite (which has no transactions, like the design assumes). */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createDynamoTaskRepository, type TaskRepository } from '../../../shared/adapters/dynamodb/taskRepository';
+import type { ChunkEmbedded } from '../../../shared/events/types';
+import { startEmulators, type Emulators } from '../../../local/emulators';
+
+describe('DynamoDB task repository (dynalite)', () => {
+  let emulators: Emulators;
+  let tasks: TaskRepository;
+  let dataDir: string;
+  const now = new Date('2025-06-01T00:00:00Z');
+  const request = { schemaVersion: 1 as const, taskId: 't1', source: { type: 's3_csv' as const, key: 'a.csv' } };
+  const chunk = (chunkIndex: number, processed: number, failed = 0): ChunkEmbedded => ({
+    schemaVersion: 1,
+    taskId: 't1',
+    chunkIndex,
+    outcome: 'completed',
+    records: { total: processed + failed + 1, processed, skipped: 1, failed, truncated: 0, skippedReasons: { empty_text: 1 } },
+    tokens: processed * 10,
+    errors: failed ? [{ recordNumber: 1, message: 'bad' }] : [],
+    finishedAt: now.toISOString(),
+  });
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'repo-test-'));
+    emulators = await startEmulators({ dataDir, persist: false, region: 'us-east-1', tableName: 'tasks-test', bucketName: 'bucket-test', dynamoPort: 0, s3Port: 0 });
+    tasks = createDynamoTaskRepository(emulators.dynamo, 'tasks-test');
+  });
+
+  afterAll(async () => {
+    await emulators?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('creates a task once; a second create returns the existing one', async () => {
+    expect((await tasks.create({ taskId: 't1', dataSource: 's3_csv', namespace: 'ns', request }, now)).created).toBe(true);
+    const again = await tasks.create({ taskId: 't1', dataSource: 's3_csv', namespace: 'other', request }, now);
+    expect(again.created).toBe(false);
+    expect(again.task).toMatchObject({ status: 'PENDING', namespace: 'ns', planned: false });
+  });
+
+  it('adds each chunk exactly once, however often it is delivered, concurrently too', async () => {
+    await tasks.start('t1', now);
+    const results = await Promise.all([chunk(0, 5), chunk(0, 5), chunk(1, 3, 2), chunk(1, 3, 2), chunk(0, 5)].map((c) => tasks.recordChunk(c, now)));
+    expect(results.filter((result) => result.applied)).toHaveLength(2);
+    const task = await tasks.get('t1');
+    expect(task?.records).toMatchObject({ processed: 8, skipped: 2, failed: 2, skippedReasons: { empty_text: 2 } });
+    expect(task?.chunks).toMatchObject({ completed: 2, failed: 0 });
+    expect(task?.tokens).toBe(80);
+    expect(task?.errors).toEqual(['record 1: bad']);
+    expect(await tasks.isChunkRecorded('t1', 1)).toBe(true);
+    expect(await tasks.isChunkRecorded('t1', 2)).toBe(false);
+  });
+
+  it('records the plan once and finishes once', async () => {
+    const planned = await tasks.completePlan('t1', { records: 12, chunks: 2 }, now);
+    expect(planned).toMatchObject({ planned: true, records: { total: 12 }, chunks: { total: 2 } });
+    expect((await tasks.completePlan('t1', { records: 99, chunks: 9 }, now)).records.total).toBe(12);
+    const finished = await Promise.all([tasks.finish('t1', 'PARTIAL', now), tasks.finish('t1', 'COMPLETED', now)]);
+    expect(finished.filter(Boolean)).toHaveLength(1);
+    expect(await tasks.start('t1', now)).toBeUndefined();
+    expect((await tasks.get('t1'))?.status).toBe(finished.find(Boolean)?.status);
+  });
+});
