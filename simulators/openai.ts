@@ -16,9 +16,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { countTokens, decode, vocabularySize } from 'gpt-tokenizer/encoding/cl100k_base';
+import { closeServer, listen, readBody } from './http';
 
 export interface OpenAISimulatorOptions {
   /** When set, requests must carry `Authorization: Bearer <apiKey>`; otherwise any key (or none) is accepted. */
@@ -133,7 +133,7 @@ export async function startOpenAISimulator(options: OpenAISimulatorOptions = {})
     if (req.method !== 'POST' || path !== '/v1/embeddings') {
       throw apiError(404, `Invalid URL (${req.method} ${path})`);
     }
-    const raw = await readBody(req);
+    const raw = await readBody(req, MAX_BODY_BYTES, () => apiError(413, 'Request body too large.'));
     authenticate(req.headers.authorization);
     const failure = failures.shift();
     if (failure) throw injectedFailure(failure.status, failure.retryAfterMs);
@@ -476,30 +476,4 @@ function parseJson(raw: Buffer): Record<string, unknown> {
     'We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly. ' +
       'The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)',
   );
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw apiError(413, 'Request body too large.');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-function listen(server: ReturnType<typeof createServer>, port: number, host: string): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server.address() as AddressInfo));
-  });
-}
-
-/** Also drops kept-alive client connections, which would otherwise hold `close()` open. */
-function closeServer(server: ReturnType<typeof createServer>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
-    server.closeAllConnections();
-  });
 }

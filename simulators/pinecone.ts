@@ -15,8 +15,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { closeServer, listen, readBody } from './http';
 
 export type SimulatedMetadataValue = string | number | boolean | string[];
 
@@ -130,7 +130,7 @@ export async function startPineconeSimulator(options: PineconeSimulatorOptions =
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://simulator');
     const route = `${req.method} ${url.pathname}`;
-    const raw = await readBody(req);
+    const raw = await readBody(req, MAX_BODY_BYTES, () => new HttpError(413, 'Request body too large.'));
     const handler = routes[route];
     if (!handler) throw new HttpError(404, `Not Found: ${route}`);
 
@@ -427,30 +427,4 @@ function parseJson(raw: Buffer): Record<string, unknown> {
     // answered below, as for any body that is not a JSON object
   }
   throw badRequest('Invalid request: the body is not a JSON object.');
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'Request body too large.');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-function listen(server: ReturnType<typeof createServer>, port: number, host: string): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server.address() as AddressInfo));
-  });
-}
-
-/** Also drops kept-alive client connections, which would otherwise hold `close()` open. */
-function closeServer(server: ReturnType<typeof createServer>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
-    server.closeAllConnections();
-  });
 }
