@@ -11,6 +11,7 @@ import { createDynamoTaskRepository } from '../shared/adapters/dynamodb/taskRepo
 import { createLanceDbVectorStore } from '../shared/adapters/lancedb/lancedbVectorStore';
 import { createOfflineEmbedder } from '../shared/adapters/offline/offlineEmbedder';
 import { createOpenAIEmbedder } from '../shared/adapters/openai/openaiEmbedder';
+import { metabaseFrom } from '../shared/adapters/metabase/metabaseSource';
 import { createPineconeVectorStore } from '../shared/adapters/pinecone/pineconeVectorStore';
 import { createS3ObjectStore } from '../shared/adapters/s3/objectStore';
 import { createRequestPacer } from '../shared/domain/rateBudget';
@@ -39,6 +40,7 @@ export function localDependencies(config: Config, emulators: Emulators, events: 
     // The offline embedder has no provider budget to respect.
     pacer: createRequestPacer({ requestsPerSecond: config.openai.apiKey ? config.openai.requestsPerSecond : Number.MAX_SAFE_INTEGER, consumers: config.embedderConcurrency }),
     vectors: chooseVectorStore(config, dataDir),
+    metabase: metabaseFrom(config),
     logger: createLogger(),
     now: () => new Date(),
   };

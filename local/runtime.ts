@@ -12,6 +12,7 @@ import type { VectorStore, Embedder } from '../shared/ports';
 import { startLocalApi, type ApiHandler, type LocalApi } from './api';
 import { localDependencies } from './dependencies';
 import { startEmulators, type Emulators, type S3Notification } from './emulators';
+import { startEventBridgeApi } from './eventBridgeApi';
 import { LocalEventBus, type EventEnvelope } from './eventBus';
 import { LocalDeadLetterSink, LocalQueue, waitForIdle, type SqsHandler } from './sqsQueue';
 import { eventPatternFor, loadWiring, parseHandler, type ConsumerWiring, type Wiring } from './wiring';
@@ -28,6 +29,8 @@ export interface LocalRuntimeOptions {
   port?: number;
   s3Port?: number;
   dynamoPort?: number;
+  /** PutEvents over HTTP for other processes (npm run publish-event). */
+  eventsPort?: number;
   /** Replace the embedder or vector store chosen from the configuration (tests, benchmarks). */
   embedder?: Embedder;
   vectors?: VectorStore;
@@ -40,6 +43,7 @@ export interface LocalRuntime {
   apiUrl: string;
   s3Endpoint: string;
   dynamoEndpoint: string;
+  eventsEndpoint: string;
   config: Config;
   deps: Dependencies;
   bus: LocalEventBus;
@@ -112,11 +116,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     config.region,
   );
 
+  const eventsApi = await startEventBridgeApi(bus, options.eventsPort ?? 0);
+
   const allQueues = () => [...queues.values()].flatMap(({ queue }) => [queue]);
   return {
     apiUrl: api.url,
     s3Endpoint: emulators.s3Endpoint,
     dynamoEndpoint: emulators.dynamoEndpoint,
+    eventsEndpoint: eventsApi.url,
     config,
     deps,
     bus,
@@ -126,6 +133,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     onEvent: (listener) => listeners.push(listener),
     async stop() {
       await api.close();
+      await eventsApi.close();
       await Promise.all(allQueues().map((queue) => queue.stop()));
       await emulators.close();
     },

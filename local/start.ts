@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     port: Number(process.env.PORT ?? 3000),
     s3Port: Number(process.env.S3_PORT ?? 4569),
     dynamoPort: Number(process.env.DYNAMODB_PORT ?? 4567),
+    eventsPort: Number(process.env.EVENTS_PORT ?? 4010),
   });
   const { config, deps } = runtime;
   const inboxDir = path.join(DATA_DIR, 'inbox');
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   REST API      ${runtime.apiUrl}   (x-api-key: ${key === 'local-dev-key' ? key : '<API_KEY>'})
   S3 (s3rver)   ${runtime.s3Endpoint}   bucket ${config.bucketName}
   DynamoDB      ${runtime.dynamoEndpoint}   table ${config.tableName} (dynalite)
+  EventBridge   ${runtime.eventsEndpoint}   PutEvents (npm run publish-event -- event.json)
   Embeddings    ${deps.embedder.description}
   Vectors       ${deps.vectors.description}, namespace ${config.pinecone.namespace}
   Inbox         ${inboxDir}   (copy a .csv here, or upload it under ${config.ingestPrefix})

@@ -29,6 +29,14 @@ export interface Config {
     batchSize: number;
     maxRetries: number;
   };
+  metabase: {
+    url?: string;
+    apiKey?: string;
+    /** The default saved question when a request names none. */
+    questionId?: string;
+    /** The question's date template tag that start_date fills, and its parameter type. */
+    dateParameter: { name: string; type: string };
+  };
   columns: { text: string; id: string; date: string };
   chunk: { records: number; maxBytes: number };
   /** Parallel consumers of the chunk queue: the share of the request budget each one may use. */
@@ -82,6 +90,12 @@ export function loadConfig(env: Env = process.env): Config {
       namespace: text(env, 'PINECONE_NAMESPACE', DEFAULTS.namespace),
       batchSize: integer(env, 'PINECONE_BATCH_SIZE', DEFAULTS.pineconeBatchSize, 1, 1000),
       maxRetries: integer(env, 'PINECONE_MAX_RETRIES', DEFAULTS.maxRetries, 0, 20),
+    },
+    metabase: {
+      url: optional(env, 'METABASE_URL'),
+      apiKey: optional(env, 'METABASE_API_KEY'),
+      questionId: optional(env, 'METABASE_QUESTION_ID'),
+      dateParameter: { name: text(env, 'METABASE_DATE_PARAMETER', 'start_date'), type: text(env, 'METABASE_DATE_PARAMETER_TYPE', 'date/single') },
     },
     columns: {
       text: text(env, 'TEXT_COLUMN', DEFAULTS.textColumn),

@@ -77,3 +77,9 @@ export interface EventPublisher {
 export interface DeadLetterSink {
   send(body: string, reason: string): Promise<void>;
 }
+
+/** Rows of a saved question (Metabase), streamed one by one. */
+export interface QuestionSource {
+  readonly description: string;
+  rows(questionId: number, options: { startDate?: string }): AsyncIterable<Record<string, unknown>>;
+}

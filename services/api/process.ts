@@ -8,11 +8,16 @@ import { requestTask } from '../../shared/usecases/requestTask';
 export function createHandler(provide: DependencyProvider) {
   return createHttpHandler(async (event, deps) => {
     const request = parseProcessRequest(parameters(event), deps.config, deps.now());
-    const { key } = request.source;
-    const object = await deps.objects.head(key);
-    if (!object) throw new HttpProblem(404, `s3_key "${key}" does not exist in bucket "${deps.objects.bucket}"`, { parameter: 's3_key' });
-    if (object.size === 0) throw new HttpProblem(422, `s3_key "${key}" is an empty file: a CSV needs at least a header row`, { parameter: 's3_key' });
-    if (object.versionId) request.source.versionId = object.versionId;
+    const { source } = request;
+    if (source.type === 'metabase' && !deps.metabase) {
+      throw new HttpProblem(503, 'data_source=metabase needs METABASE_URL and METABASE_API_KEY, which this deployment does not have', { parameter: 'data_source' });
+    }
+    if (source.type === 's3_csv') {
+      const object = await deps.objects.head(source.key);
+      if (!object) throw new HttpProblem(404, `s3_key "${source.key}" does not exist in bucket "${deps.objects.bucket}"`, { parameter: 's3_key' });
+      if (object.size === 0) throw new HttpProblem(422, `s3_key "${source.key}" is an empty file: a CSV needs at least a header row`, { parameter: 's3_key' });
+      if (object.versionId) source.versionId = object.versionId;
+    }
     const { created, task } = await requestTask(request, deps);
     return {
       statusCode: created ? 202 : 200,

@@ -3,14 +3,14 @@ import type { ConsumerContextProvider } from '../../shared/dependencies';
 import { createEventConsumer } from '../../shared/handlers/eventConsumer';
 import { awsConsumerContext } from '../../shared/runtime/aws';
 import { finishTask } from '../../shared/usecases/announce';
-import { planTask } from '../../shared/usecases/planTask';
+import { planTask, resolveTaskRequest } from '../../shared/usecases/planTask';
 
 export function createHandler(provide: ConsumerContextProvider) {
   return createEventConsumer(
     {
       eventName: 'TaskRequested',
       handle: planTask,
-      onFinalFailure: (request, error, deps) => finishTask(request.taskId, 'FAILED', deps, `planning failed: ${error.message}`),
+      onFinalFailure: (request, error, deps, meta) => finishTask(resolveTaskRequest(request, meta).taskId, 'FAILED', deps, `planning failed: ${error.message}`),
     },
     provide,
   );

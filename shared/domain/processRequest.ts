@@ -1,20 +1,18 @@
 /**
  * The `/process` parameters (the older system's names, from a query string or a JSON body),
- * validated into a TaskRequested. Each problem names its parameter.
+ * validated into a task request. Each problem names its parameter.
  */
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config';
 import { InvalidInputError } from '../errors';
-import type { TaskRequested } from '../events/types';
+import type { TaskRequest } from './task';
 import { isValidDate } from './records';
 
 const KNOWN_PARAMETERS = ['start_date', 'question_id', 'data_source', 's3_key', 'namespace', 'task_id', 'text_column', 'id_column', 'date_column'] as const;
 const SUPPORTED_SOURCES = ['s3_csv', 'metabase'] as const;
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
-export class NotImplementedError extends InvalidInputError {}
-
-export function parseProcessRequest(params: Record<string, unknown>, config: Config, now: Date): TaskRequested {
+export function parseProcessRequest(params: Record<string, unknown>, config: Config, now: Date): TaskRequest {
   const unknown = Object.keys(params).filter((name) => !(KNOWN_PARAMETERS as readonly string[]).includes(name));
   if (unknown.length) throw new InvalidInputError(`unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; accepted: ${KNOWN_PARAMETERS.join(', ')}`, unknown[0]);
   const value = (name: (typeof KNOWN_PARAMETERS)[number]): string | undefined => {
@@ -31,10 +29,16 @@ export function parseProcessRequest(params: Record<string, unknown>, config: Con
   }
   const startDate = value('start_date');
   if (startDate !== undefined && !isValidDate(startDate)) throw new InvalidInputError(`start_date must be a real date as YYYY-MM-DD; got "${startDate}"`, 'start_date');
+  const questionId = value('question_id') ?? config.metabase.questionId;
   if (dataSource === 'metabase') {
-    throw new NotImplementedError('data_source=metabase is not available yet in this version; use data_source=s3_csv with s3_key', 'data_source');
+    if (s3Key) throw new InvalidInputError('s3_key belongs to data_source=s3_csv, not metabase', 's3_key');
+    if (questionId === undefined) throw new InvalidInputError('question_id is required for data_source=metabase (no METABASE_QUESTION_ID is configured)', 'question_id');
+    if (!/^[1-9]\d{0,9}$/.test(questionId)) throw new InvalidInputError(`question_id must be a positive whole number; got "${questionId}"`, 'question_id');
+  } else if (!s3Key) {
+    throw new InvalidInputError('s3_key is required when data_source is s3_csv', 's3_key');
+  } else if (value('question_id') !== undefined) {
+    throw new InvalidInputError('question_id belongs to data_source=metabase, not s3_csv', 'question_id');
   }
-  if (!s3Key) throw new InvalidInputError('s3_key is required when data_source is s3_csv', 's3_key');
 
   const taskId = value('task_id') ?? randomUUID();
   if (!TASK_ID.test(taskId)) throw new InvalidInputError('task_id must be 1-128 letters, digits, or _ . : - (starting with a letter or digit)', 'task_id');
@@ -45,7 +49,7 @@ export function parseProcessRequest(params: Record<string, unknown>, config: Con
   return {
     schemaVersion: 1,
     taskId,
-    source: { type: 's3_csv', key: bucketKey(s3Key, config.bucketName) },
+    source: dataSource === 'metabase' ? { type: 'metabase', questionId: Number(questionId) } : { type: 's3_csv', key: bucketKey(s3Key as string, config.bucketName) },
     ...(namespace ? { namespace } : {}),
     ...(startDate ? { startDate } : {}),
     ...(columns.text || columns.id || columns.date ? { columns: JSON.parse(JSON.stringify(columns)) } : {}),

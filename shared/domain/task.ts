@@ -1,11 +1,14 @@
 /** A task: one run over one source, its exact counts and its state machine (BRIEF §4). */
 import type { TaskRequested } from '../events/types';
 
+/** A TaskRequested whose task id is settled (given by the requester, or assigned on arrival). */
+export type TaskRequest = TaskRequested & { taskId: string };
+
 export const TASK_STATUSES = ['PENDING', 'RUNNING', 'COMPLETED', 'PARTIAL', 'FAILED', 'CANCELLED'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export type TerminalStatus = Exclude<TaskStatus, 'PENDING' | 'RUNNING'>;
 
-export const DATA_SOURCES = ['s3_csv'] as const;
+export const DATA_SOURCES = ['s3_csv', 'metabase', 'inline'] as const;
 export type DataSource = (typeof DATA_SOURCES)[number];
 
 export function isTerminal(status: TaskStatus): status is TerminalStatus {
@@ -24,7 +27,7 @@ export interface Task {
   status: TaskStatus;
   dataSource: DataSource;
   namespace: string;
-  request: TaskRequested;
+  request: TaskRequest;
   /** Set once the planner has announced every chunk; until then totals are not final. */
   planned: boolean;
   records: RecordCounts & { truncated: number; skippedReasons: Record<string, number> };

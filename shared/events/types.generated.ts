@@ -5,16 +5,16 @@
 export interface TaskRequested {
   schemaVersion: 1;
   /**
-   * Chosen by the requester; a repeated event with the same id does not start a second run.
+   * Chosen by the requester (a repeated event with the same id does not start a second run); assigned by the pipeline from the event id when absent.
    */
-  taskId: string;
-  source: S3CsvSource;
+  taskId?: string;
+  source: S3CsvSource | MetabaseSource | InlineSource;
   /**
    * Pinecone namespace; PINECONE_NAMESPACE when absent.
    */
   namespace?: string;
   /**
-   * YYYY-MM-DD. For CSV, rows whose date column is before it are skipped and counted.
+   * YYYY-MM-DD. Metabase: the question's date parameter. CSV and inline records: rows whose date column is before it are skipped and counted.
    */
   startDate?: string;
   columns?: ColumnSettings;
@@ -28,6 +28,28 @@ export interface S3CsvSource {
   type: "s3_csv";
   key: string;
   versionId?: string;
+}
+/**
+ * A Metabase saved question, run through its export endpoint.
+ */
+export interface MetabaseSource {
+  type: "metabase";
+  questionId: number;
+}
+/**
+ * A small push of records carried in the event itself (bounded by EventBridge's 1 MB per event).
+ */
+export interface InlineSource {
+  type: "inline";
+  /**
+   * Names the pushed dataset; ids hashed from rows without an id column are stable per name.
+   */
+  name?: string;
+  /**
+   * @minItems 1
+   * @maxItems 10000
+   */
+  records: [{}, ...{}[]];
 }
 /**
  * Which columns hold the text, the id and the date; the configured defaults when absent.
@@ -57,14 +79,14 @@ export interface ChunkPlanned {
    */
   firstRecordNumber: number;
   namespace: string;
-  dataSource: "s3_csv";
+  dataSource: "s3_csv" | "metabase" | "inline";
   startDate?: string;
   columns: {
     text: string;
     id: string;
     date: string;
   };
-  source: CsvByteRange;
+  source: CsvByteRange | JsonLinesObject;
 }
 /**
  * Bytes [byteStart, byteEnd) of a CSV object hold exactly recordCount whole records.
@@ -82,6 +104,23 @@ export interface CsvByteRange {
    */
   header: [string, ...string[]];
   delimiter?: string;
+}
+/**
+ * An object of recordCount JSON rows, one per line, written by the planner for row sources (Metabase, inline).
+ */
+export interface JsonLinesObject {
+  type: "jsonl";
+  bucket: string;
+  key: string;
+  etag: string;
+  /**
+   * The columns of the source's first row.
+   */
+  header: string[];
+  /**
+   * Identifies the source for provenance and hashed ids, e.g. metabase://question/232.
+   */
+  sourceUri: string;
 }
 
 /**
@@ -133,7 +172,7 @@ export interface TaskCompleted {
   schemaVersion: 1;
   taskId: string;
   status: "COMPLETED" | "PARTIAL" | "FAILED" | "CANCELLED";
-  dataSource: "s3_csv";
+  dataSource: "s3_csv" | "metabase" | "inline";
   namespace: string;
   records: {
     total: number;

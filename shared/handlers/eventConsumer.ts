@@ -17,11 +17,18 @@ import { finishTask } from '../usecases/announce';
 /** Events only this pipeline produces, each about one of its tasks. */
 const INTERNAL_EVENTS: EventName[] = ['ChunkPlanned', 'ChunkEmbedded'];
 
+/** What the envelope says besides the detail. */
+export interface EventMeta {
+  /** EventBridge's id of the event: the same on every delivery of it. */
+  eventId: string;
+  source: string;
+}
+
 export interface EventConsumerOptions<N extends EventName> {
   eventName: N;
-  handle: (detail: EventDetails[N], deps: Dependencies) => Promise<void>;
+  handle: (detail: EventDetails[N], deps: Dependencies, meta: EventMeta) => Promise<void>;
   /** Called when the last allowed attempt fails, before the message moves to the DLQ. */
-  onFinalFailure?: (detail: EventDetails[N], error: Error, deps: Dependencies) => Promise<void>;
+  onFinalFailure?: (detail: EventDetails[N], error: Error, deps: Dependencies, meta: EventMeta) => Promise<void>;
 }
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -37,8 +44,9 @@ export function createEventConsumer<N extends EventName>(options: EventConsumerO
 async function consumeRecord<N extends EventName>(record: SQSRecord, options: EventConsumerOptions<N>, consumer: ConsumerContext): Promise<void> {
   const { deps } = consumer;
   let detail: EventDetails[N];
+  let meta: EventMeta;
   try {
-    detail = parseMessage(record.body, options.eventName);
+    ({ detail, meta } = parseMessage(record.body, options.eventName));
   } catch (error) {
     if (!(error instanceof InvalidEventError)) throw error;
     deps.logger.error('invalid event rejected to the dead-letter queue', { messageId: record.messageId, eventName: options.eventName, problems: error.problems });
@@ -47,12 +55,12 @@ async function consumeRecord<N extends EventName>(record: SQSRecord, options: Ev
     return;
   }
   try {
-    await options.handle(detail, deps);
+    await options.handle(detail, deps, meta);
   } catch (error) {
     const attempt = Number(record.attributes?.ApproximateReceiveCount ?? 1);
     const final = attempt >= consumer.maxReceiveCount;
     deps.logger.error(final ? 'event failed on its last attempt' : 'event failed; SQS will retry it', { messageId: record.messageId, eventName: options.eventName, attempt, error: error as Error });
-    if (final && options.onFinalFailure) await options.onFinalFailure(detail, error as Error, deps);
+    if (final && options.onFinalFailure) await options.onFinalFailure(detail, error as Error, deps, meta);
     throw error;
   }
 }
@@ -70,8 +78,8 @@ async function failTaskOfInvalidEvent(body: string, eventName: EventName, error:
   await finishTask(taskId, 'FAILED', deps, `an invalid ${eventName} event was rejected: ${error.message}`);
 }
 
-function parseMessage<N extends EventName>(body: string, eventName: N): EventDetails[N] {
-  let envelope: { 'detail-type'?: unknown; detail?: unknown };
+function parseMessage<N extends EventName>(body: string, eventName: N): { detail: EventDetails[N]; meta: EventMeta } {
+  let envelope: { 'detail-type'?: unknown; detail?: unknown; id?: unknown; source?: unknown };
   try {
     envelope = JSON.parse(body);
   } catch {
@@ -80,5 +88,5 @@ function parseMessage<N extends EventName>(body: string, eventName: N): EventDet
   if (envelope?.['detail-type'] !== eventName) {
     throw new InvalidEventError(`expected a ${eventName} event, got detail-type ${JSON.stringify(envelope?.['detail-type'])}`, eventName, ['/detail-type is wrong']);
   }
-  return validateEvent(eventName, envelope.detail);
+  return { detail: validateEvent(eventName, envelope.detail), meta: { eventId: String(envelope.id ?? ''), source: String(envelope.source ?? '') } };
 }

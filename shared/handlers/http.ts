@@ -6,7 +6,6 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Dependencies, DependencyProvider } from '../dependencies';
 import { InvalidInputError, NotFoundError } from '../errors';
-import { NotImplementedError } from '../domain/processRequest';
 
 export class HttpProblem extends Error {
   constructor(
@@ -88,7 +87,6 @@ function json(statusCode: number, body: unknown): APIGatewayProxyResult {
 
 function errorResponse(error: unknown, deps: Dependencies | undefined): APIGatewayProxyResult {
   if (error instanceof HttpProblem) return json(error.statusCode, { error: error.message, ...error.details });
-  if (error instanceof NotImplementedError) return json(501, { error: error.message, parameter: error.field });
   if (error instanceof InvalidInputError) return json(400, { error: error.message, parameter: error.field });
   if (error instanceof NotFoundError) return json(404, { error: error.message });
   const status = (error as { statusCode?: number }).statusCode;

@@ -15,6 +15,7 @@ import { ConfigurationError } from '../errors';
 import { createDynamoTaskRepository } from '../adapters/dynamodb/taskRepository';
 import { createEventBridgePublisher } from '../adapters/eventbridge/eventPublisher';
 import { createOpenAIEmbedder } from '../adapters/openai/openaiEmbedder';
+import { metabaseFrom } from '../adapters/metabase/metabaseSource';
 import { createPineconeVectorStore } from '../adapters/pinecone/pineconeVectorStore';
 import { createS3ObjectStore } from '../adapters/s3/objectStore';
 import { createSqsDeadLetterSink } from '../adapters/sqs/deadLetterQueue';
@@ -66,6 +67,7 @@ async function buildAwsDependencies(): Promise<Dependencies> {
     embedder: createOpenAIEmbedder({ apiKey: config.openai.apiKey, baseURL: config.openai.baseURL, model: config.openai.model, dimensions: config.openai.dimensions, maxRetries: config.openai.maxRetries }),
     pacer: createRequestPacer({ requestsPerSecond: config.openai.requestsPerSecond, consumers: config.embedderConcurrency }),
     vectors: createPineconeVectorStore({ apiKey: config.pinecone.apiKey, indexName: config.pinecone.indexName, indexHost: config.pinecone.indexHost, maxAttempts: config.pinecone.maxRetries + 1 }),
+    metabase: metabaseFrom(config),
     logger: createLogger(),
     now: () => new Date(),
   };

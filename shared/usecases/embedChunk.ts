@@ -7,10 +7,11 @@ import { buffer } from 'node:stream/consumers';
 import type { Dependencies } from '../dependencies';
 import { batchByTokens, batchForUpsert, fitToTokenLimit } from '../domain/batching';
 import { parseCsvRange } from '../domain/csv';
-import { prepareRecord, type PreparedRecord, type Row } from '../domain/records';
+import { prepareRecord, type PreparedRecord, type RecordContext, type Row } from '../domain/records';
 import { isTerminal } from '../domain/task';
 import { isBadRequest } from '../errors';
 import type { ChunkEmbedded, ChunkPlanned } from '../events/types';
+import type { CsvByteRange } from '../events/types.generated';
 import type { Metadata, VectorRecord } from '../ports';
 
 const MAX_REPORTED_ERRORS = 20;
@@ -84,22 +85,38 @@ export function failedChunk(chunk: ChunkPlanned, reason: string, now: Date): Chu
   };
 }
 
+/** Reads a chunk's records from its source object and prepares each (BRIEF §3). */
 async function readChunkRecords(chunk: ChunkPlanned, deps: Dependencies): Promise<PreparedRecord[]> {
   const { source } = chunk;
-  const bytes = await buffer(await deps.objects.read(source.key, { start: source.byteStart, end: source.byteEnd, etag: source.etag }));
-  const { records, encoding } = parseCsvRange(bytes, source.delimiter ?? ',', chunk.firstRecordNumber);
-  if (encoding !== 'utf-8') deps.logger.warn('chunk is not valid UTF-8; read as Windows-1252', { taskId: chunk.taskId, chunkIndex: chunk.chunkIndex });
-  if (records.length !== chunk.recordCount) {
-    throw new Error(`chunk ${chunk.chunkIndex} holds ${records.length} records where ${chunk.recordCount} were planned`);
-  }
   const context = {
     columns: chunk.columns,
     hasIdColumn: source.header.includes(chunk.columns.id),
     startDate: chunk.startDate,
-    sourceUri: `s3://${source.bucket}/${source.key}`,
+    sourceUri: source.type === 'jsonl' ? source.sourceUri : `s3://${source.bucket}/${source.key}`,
     taskId: chunk.taskId,
     dataSource: chunk.dataSource,
   };
+  const range = source.type === 'csv_range' ? { start: source.byteStart, end: source.byteEnd } : {};
+  const bytes = await buffer(await deps.objects.read(source.key, { ...range, etag: source.etag }));
+  const prepared = source.type === 'csv_range' ? prepareCsvRecords(bytes, chunk, context, deps) : prepareJsonLines(bytes, chunk, context);
+  if (prepared.length !== chunk.recordCount) {
+    throw new Error(`chunk ${chunk.chunkIndex} holds ${prepared.length} records where ${chunk.recordCount} were planned`);
+  }
+  return prepared;
+}
+
+function prepareJsonLines(bytes: Buffer, chunk: ChunkPlanned, context: RecordContext): PreparedRecord[] {
+  return bytes
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line, i) => prepareRecord(JSON.parse(line) as Row, chunk.firstRecordNumber + i, context));
+}
+
+function prepareCsvRecords(bytes: Buffer, chunk: ChunkPlanned, context: RecordContext, deps: Dependencies): PreparedRecord[] {
+  const source = chunk.source as CsvByteRange;
+  const { records, encoding } = parseCsvRange(bytes, source.delimiter ?? ',', chunk.firstRecordNumber);
+  if (encoding !== 'utf-8') deps.logger.warn('chunk is not valid UTF-8; read as Windows-1252', { taskId: chunk.taskId, chunkIndex: chunk.chunkIndex });
   return records.map((record): PreparedRecord => {
     if (!record.values) return { kind: 'fail', recordNumber: record.recordNumber, message: `unreadable CSV record: ${record.error}` };
     if (record.values.length !== source.header.length) {

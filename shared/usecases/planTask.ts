@@ -1,19 +1,32 @@
 /**
- * The planner: reads a requested CSV once and announces one ChunkPlanned per range of about
- * CHUNK_SIZE records, then records the totals. Re-running it (a redelivered TaskRequested)
- * announces the same chunks again, which the embedder and aggregator treat as duplicates.
+ * The planner: turns a requested task into chunks and announces one ChunkPlanned per chunk, then
+ * records the totals. A CSV is cut into byte ranges of its own object (read once); rows from
+ * Metabase or carried inline are written as JSON Lines chunk objects, after which both paths are
+ * the same. Re-running it (a redelivered TaskRequested) announces the same chunks again, which the
+ * embedder and aggregator treat as duplicates.
  */
 import type { Dependencies } from '../dependencies';
 import { planCsv } from '../domain/csv';
+import type { TaskRequest, Task } from '../domain/task';
 import { SourceError } from '../errors';
 import type { ChunkPlanned, TaskRequested } from '../events/types';
+import type { EventMeta } from '../handlers/eventConsumer';
 import type { BusEvent } from '../ports';
 import { finishIfSettled, finishTask } from './announce';
 
 const EVENTS_PER_PUBLISH = 10;
 
-export async function planTask(request: TaskRequested, deps: Dependencies): Promise<void> {
-  const { config, tasks, objects, logger } = deps;
+type Columns = ChunkPlanned['columns'];
+type ChunkCommon = Omit<ChunkPlanned, 'chunkIndex' | 'recordCount' | 'firstRecordNumber' | 'source'>;
+
+/** Gives an outside event without a task id a stable one: the same on every delivery. */
+export function resolveTaskRequest(detail: TaskRequested, meta: EventMeta): TaskRequest {
+  return { ...detail, taskId: detail.taskId ?? `evt-${meta.eventId}` };
+}
+
+export async function planTask(detail: TaskRequested, deps: Dependencies, meta: EventMeta): Promise<void> {
+  const { config, tasks, logger } = deps;
+  const request = resolveTaskRequest(detail, meta);
   // Other systems may publish TaskRequested without calling the API: the task starts here then.
   const { task: existing } = await tasks.create(
     { taskId: request.taskId, dataSource: request.source.type, namespace: request.namespace ?? config.pinecone.namespace, request },
@@ -25,57 +38,142 @@ export async function planTask(request: TaskRequested, deps: Dependencies): Prom
     logger.info('task is not runnable; nothing to plan', { taskId: request.taskId, status: existing.status });
     return;
   }
-  const columns = {
+  const columns: Columns = {
     text: request.columns?.text ?? config.columns.text,
     id: request.columns?.id ?? config.columns.id,
     date: request.columns?.date ?? config.columns.date,
   };
-  const { key } = request.source;
-  const uri = `s3://${objects.bucket}/${key}`;
-  const head = await objects.head(key);
-  if (!head) return finishTask(task.taskId, 'FAILED', deps, `${uri} does not exist`);
-
-  let pending: BusEvent<ChunkPlanned>[] = [];
-  const flush = async () => {
-    if (pending.length) await deps.events.publish(pending);
-    pending = [];
+  const common: ChunkCommon = {
+    schemaVersion: 1,
+    taskId: task.taskId,
+    namespace: task.namespace,
+    dataSource: task.dataSource,
+    // Metabase filters by date itself, through the question's parameter.
+    ...(request.startDate && request.source.type !== 'metabase' ? { startDate: request.startDate } : {}),
+    columns,
   };
+  const announcer = chunkAnnouncer(common, deps);
   try {
-    const summary = await planCsv(await objects.read(key, { etag: head.etag }), {
-      maxRecords: config.chunk.records,
-      maxBytes: config.chunk.maxBytes,
-      validateHeader: (names) => {
-        if (!names.includes(columns.text)) throw new SourceError(`${uri} has no text column "${columns.text}"; its columns are: ${names.join(', ')}`);
-        if (request.startDate && !names.includes(columns.date)) {
-          throw new SourceError(`start_date was given but ${uri} has no date column "${columns.date}"; its columns are: ${names.join(', ')}`);
-        }
-      },
-      onChunk: async (chunk, { header, delimiter }) => {
-        pending.push({
-          detailType: 'ChunkPlanned',
-          source: config.eventSource,
-          detail: {
-            schemaVersion: 1,
-            taskId: task.taskId,
-            chunkIndex: chunk.chunkIndex,
-            recordCount: chunk.recordCount,
-            firstRecordNumber: chunk.firstRecordNumber,
-            namespace: task.namespace,
-            dataSource: 's3_csv',
-            ...(request.startDate ? { startDate: request.startDate } : {}),
-            columns,
-            source: { type: 'csv_range', bucket: objects.bucket, key, etag: head.etag, byteStart: chunk.byteStart, byteEnd: chunk.byteEnd, header: header as [string, ...string[]], delimiter },
-          },
-        });
-        if (pending.length >= EVENTS_PER_PUBLISH) await flush();
-      },
-    });
-    await flush();
-    logger.info('task planned', { taskId: task.taskId, records: summary.records, chunks: summary.chunks, bytes: summary.bytes, malformedRecords: summary.malformedRecords });
-    const planned = await tasks.completePlan(task.taskId, { records: summary.records, chunks: summary.chunks }, deps.now());
+    const totals = await planSource(task, request, announcer.announce, deps);
+    await announcer.flush();
+    logger.info('task planned', { taskId: task.taskId, ...totals });
+    const planned = await tasks.completePlan(task.taskId, totals, deps.now());
     await finishIfSettled(planned, deps);
   } catch (error) {
     if (error instanceof SourceError) return finishTask(task.taskId, 'FAILED', deps, error.message);
     throw error;
   }
+}
+
+type Announce = (chunk: Pick<ChunkPlanned, 'chunkIndex' | 'recordCount' | 'firstRecordNumber' | 'source'>) => Promise<void>;
+
+function chunkAnnouncer(common: ChunkCommon, deps: Dependencies): { announce: Announce; flush: () => Promise<void> } {
+  let pending: BusEvent<ChunkPlanned>[] = [];
+  const flush = async () => {
+    if (pending.length) await deps.events.publish(pending);
+    pending = [];
+  };
+  return {
+    flush,
+    async announce(chunk) {
+      pending.push({ detailType: 'ChunkPlanned', source: deps.config.eventSource, detail: { ...common, ...chunk } });
+      if (pending.length >= EVENTS_PER_PUBLISH) await flush();
+    },
+  };
+}
+
+function planSource(task: Task, request: TaskRequest, announce: Announce, deps: Dependencies): Promise<{ records: number; chunks: number }> {
+  const { source } = request;
+  switch (source.type) {
+    case 's3_csv':
+      return planCsvObject(source.key, request, announce, deps);
+    case 'metabase': {
+      const { metabase } = deps;
+      if (!metabase) throw new SourceError('data_source metabase needs METABASE_URL and METABASE_API_KEY, which this deployment does not have');
+      const rows = metabase.rows(source.questionId, { startDate: request.startDate });
+      return planRows(task, rows, `metabase://question/${source.questionId}`, `Metabase question ${source.questionId}`, announce, deps);
+    }
+    case 'inline':
+      return planRows(task, source.records, `inline://${source.name ?? request.requestedBy ?? 'event'}`, 'the inline records', announce, deps);
+  }
+}
+
+async function planCsvObject(key: string, request: TaskRequest, announce: Announce, deps: Dependencies): Promise<{ records: number; chunks: number }> {
+  const { config, objects } = deps;
+  const columns = { text: request.columns?.text ?? config.columns.text, date: request.columns?.date ?? config.columns.date };
+  const uri = `s3://${objects.bucket}/${key}`;
+  const head = await objects.head(key);
+  if (!head) throw new SourceError(`${uri} does not exist`);
+  const summary = await planCsv(await objects.read(key, { etag: head.etag }), {
+    maxRecords: config.chunk.records,
+    maxBytes: config.chunk.maxBytes,
+    validateHeader: (names) => {
+      if (!names.includes(columns.text)) throw new SourceError(`${uri} has no text column "${columns.text}"; its columns are: ${names.join(', ')}`);
+      if (request.startDate && !names.includes(columns.date)) {
+        throw new SourceError(`start_date was given but ${uri} has no date column "${columns.date}"; its columns are: ${names.join(', ')}`);
+      }
+    },
+    onChunk: (chunk, { header, delimiter }) =>
+      announce({
+        chunkIndex: chunk.chunkIndex,
+        recordCount: chunk.recordCount,
+        firstRecordNumber: chunk.firstRecordNumber,
+        source: { type: 'csv_range', bucket: objects.bucket, key, etag: head.etag, byteStart: chunk.byteStart, byteEnd: chunk.byteEnd, header: header as [string, ...string[]], delimiter },
+      }),
+  });
+  if (summary.malformedRecords) deps.logger.warn('CSV has records the parser could not read', { key, malformedRecords: summary.malformedRecords });
+  return { records: summary.records, chunks: summary.chunks };
+}
+
+/**
+ * Streams rows into JSON Lines chunk objects under tasks/<task id>/ (one chunk in memory at a
+ * time) and announces each. The first row's columns decide the text-column check.
+ */
+async function planRows(
+  task: Task,
+  rows: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>,
+  sourceUri: string,
+  sourceName: string,
+  announce: Announce,
+  deps: Dependencies,
+): Promise<{ records: number; chunks: number }> {
+  const { config, objects } = deps;
+  const textColumn = task.request.columns?.text ?? config.columns.text;
+  const dateColumn = task.request.columns?.date ?? config.columns.date;
+  let header: string[] | undefined;
+  let lines: string[] = [];
+  let bytes = 0;
+  let records = 0;
+  let chunks = 0;
+
+  const writeChunk = async () => {
+    const key = `tasks/${task.taskId}/chunk-${String(chunks).padStart(6, '0')}.jsonl`;
+    const written = await objects.put(key, `${lines.join('\n')}\n`);
+    await announce({
+      chunkIndex: chunks,
+      recordCount: lines.length,
+      firstRecordNumber: records - lines.length + 1,
+      source: { type: 'jsonl', bucket: objects.bucket, key, etag: written.etag, header: header ?? [], sourceUri },
+    });
+    chunks += 1;
+    lines = [];
+    bytes = 0;
+  };
+
+  for await (const row of rows) {
+    if (!header) {
+      header = Object.keys(row);
+      if (!header.includes(textColumn)) throw new SourceError(`${sourceName} has no column "${textColumn}"; its columns are: ${header.join(', ') || '(none)'}`);
+      if (task.request.startDate && task.dataSource !== 'metabase' && !header.includes(dateColumn)) {
+        throw new SourceError(`start_date was given but ${sourceName} have no date column "${dateColumn}"; the columns are: ${header.join(', ')}`);
+      }
+    }
+    const line = JSON.stringify(row);
+    lines.push(line);
+    bytes += Buffer.byteLength(line) + 1;
+    records += 1;
+    if (lines.length >= config.chunk.records || bytes >= config.chunk.maxBytes) await writeChunk();
+  }
+  if (lines.length) await writeChunk();
+  return { records, chunks };
 }

@@ -1,7 +1,6 @@
 /** Starting a task: record it as PENDING, then announce TaskRequested for the planner. */
 import type { Dependencies } from '../dependencies';
-import type { TaskRequested } from '../events/types';
-import type { Task } from '../domain/task';
+import type { Task, TaskRequest } from '../domain/task';
 
 export interface RequestedTask {
   /** False when a task with this id already existed (a repeated request). */
@@ -20,7 +19,7 @@ function announcementLost(task: Task, now: Date): boolean {
   return task.status === 'PENDING' && now.getTime() - Date.parse(task.createdAt) > REANNOUNCE_AFTER_MS;
 }
 
-export async function requestTask(request: TaskRequested, deps: Dependencies): Promise<RequestedTask> {
+export async function requestTask(request: TaskRequest, deps: Dependencies): Promise<RequestedTask> {
   const { created, task } = await deps.tasks.create(
     { taskId: request.taskId, dataSource: request.source.type, namespace: request.namespace ?? deps.config.pinecone.namespace, request },
     deps.now(),

@@ -48,10 +48,12 @@ describe('REST API (local runtime)', () => {
     expect(empty.body.error).toMatch(/empty file/);
   });
 
-  it('says plainly that Metabase is not available yet (the older default source)', async () => {
-    const { status, body } = await stack.api('/process?start_date=2025-01-01');
-    expect(status).toBe(501);
-    expect(body).toMatchObject({ parameter: 'data_source', error: expect.stringMatching(/metabase is not available yet/) });
+  it('says plainly when Metabase (the older default source) is not configured, and checks question_id', async () => {
+    expect((await stack.api('/process?start_date=2025-01-01')).body).toEqual({ error: 'question_id is required for data_source=metabase (no METABASE_QUESTION_ID is configured)', parameter: 'question_id' });
+    expect((await stack.api('/process?start_date=2025-01-01&question_id=abc')).body.parameter).toBe('question_id');
+    const { status, body } = await stack.api('/process?start_date=2025-01-01&question_id=232');
+    expect(status).toBe(503);
+    expect(body).toMatchObject({ parameter: 'data_source', error: expect.stringMatching(/needs METABASE_URL and METABASE_API_KEY/) });
   });
 
   it('answers 404 for an unknown task and 400 without task_id', async () => {
