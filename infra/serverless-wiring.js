@@ -31,7 +31,7 @@ const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 const ERROR_ALARM = { threshold: 5, periodSeconds: 600 };
 const DURATION_ALARM_MS = 14 * 60 * 1000;
 
-const PERMISSIONS = new Set(['tasks:read', 'tasks:write', 'events:put', 'bucket:read', 'deadLetter:send', 'secrets:read']);
+const PERMISSIONS = new Set(['tasks:read', 'tasks:write', 'events:put', 'bucket:read', 'bucket:write', 'deadLetter:send', 'secrets:read']);
 
 /**
  * @typedef {{ events?: string[], internal?: boolean, s3?: { prefix?: string, suffix?: string } }} Trigger
@@ -165,6 +165,8 @@ function statementsFor(ctx, name, permissions, isConsumer) {
       // Without ListBucket a missing key answers 403 instead of 404, and "no such s3_key" reads as a permissions fault.
       { Sid: 'ListBucket', Action: ['s3:ListBucket'], Resource: bucketArn },
     ],
+    // Only the planner's own scratch space: chunk files of row sources under tasks/.
+    'bucket:write': () => [{ Sid: 'WriteTaskChunks', Action: ['s3:PutObject'], Resource: { 'Fn::Join': ['', [bucketArn, '/tasks/*']] } }],
     'deadLetter:send': () => [
       { Sid: 'SendToOwnDeadLetterQueue', Action: ['sqs:SendMessage'], Resource: getAtt(id.deadLetterQueue, 'Arn') },
     ],
@@ -376,6 +378,51 @@ async function functions({ resolveVariable }) {
   return out;
 }
 
+const SCHEMA_DIR = path.join(__dirname, '..', 'events-schema');
+
+/**
+ * The EventBridge schema registry takes OpenAPI 3 or JSON Schema Draft 4; our contracts are
+ * draft-07, and the only draft-07 keyword they use is `const`, which Draft 4 spells as a
+ * one-value `enum`.
+ */
+function toDraft4(value) {
+  if (Array.isArray(value)) return value.map(toDraft4);
+  if (value === null || typeof value !== 'object') return value;
+  const out = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (key === '$id') continue;
+    if (key === '$schema') out.$schema = 'http://json-schema.org/draft-04/schema#';
+    else if (key === 'const') out.enum = [inner];
+    else out[key] = toDraft4(inner);
+  }
+  return out;
+}
+
+/** The published event contracts, in a registry of their own, so subscribers can find and bind them. */
+function schemaRegistry(ctx) {
+  const registry = 'EventSchemaRegistry';
+  const Resources = {
+    [registry]: {
+      Type: 'AWS::EventSchemas::Registry',
+      Properties: { RegistryName: `${ctx.service}-${ctx.stage}`, Description: 'Events of vectordb-catchup (events-schema/ in its repository)' },
+    },
+  };
+  for (const file of fs.readdirSync(SCHEMA_DIR).filter((name) => /^[A-Za-z]+\.v\d+\.json$/.test(name)).sort()) {
+    const [eventName, version] = file.split('.');
+    Resources[`${eventName}${version.toUpperCase()}Schema`] = {
+      Type: 'AWS::EventSchemas::Schema',
+      Properties: {
+        RegistryName: getAtt(registry, 'RegistryName'),
+        SchemaName: `${ctx.service}@${eventName}`,
+        Type: 'JSONSchemaDraft4',
+        Description: `${eventName} ${version}`,
+        Content: JSON.stringify(toDraft4(JSON.parse(fs.readFileSync(path.join(SCHEMA_DIR, file), 'utf8')))),
+      },
+    };
+  }
+  return Resources;
+}
+
 /** @param {{ resolveVariable: ResolveVariable }} input */
 async function resources({ resolveVariable }) {
   const ctx = await context(resolveVariable);
@@ -386,6 +433,7 @@ async function resources({ resolveVariable }) {
     Resources[ids(name).role] = role(ctx, name, fn.permissions, false);
     Object.assign(Resources, functionAlarms(ctx, name, fn.timeout));
   }
+  Object.assign(Resources, schemaRegistry(ctx));
   return { Resources };
 }
 

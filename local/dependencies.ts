@@ -33,6 +33,7 @@ export function localDependencies(config: Config, emulators: Emulators, events: 
   const embedder = chooseEmbedder(config);
   return {
     config,
+    apiKey: async () => config.apiKey,
     tasks: createDynamoTaskRepository(emulators.dynamo, config.tableName),
     objects: createS3ObjectStore(emulators.s3, config.bucketName),
     events: validatingPublisher(events),

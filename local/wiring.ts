@@ -21,6 +21,7 @@ export const PERMISSIONS = [
   'tasks:write',
   'events:put',
   'bucket:read',
+  'bucket:write',
   'deadLetter:send',
   'secrets:read',
 ] as const;

@@ -11,6 +11,8 @@ import type { RequestPacer } from './domain/rateBudget';
 
 export interface Dependencies {
   config: Config;
+  /** The key callers must send as x-api-key; undefined leaves the check to API Gateway alone. */
+  apiKey: () => Promise<string | undefined>;
   tasks: TaskRepository;
   objects: ObjectStore;
   events: EventPublisher;

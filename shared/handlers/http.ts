@@ -52,7 +52,7 @@ async function buildChain(route: RouteHandler, provide: DependencyProvider): Pro
         deps = await provide();
       },
     })
-    .use({ before: async (request) => checkApiKey(request.event, deps as Dependencies) })
+    .use({ before: async (request) => checkApiKey(request.event, await (deps as Dependencies).apiKey()) })
     .use(httpJsonBodyParser({ disableContentTypeError: true }))
     .use({
       onError: async function errorToResponse(request) {
@@ -62,8 +62,7 @@ async function buildChain(route: RouteHandler, provide: DependencyProvider): Pro
     .handler(core as never) as unknown as HttpHandler;
 }
 
-function checkApiKey(event: APIGatewayProxyEvent, deps: Dependencies): void {
-  const expected = deps.config.apiKey;
+function checkApiKey(event: APIGatewayProxyEvent, expected: string | undefined): void {
   if (!expected) return;
   const given = header(event, 'x-api-key');
   if (!given) throw new HttpProblem(401, 'missing x-api-key header');

@@ -1,8 +1,9 @@
 /**
- * The composition root on Lambda: real AWS clients, OpenAI and Pinecone, built once per
- * container. Secrets are read at run time from the Secrets Manager secret named by SECRETS_ID
- * (cached by Powertools Parameters), so they are never in the template or the function's
- * configuration; their names are those of the older system (OPENAI_API_KEY, PINECONE_API_KEY, …).
+ * The composition root on Lambda: real AWS clients, OpenAI, Pinecone and Metabase, built once
+ * per container. Secrets are read at run time from the Secrets Manager secret named by SECRETS_ID
+ * (cached by Powertools Parameters), on first use only, so that they are never in the template or
+ * the function's configuration and functions without secrets:read never ask for them. Their
+ * names are those of the older system (OPENAI_API_KEY, PINECONE_API_KEY, …).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -14,25 +15,24 @@ import type { ConsumerContext, Dependencies } from '../dependencies';
 import { ConfigurationError } from '../errors';
 import { createDynamoTaskRepository } from '../adapters/dynamodb/taskRepository';
 import { createEventBridgePublisher } from '../adapters/eventbridge/eventPublisher';
+import { createMetabaseSource } from '../adapters/metabase/metabaseSource';
 import { createOpenAIEmbedder } from '../adapters/openai/openaiEmbedder';
-import { metabaseFrom } from '../adapters/metabase/metabaseSource';
 import { createPineconeVectorStore } from '../adapters/pinecone/pineconeVectorStore';
 import { createS3ObjectStore } from '../adapters/s3/objectStore';
 import { createSqsDeadLetterSink } from '../adapters/sqs/deadLetterQueue';
 import { createRequestPacer } from '../domain/rateBudget';
-import { createLogger } from '../logger';
 import { validatingPublisher } from '../events/validate';
+import { createLogger } from '../logger';
+import { lazyEmbedder, lazyQuestionSource, lazyVectorStore, once } from './lazy';
 
 const SECRET_NAMES = ['OPENAI_API_KEY', 'PINECONE_API_KEY', 'METABASE_API_KEY', 'API_KEY'] as const;
+type Secrets = Partial<Record<(typeof SECRET_NAMES)[number], string>>;
 
-let dependencies: Promise<Dependencies> | undefined;
+let dependencies: Dependencies | undefined;
 let consumer: Promise<ConsumerContext> | undefined;
 
-export function awsDependencies(): Promise<Dependencies> {
-  dependencies ??= buildAwsDependencies().catch((error) => {
-    dependencies = undefined;
-    throw error;
-  });
+export async function awsDependencies(): Promise<Dependencies> {
+  dependencies ??= buildAwsDependencies();
   return dependencies;
 }
 
@@ -46,28 +46,41 @@ export function awsConsumerContext(): Promise<ConsumerContext> {
   return consumer;
 }
 
-async function environmentWithSecrets(): Promise<NodeJS.ProcessEnv> {
+/** Environment variables of the same names win, so a stage can run without a secret. */
+async function fetchSecrets(): Promise<Secrets> {
   const secretsId = process.env.SECRETS_ID;
-  if (!secretsId) return process.env;
-  const secrets = (await getSecret<Record<string, string>>(secretsId, { transform: 'json', maxAge: 300 })) ?? {};
-  const merged: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of SECRET_NAMES) if (secrets[name]) merged[name] = secrets[name];
-  return merged;
+  const stored = secretsId ? ((await getSecret<Secrets>(secretsId, { transform: 'json', maxAge: 300 })) ?? {}) : {};
+  return Object.fromEntries(SECRET_NAMES.map((name) => [name, process.env[name] || stored[name]]));
 }
 
-async function buildAwsDependencies(): Promise<Dependencies> {
-  const config: Config = loadConfig(await environmentWithSecrets());
-  if (!config.openai.apiKey) throw new ConfigurationError('OPENAI_API_KEY is missing from the secret named by SECRETS_ID');
-  if (!config.pinecone.apiKey) throw new ConfigurationError('PINECONE_API_KEY is missing from the secret named by SECRETS_ID');
+function required(secrets: Secrets, name: keyof Secrets): string {
+  const value = secrets[name];
+  if (!value) throw new ConfigurationError(`${name} is missing: put it in the secret named by SECRETS_ID (${process.env.SECRETS_ID ?? 'unset'})`);
+  return value;
+}
+
+function buildAwsDependencies(): Dependencies {
+  const config: Config = loadConfig();
+  const secrets = once(fetchSecrets);
+  const { openai, pinecone, metabase } = config;
   return {
     config,
+    apiKey: async () => (await secrets()).API_KEY,
     tasks: createDynamoTaskRepository(new DynamoDBClient({}), config.tableName),
     objects: createS3ObjectStore(new S3Client({}), config.bucketName),
     events: validatingPublisher(createEventBridgePublisher(new EventBridgeClient({}), config.eventBusName)),
-    embedder: createOpenAIEmbedder({ apiKey: config.openai.apiKey, baseURL: config.openai.baseURL, model: config.openai.model, dimensions: config.openai.dimensions, maxRetries: config.openai.maxRetries }),
-    pacer: createRequestPacer({ requestsPerSecond: config.openai.requestsPerSecond, consumers: config.embedderConcurrency }),
-    vectors: createPineconeVectorStore({ apiKey: config.pinecone.apiKey, indexName: config.pinecone.indexName, indexHost: config.pinecone.indexHost, maxAttempts: config.pinecone.maxRetries + 1 }),
-    metabase: metabaseFrom(config),
+    embedder: lazyEmbedder({ description: `OpenAI ${openai.model}`, model: openai.model, dimensions: openai.dimensions }, async () =>
+      createOpenAIEmbedder({ apiKey: required(await secrets(), 'OPENAI_API_KEY'), baseURL: openai.baseURL, model: openai.model, dimensions: openai.dimensions, maxRetries: openai.maxRetries }),
+    ),
+    pacer: createRequestPacer({ requestsPerSecond: openai.requestsPerSecond, consumers: config.embedderConcurrency }),
+    vectors: lazyVectorStore(`Pinecone ${pinecone.indexHost ?? pinecone.indexName ?? '(no index configured)'}`, async () =>
+      createPineconeVectorStore({ apiKey: required(await secrets(), 'PINECONE_API_KEY'), indexName: pinecone.indexName, indexHost: pinecone.indexHost, maxAttempts: pinecone.maxRetries + 1 }),
+    ),
+    metabase: metabase.url
+      ? lazyQuestionSource(`Metabase ${metabase.url}`, async () =>
+          createMetabaseSource({ url: metabase.url as string, apiKey: required(await secrets(), 'METABASE_API_KEY'), dateParameter: metabase.dateParameter }),
+        )
+      : undefined,
     logger: createLogger(),
     now: () => new Date(),
   };
