@@ -31,7 +31,7 @@ const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 const ERROR_ALARM = { threshold: 5, periodSeconds: 600 };
 const DURATION_ALARM_MS = 14 * 60 * 1000;
 
-const PERMISSIONS = new Set(['tasks:read', 'tasks:write', 'events:put', 'bucket:read', 'bucket:write', 'deadLetter:send', 'secrets:read']);
+const PERMISSIONS = new Set(['tasks:read', 'tasks:write', 'hashes:write', 'events:put', 'bucket:read', 'bucket:write', 'deadLetter:send', 'secrets:read']);
 
 /**
  * @typedef {{ events?: string[], internal?: boolean, s3?: { prefix?: string, suffix?: string } }} Trigger
@@ -153,6 +153,15 @@ function statementsFor(ctx, name, permissions, isConsumer) {
         Sid: 'WriteTasks',
         Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         Resource: tableArn,
+      },
+    ],
+    // Content hashes of upserted vectors: batch reads and writes, only of items keyed HASH#….
+    'hashes:write': () => [
+      {
+        Sid: 'ReadWriteContentHashes',
+        Action: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
+        Resource: tableArn,
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['HASH#*'] } },
       },
     ],
     'events:put': () => [{ Sid: 'PutEventsOnOwnBus', Action: ['events:PutEvents'], Resource: getAtt(SHARED.bus, 'Arn') }],

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Config } from '../shared/config';
 import type { Dependencies } from '../shared/dependencies';
 import type { EventPublisher, Embedder, VectorStore } from '../shared/ports';
+import { createDynamoContentHashStore } from '../shared/adapters/dynamodb/contentHashStore';
 import { createDynamoTaskRepository } from '../shared/adapters/dynamodb/taskRepository';
 import { createLanceDbVectorStore } from '../shared/adapters/lancedb/lancedbVectorStore';
 import { createOfflineEmbedder } from '../shared/adapters/offline/offlineEmbedder';
@@ -35,6 +36,7 @@ export function localDependencies(config: Config, emulators: Emulators, events: 
     config,
     apiKey: async () => config.apiKey,
     tasks: createDynamoTaskRepository(emulators.dynamo, config.tableName),
+    hashes: createDynamoContentHashStore(emulators.dynamo, config.tableName),
     objects: createS3ObjectStore(emulators.s3, config.bucketName),
     events: validatingPublisher(events),
     embedder,

@@ -19,6 +19,7 @@ export const DEFAULT_WIRING_PATH = resolve(__dirname, '../infra/wiring.yml');
 export const PERMISSIONS = [
   'tasks:read',
   'tasks:write',
+  'hashes:write',
   'events:put',
   'bucket:read',
   'bucket:write',

@@ -20,6 +20,8 @@ export interface Config {
     dimensions: number;
     requestsPerSecond: number;
     maxRetries: number;
+    /** US dollars per million embedding tokens, for dry-run estimates. */
+    pricePerMillionTokens: number;
   };
   pinecone: {
     apiKey?: string;
@@ -56,6 +58,8 @@ export const DEFAULTS = {
   dimensions: 1536,
   requestsPerSecond: 20,
   maxRetries: 6,
+  /** text-embedding-3-small's list price. */
+  pricePerMillionTokens: 0.02,
   namespace: '__default__',
   pineconeBatchSize: 100,
   textColumn: 'formatted_text',
@@ -82,6 +86,7 @@ export function loadConfig(env: Env = process.env): Config {
       dimensions: integer(env, 'OPENAI_EMBEDDING_DIMENSIONS', DEFAULTS.dimensions, 1, 3072),
       requestsPerSecond: number(env, 'OPENAI_REQUESTS_PER_SECOND', DEFAULTS.requestsPerSecond, 0.01, 100000),
       maxRetries: integer(env, 'OPENAI_MAX_RETRIES', DEFAULTS.maxRetries, 0, 20),
+      pricePerMillionTokens: number(env, 'EMBEDDING_PRICE_PER_MILLION_TOKENS', DEFAULTS.pricePerMillionTokens, 0, 1000),
     },
     pinecone: {
       apiKey: optional(env, 'PINECONE_API_KEY'),

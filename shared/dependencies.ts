@@ -6,7 +6,7 @@
 import type { Config } from './config';
 import type { TaskRepository } from './adapters/dynamodb/taskRepository';
 import type { Logger } from './logger';
-import type { DeadLetterSink, Embedder, EventPublisher, ObjectStore, QuestionSource, VectorStore } from './ports';
+import type { ContentHashStore, DeadLetterSink, Embedder, EventPublisher, ObjectStore, QuestionSource, VectorStore } from './ports';
 import type { RequestPacer } from './domain/rateBudget';
 
 export interface Dependencies {
@@ -20,6 +20,8 @@ export interface Dependencies {
   /** Spaces embedding requests so that all consumers together keep to the request budget. */
   pacer: RequestPacer;
   vectors: VectorStore;
+  /** The content hash each vector had when last upserted, so unchanged records cost nothing. */
+  hashes: ContentHashStore;
   /** Undefined when no Metabase is configured (METABASE_URL). */
   metabase?: QuestionSource;
   logger: Logger;

@@ -83,3 +83,9 @@ export interface QuestionSource {
   readonly description: string;
   rows(questionId: number, options: { startDate?: string }): AsyncIterable<Record<string, unknown>>;
 }
+
+/** The content hash of each vector as last upserted, per namespace and id (incremental runs). */
+export interface ContentHashStore {
+  get(namespace: string, ids: string[]): Promise<Map<string, string>>;
+  put(namespace: string, entries: { id: string; hash: string }[], taskId: string): Promise<void>;
+}

@@ -8,7 +8,7 @@ import { InvalidInputError } from '../errors';
 import type { TaskRequest } from './task';
 import { isValidDate } from './records';
 
-const KNOWN_PARAMETERS = ['start_date', 'question_id', 'data_source', 's3_key', 'namespace', 'task_id', 'text_column', 'id_column', 'date_column'] as const;
+const KNOWN_PARAMETERS = ['start_date', 'question_id', 'data_source', 's3_key', 'namespace', 'task_id', 'text_column', 'id_column', 'date_column', 'dry_run', 'force'] as const;
 const SUPPORTED_SOURCES = ['s3_csv', 'metabase'] as const;
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
@@ -45,6 +45,12 @@ export function parseProcessRequest(params: Record<string, unknown>, config: Con
   const namespace = value('namespace');
   if (namespace !== undefined && namespace.length > 512) throw new InvalidInputError('namespace must be at most 512 characters', 'namespace');
   const columns = { text: value('text_column'), id: value('id_column'), date: value('date_column') };
+  const flag = (name: 'dry_run' | 'force'): boolean => {
+    const raw = params[name];
+    if (raw === undefined || raw === null || raw === '' || raw === false || raw === 'false') return false;
+    if (raw === true || raw === 'true') return true;
+    throw new InvalidInputError(`${name} must be true or false; got ${JSON.stringify(raw)}`, name);
+  };
 
   return {
     schemaVersion: 1,
@@ -53,6 +59,8 @@ export function parseProcessRequest(params: Record<string, unknown>, config: Con
     ...(namespace ? { namespace } : {}),
     ...(startDate ? { startDate } : {}),
     ...(columns.text || columns.id || columns.date ? { columns: JSON.parse(JSON.stringify(columns)) } : {}),
+    ...(flag('dry_run') ? { dryRun: true } : {}),
+    ...(flag('force') ? { force: true } : {}),
     requestedBy: 'api',
     requestedAt: now.toISOString(),
   };

@@ -11,7 +11,7 @@ export const METADATA_BYTE_BUDGET = 40_000;
 export const MAX_ID_LENGTH = 512;
 const TEXT_RESERVE_BYTES = 8_000;
 
-export type SkipReason = 'empty_text' | 'before_start_date';
+export type SkipReason = 'empty_text' | 'before_start_date' | 'unchanged';
 
 export type RowValue = string | number | boolean | null | undefined | RowValue[] | { [key: string]: RowValue };
 export type Row = Record<string, RowValue>;
@@ -152,4 +152,19 @@ export function cutToBytes(value: string, maxBytes: number): string {
   let end = Math.max(0, maxBytes);
   while (end > 0 && (buffer[end] & 0xc0) === 0x80) end -= 1;
   return buffer.subarray(0, end).toString();
+}
+
+/** Metadata that changes on every run without the record changing: left out of the content hash. */
+const VOLATILE_METADATA = new Set(['_task_id', '_record_number']);
+
+/**
+ * What a vector's content is: its id, the exact input embedded, the model that embedded it and the
+ * metadata stored with it. Equal hashes mean re-embedding and re-upserting would change nothing.
+ */
+export function contentHash(id: string, input: string, model: string, dimensions: number, metadata: Metadata): string {
+  const stable = Object.keys(metadata)
+    .filter((key) => !VOLATILE_METADATA.has(key))
+    .sort()
+    .map((key) => [key, metadata[key]]);
+  return createHash('sha256').update(JSON.stringify([id, input, model, dimensions, stable])).digest('base64url');
 }

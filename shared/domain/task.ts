@@ -56,7 +56,7 @@ export function isSettled(task: Task): boolean {
 }
 
 /** The JSON `/status` answers: the BRIEF §4 contract. */
-export function statusView(task: Task) {
+export function statusView(task: Task, pricePerMillionTokens: number) {
   return {
     task_id: task.taskId,
     status: task.status,
@@ -75,6 +75,10 @@ export function statusView(task: Task) {
     chunks: { total: task.planned ? task.chunks.total : null, ...pick(task.chunks, 'completed', 'failed') },
     progress: progress(task),
     embedding_tokens: task.tokens,
+    dry_run: task.request.dryRun === true,
+    ...(task.request.dryRun
+      ? { estimate: { records_to_embed: task.records.processed, tokens: task.tokens, cost_usd: Math.round(task.tokens * pricePerMillionTokens * 100) / 1e8, final: isTerminal(task.status) } }
+      : {}),
     created_at: task.createdAt,
     started_at: task.startedAt ?? null,
     updated_at: task.updatedAt,

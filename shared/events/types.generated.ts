@@ -23,6 +23,14 @@ export interface TaskRequested {
    */
   requestedBy?: string;
   requestedAt?: string;
+  /**
+   * Plan and count only: records and tokens that would be embedded (after the unchanged-record check) and the estimated cost; nothing is sent to OpenAI or Pinecone.
+   */
+  dryRun?: boolean;
+  /**
+   * Re-embed and upsert every record even if unchanged since its last upsert (e.g. after vectors were deleted by hand).
+   */
+  force?: boolean;
 }
 export interface S3CsvSource {
   type: "s3_csv";
@@ -87,6 +95,14 @@ export interface ChunkPlanned {
     date: string;
   };
   source: CsvByteRange | JsonLinesObject;
+  /**
+   * Count only; embed and upsert nothing.
+   */
+  dryRun?: boolean;
+  /**
+   * Skip the unchanged-record check.
+   */
+  force?: boolean;
 }
 /**
  * Bytes [byteStart, byteEnd) of a CSV object hold exactly recordCount whole records.
@@ -146,12 +162,15 @@ export interface ChunkEmbedded {
      * Processed records whose text was cut to the model's token limit.
      */
     truncated: number;
+    /**
+     * Why records were skipped: empty_text, before_start_date, unchanged (same content as last upserted).
+     */
     skippedReasons?: {
       [k: string]: number;
     };
   };
   /**
-   * Embedding tokens spent on this chunk.
+   * Embedding tokens spent on this chunk (for a dry run: the tokens it would spend).
    */
   tokens: number;
   /**
@@ -188,4 +207,9 @@ export interface TaskCompleted {
   errors?: string[];
   createdAt: string;
   completedAt: string;
+  dryRun?: boolean;
+  /**
+   * Embedding tokens spent (for a dry run: that would be spent).
+   */
+  tokens?: number;
 }

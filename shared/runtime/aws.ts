@@ -13,6 +13,7 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { loadConfig, type Config } from '../config';
 import type { ConsumerContext, Dependencies } from '../dependencies';
 import { ConfigurationError } from '../errors';
+import { createDynamoContentHashStore } from '../adapters/dynamodb/contentHashStore';
 import { createDynamoTaskRepository } from '../adapters/dynamodb/taskRepository';
 import { createEventBridgePublisher } from '../adapters/eventbridge/eventPublisher';
 import { createMetabaseSource } from '../adapters/metabase/metabaseSource';
@@ -63,10 +64,12 @@ function buildAwsDependencies(): Dependencies {
   const config: Config = loadConfig();
   const secrets = once(fetchSecrets);
   const { openai, pinecone, metabase } = config;
+  const dynamo = new DynamoDBClient({});
   return {
     config,
     apiKey: async () => (await secrets()).API_KEY,
-    tasks: createDynamoTaskRepository(new DynamoDBClient({}), config.tableName),
+    tasks: createDynamoTaskRepository(dynamo, config.tableName),
+    hashes: createDynamoContentHashStore(dynamo, config.tableName),
     objects: createS3ObjectStore(new S3Client({}), config.bucketName),
     events: validatingPublisher(createEventBridgePublisher(new EventBridgeClient({}), config.eventBusName)),
     embedder: lazyEmbedder({ description: `OpenAI ${openai.model}`, model: openai.model, dimensions: openai.dimensions }, async () =>

@@ -28,6 +28,8 @@ async function announce(task: Task, deps: Dependencies): Promise<void> {
     namespace: task.namespace,
     records: { total: task.records.total, processed: task.records.processed, skipped: task.records.skipped, failed: task.records.failed },
     chunks: task.chunks,
+    tokens: task.tokens,
+    ...(task.request.dryRun ? { dryRun: true } : {}),
     errors: task.errors.slice(0, 20),
     createdAt: task.createdAt,
     completedAt: task.completedAt ?? deps.now().toISOString(),

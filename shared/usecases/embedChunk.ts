@@ -1,13 +1,15 @@
 /**
  * The embedder: reads one planned range, turns each record into a vector (or a counted skip or
- * failure), embeds in token-aware batches, upserts in size-aware batches, and reports the chunk.
- * A provider rejecting one input or one vector fails that record only, never its whole batch.
+ * failure), skips records whose content is unchanged since their last upsert, embeds in
+ * token-aware batches, upserts in size-aware batches, and reports the chunk. A provider rejecting
+ * one input or one vector fails that record only, never its whole batch. A dry run stops before
+ * the providers and reports what it would have spent.
  */
 import { buffer } from 'node:stream/consumers';
 import type { Dependencies } from '../dependencies';
 import { batchByTokens, batchForUpsert, fitToTokenLimit } from '../domain/batching';
 import { parseCsvRange } from '../domain/csv';
-import { prepareRecord, type PreparedRecord, type RecordContext, type Row } from '../domain/records';
+import { contentHash, prepareRecord, type PreparedRecord, type RecordContext, type Row } from '../domain/records';
 import { isTerminal } from '../domain/task';
 import { isBadRequest } from '../errors';
 import type { ChunkEmbedded, ChunkPlanned } from '../events/types';
@@ -16,7 +18,7 @@ import type { Metadata, VectorRecord } from '../ports';
 
 const MAX_REPORTED_ERRORS = 20;
 
-type Embeddable = Extract<PreparedRecord, { kind: 'embed' }> & { tokens: number; truncated: boolean };
+type Embeddable = Extract<PreparedRecord, { kind: 'embed' }> & { tokens: number; truncated: boolean; hash: string };
 interface RecordFailure {
   recordNumber: number;
   id?: string;
@@ -40,15 +42,31 @@ export async function embedChunk(chunk: ChunkPlanned, deps: Dependencies): Promi
   const prepared = await readChunkRecords(chunk, deps);
   const failures: RecordFailure[] = [];
   const skippedReasons: Record<string, number> = {};
-  const embeddable: Embeddable[] = [];
+  const candidates: Embeddable[] = [];
+  const { model, dimensions } = deps.embedder;
   for (const record of prepared) {
     if (record.kind === 'fail') failures.push({ recordNumber: record.recordNumber, id: record.id, message: record.message });
     else if (record.kind === 'skip') skippedReasons[record.reason] = (skippedReasons[record.reason] ?? 0) + 1;
-    else embeddable.push({ ...record, ...fitToTokenLimit(record.text) });
+    else {
+      const fitted = fitToTokenLimit(record.text);
+      candidates.push({ ...record, ...fitted, hash: contentHash(record.id, fitted.text, model, dimensions, record.metadata) });
+    }
   }
+  const embeddable = chunk.force ? candidates : await withoutUnchanged(chunk.namespace, candidates, skippedReasons, deps);
 
-  const { vectors, tokens } = await embedAll(embeddable, failures, deps);
-  await upsertAll(chunk.namespace, vectors, failures, deps);
+  let tokens: number;
+  let truncated: number;
+  if (chunk.dryRun) {
+    tokens = embeddable.reduce((sum, record) => sum + record.tokens, 0);
+    truncated = embeddable.filter((record) => record.truncated).length;
+  } else {
+    const embedded = await embedAll(embeddable, failures, deps);
+    await upsertAll(chunk.namespace, embedded.vectors, failures, deps);
+    const hashById = new Map(embeddable.map((record) => [record.id, record.hash]));
+    await deps.hashes.put(chunk.namespace, embedded.vectors.map((vector) => ({ id: vector.id, hash: hashById.get(vector.id) as string })), chunk.taskId);
+    tokens = embedded.tokens;
+    truncated = embedded.vectors.filter((vector) => vector.metadata._truncated === true).length;
+  }
 
   const skipped = Object.values(skippedReasons).reduce((sum, count) => sum + count, 0);
   failures.sort((a, b) => a.recordNumber - b.recordNumber);
@@ -62,13 +80,23 @@ export async function embedChunk(chunk: ChunkPlanned, deps: Dependencies): Promi
       processed: prepared.length - skipped - failures.length,
       skipped,
       failed: failures.length,
-      truncated: vectors.filter((vector) => vector.metadata._truncated === true).length,
+      truncated,
       skippedReasons,
     },
     tokens,
     errors: failures.slice(0, MAX_REPORTED_ERRORS).map(({ recordNumber, id, message }) => ({ recordNumber, ...(id ? { id } : {}), message: message.slice(0, 2000) })),
     finishedAt: deps.now().toISOString(),
   };
+}
+
+/** Drops (and counts as skipped) the records whose content hash matches their last upsert. */
+async function withoutUnchanged(namespace: string, records: Embeddable[], skippedReasons: Record<string, number>, deps: Dependencies): Promise<Embeddable[]> {
+  if (!records.length) return records;
+  const known = await deps.hashes.get(namespace, records.map((record) => record.id));
+  const changed = records.filter((record) => known.get(record.id) !== record.hash);
+  const unchanged = records.length - changed.length;
+  if (unchanged) skippedReasons.unchanged = (skippedReasons.unchanged ?? 0) + unchanged;
+  return changed;
 }
 
 /** The ChunkEmbedded that ends a chunk which could not be processed at all. */

@@ -50,6 +50,8 @@ export async function planTask(detail: TaskRequested, deps: Dependencies, meta: 
     dataSource: task.dataSource,
     // Metabase filters by date itself, through the question's parameter.
     ...(request.startDate && request.source.type !== 'metabase' ? { startDate: request.startDate } : {}),
+    ...(request.dryRun ? { dryRun: true } : {}),
+    ...(request.force ? { force: true } : {}),
     columns,
   };
   const announcer = chunkAnnouncer(common, deps);

@@ -6,5 +6,5 @@ import { NotFoundError } from '../errors';
 export async function taskStatus(taskId: string, deps: Dependencies): Promise<ReturnType<typeof statusView>> {
   const task = await deps.tasks.get(taskId);
   if (!task) throw new NotFoundError(`no task with task_id "${taskId}"`);
-  return statusView(task);
+  return statusView(task, deps.config.openai.pricePerMillionTokens);
 }

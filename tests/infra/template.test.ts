@@ -323,6 +323,7 @@ describe('IAM', () => {
     'events:put': 'events:',
     'bucket:read': 's3:',
     'bucket:write': 's3:',
+    'hashes:write': 'dynamodb:',
     'secrets:read': 'secretsmanager:',
   };
 

@@ -1,0 +1,73 @@
+/** Zero spend on unchanged data: content hashes skip what did not change; dry runs estimate without providers. */
+import { peopleCsv } from '../helpers/csvFixtures';
+import { startLocalStack, type LocalStack } from '../helpers/localStack';
+
+describe('incremental runs and dry runs (local runtime)', () => {
+  let stack: LocalStack;
+  const csv = peopleCsv(600);
+  const expectedProcessed = 600 - csv.emptyTextIds.size;
+
+  beforeAll(async () => {
+    stack = await startLocalStack();
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  async function run(body: Buffer | string, query = ''): Promise<{ status: any; tokens: number; upserts: number; embeddingRequests: number }> {
+    await stack.putObject('inc/people.csv', body);
+    const before = { tokens: stack.openai.stats.tokens, upserts: stack.pinecone.stats.operations.upsert, requests: stack.openai.stats.requests };
+    const started = await stack.api(`/process?data_source=s3_csv&s3_key=inc/people.csv${query}`);
+    expect(started.status).toBe(202);
+    const status = await stack.waitForTask(started.body.task_id);
+    return {
+      status,
+      tokens: stack.openai.stats.tokens - before.tokens,
+      upserts: stack.pinecone.stats.operations.upsert - before.upserts,
+      embeddingRequests: stack.openai.stats.requests - before.requests,
+    };
+  }
+
+  const edited = () => {
+    const text = csv.bytes.toString('utf8').replace('Person 1 works in', 'Person 1 now works in');
+    const row2 = 'person-000002,"Person 2 works in support, likes jazz records.",2025-01-03,cat-2,2.50';
+    expect(text).toContain(row2);
+    return text.replace(row2, row2.replace('cat-2', 'cat-9'));
+  };
+
+  it('re-running an unchanged file spends zero tokens and zero upserts, counting the records as unchanged', async () => {
+    const first = await run(csv.bytes);
+    expect(first.status.records).toMatchObject({ processed: expectedProcessed, failed: 0 });
+    expect(first.tokens).toBeGreaterThan(0);
+    const second = await run(csv.bytes);
+    expect(second.status).toMatchObject({ status: 'COMPLETED', records: { total: 600, processed: 0, skipped: 600, failed: 0, skipped_reasons: { empty_text: csv.emptyTextIds.size, unchanged: expectedProcessed } } });
+    expect(second.tokens).toBe(0);
+    expect(second.upserts).toBe(0);
+    expect(second.embeddingRequests).toBe(0);
+  });
+
+  it('a dry run counts what would be embedded and its cost, calling neither OpenAI nor Pinecone', async () => {
+    const dry = await run(edited(), '&dry_run=true');
+    expect(dry.status).toMatchObject({ status: 'COMPLETED', dry_run: true, records: { processed: 2, skipped_reasons: { unchanged: expectedProcessed - 2 } } });
+    expect(dry.status.estimate).toEqual({ records_to_embed: 2, tokens: dry.status.embedding_tokens, cost_usd: expect.any(Number), final: true });
+    expect(dry.status.estimate.tokens).toBeGreaterThan(10);
+    expect(dry.status.estimate.cost_usd).toBeCloseTo((dry.status.estimate.tokens * 0.02) / 1e6, 10);
+    expect(dry.embeddingRequests).toBe(0);
+    expect(dry.upserts).toBe(0);
+  });
+
+  it('re-embeds exactly the rows whose text or stored metadata changed', async () => {
+    const changed = await run(edited());
+    expect(changed.status.records).toMatchObject({ processed: 2, skipped_reasons: { unchanged: expectedProcessed - 2 } });
+    expect(changed.tokens).toBeGreaterThan(0);
+    expect(changed.upserts).toBe(1);
+    expect(stack.pinecone.dump('integration').find((vector) => vector.id === 'person-000002')?.metadata?.category).toBe('cat-9');
+  });
+
+  it('force=true re-embeds everything', async () => {
+    const forced = await run(edited(), '&force=true');
+    expect(forced.status.records).toMatchObject({ processed: expectedProcessed, skipped_reasons: { empty_text: csv.emptyTextIds.size } });
+    expect(forced.tokens).toBeGreaterThan(0);
+  });
+});
