@@ -88,3 +88,41 @@ describe('REST API (local runtime)', () => {
     expect((await stack.api('/status', { method: 'DELETE' })).status).toBe(405);
   });
 });
+
+describe('POST /cancel (local runtime)', () => {
+  let stack: LocalStack;
+
+  beforeAll(async () => {
+    stack = await startLocalStack();
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('cancels a pending task, announces it, and skips its chunks; a second cancel answers 409', async () => {
+    const { tasks } = stack.runtime.deps;
+    const request = { schemaVersion: 1 as const, taskId: 'to-cancel', source: { type: 's3_csv' as const, key: 'x.csv' } };
+    await tasks.create({ taskId: 'to-cancel', dataSource: 's3_csv', namespace: 'ns', request }, new Date());
+    const cancelled = await stack.api('/cancel?task_id=to-cancel', { method: 'POST' });
+    expect(cancelled).toMatchObject({ status: 200, body: { task_id: 'to-cancel', status: 'CANCELLED', errors: ['cancelled by request'] } });
+    expect(stack.runtime.bus.published().filter((event) => event['detail-type'] === 'TaskCompleted').map((event) => event.detail)).toEqual([expect.objectContaining({ taskId: 'to-cancel', status: 'CANCELLED' })]);
+    expect((await stack.api('/cancel?task_id=to-cancel', { method: 'POST' })).status).toBe(409);
+    expect((await stack.api('/cancel?task_id=nope', { method: 'POST' })).status).toBe(404);
+    expect((await stack.api('/cancel', { method: 'POST' })).body).toEqual({ error: 'task_id is required', parameter: 'task_id' });
+    expect((await stack.api('/cancel?task_id=to-cancel', { method: 'POST', apiKey: null })).status).toBe(401);
+  });
+
+  it('a cancelled task plans and embeds nothing when its request arrives afterwards', async () => {
+    await stack.putObject('c/file.csv', 'id,formatted_text\n1,one\n2,two\n');
+    const request = { schemaVersion: 1 as const, taskId: 'late', source: { type: 's3_csv' as const, key: 'c/file.csv' } };
+    await stack.runtime.deps.tasks.create({ taskId: 'late', dataSource: 's3_csv', namespace: 'ns', request }, new Date());
+    expect((await stack.api('/cancel?task_id=late', { method: 'POST' })).status).toBe(200);
+    await stack.runtime.bus.publish([{ detailType: 'TaskRequested', source: 'test', detail: request }]);
+    await stack.runtime.waitForIdle(30_000);
+    const { body } = await stack.api('/status?task_id=late');
+    expect(body).toMatchObject({ status: 'CANCELLED', records: { processed: 0 }, chunks: { total: null } });
+    expect(stack.runtime.bus.published().filter((event) => event['detail-type'] === 'ChunkPlanned')).toEqual([]);
+    expect(stack.openai.stats.inputs).toBe(0);
+  });
+});
