@@ -4,12 +4,15 @@
  * Expectations are derived from wiring.yml here, not from the compiler, so a compiler bug shows.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import { parse } from 'yaml';
+import { startEmulators } from '../../local/emulators';
+import { createDynamoTaskRepository } from '../../shared/adapters/dynamodb/taskRepository';
 
 const ROOT = resolve(__dirname, '../..');
 const STAGE = 'test';
@@ -535,5 +538,45 @@ describe('event schema registry', () => {
       expect(content.additionalProperties).toBe(false);
     }
     expect(ofType('AWS::EventSchemas::Registry')).toHaveLength(1);
+  });
+});
+
+describe('the packaged status function', () => {
+  it('runs from its zip: middy, the AWS composition root and DynamoDB, against dynalite', async () => {
+    const entries = readZip(join(packageDir, 'status.zip'));
+    const bundleDir = mkdtempSync(join(tmpdir(), 'bundle-'));
+    for (const [name, content] of entries) {
+      mkdirSync(join(bundleDir, name, '..'), { recursive: true });
+      writeFileSync(join(bundleDir, name), content);
+    }
+    const emulators = await startEmulators({ dataDir: bundleDir, persist: false, region: 'us-east-1', tableName: 'bundle-tasks', bucketName: 'bundle-bucket', dynamoPort: 0, s3Port: 0 });
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'x',
+      AWS_SECRET_ACCESS_KEY: 'x',
+      AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
+      DYNAMODB_TABLE_NAME: 'bundle-tasks',
+      API_KEY: 'bundle-smoke-key-0123456789',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    });
+    delete process.env.SECRETS_ID;
+    try {
+      const request = { schemaVersion: 1 as const, taskId: 'bundled', source: { type: 's3_csv' as const, key: 'a.csv' } };
+      await createDynamoTaskRepository(emulators.dynamo, 'bundle-tasks').create({ taskId: 'bundled', dataSource: 's3_csv', namespace: 'ns', request }, new Date());
+      // Node's own require: the bundle runs as Lambda would load it, outside jest's module system.
+      const { handler } = createRequire(__filename)(join(bundleDir, 'services/api/status.js'));
+      const invoke = (taskId: string, key?: string) =>
+        handler({ httpMethod: 'GET', headers: key ? { 'x-api-key': key } : {}, queryStringParameters: { task_id: taskId }, body: null }, { getRemainingTimeInMillis: () => 29000 });
+      const found = await invoke('bundled', 'bundle-smoke-key-0123456789');
+      expect(found.statusCode).toBe(200);
+      expect(JSON.parse(found.body)).toMatchObject({ task_id: 'bundled', status: 'PENDING', data_source: 's3_csv' });
+      expect((await invoke('missing', 'bundle-smoke-key-0123456789')).statusCode).toBe(404);
+      expect((await invoke('bundled')).statusCode).toBe(401);
+    } finally {
+      process.env = saved;
+      await emulators.close();
+      rmSync(bundleDir, { recursive: true, force: true });
+    }
   });
 });
