@@ -62,7 +62,7 @@ export function statusView(task: Task, pricePerMillionTokens: number) {
     status: task.status,
     data_source: task.dataSource,
     namespace: task.namespace,
-    source: task.request.source,
+    source: task.request.source.type === 'inline' ? { type: 'inline', ...(task.request.source.name ? { name: task.request.source.name } : {}) } : task.request.source,
     start_date: task.request.startDate ?? null,
     records: {
       total: task.planned ? task.records.total : null,

@@ -24,12 +24,17 @@ export function resolveTaskRequest(detail: TaskRequested, meta: EventMeta): Task
   return { ...detail, taskId: detail.taskId ?? `evt-${meta.eventId}` };
 }
 
+/** Inline records travel in the event only: a task item holds at most 400 KB, and /status need not echo them. */
+function withoutInlineRecords(request: TaskRequest): TaskRequest {
+  return request.source.type === 'inline' ? { ...request, source: { ...request.source, records: [] as unknown as [object] } } : request;
+}
+
 export async function planTask(detail: TaskRequested, deps: Dependencies, meta: EventMeta): Promise<void> {
   const { config, tasks, logger } = deps;
   const request = resolveTaskRequest(detail, meta);
   // Other systems may publish TaskRequested without calling the API: the task starts here then.
   const { task: existing } = await tasks.create(
-    { taskId: request.taskId, dataSource: request.source.type, namespace: request.namespace ?? config.pinecone.namespace, request },
+    { taskId: request.taskId, dataSource: request.source.type, namespace: request.namespace ?? config.pinecone.namespace, request: withoutInlineRecords(request) },
     deps.now(),
   );
   if (existing.planned) return finishIfSettled(existing, deps);
@@ -96,6 +101,7 @@ function planSource(task: Task, request: TaskRequest, announce: Announce, deps: 
       return planRows(task, rows, `metabase://question/${source.questionId}`, `Metabase question ${source.questionId}`, announce, deps);
     }
     case 'inline':
+      // The task keeps no copy of inline records (see withoutInlineRecords): they come from the event.
       return planRows(task, source.records, `inline://${source.name ?? request.requestedBy ?? 'event'}`, 'the inline records', announce, deps);
   }
 }

@@ -40,6 +40,7 @@ describe('TaskRequested from other systems (local runtime)', () => {
     expect(output.FailedEntryCount).toBe(0);
     const status = await stack.waitForTask('crm-push-1');
     expect(status).toMatchObject({ status: 'COMPLETED', data_source: 'inline', namespace: 'crm', records: { total: 3, processed: 2, skipped: 1, failed: 0 } });
+    expect(status.source).toEqual({ type: 'inline', name: 'crm' });
     const stored = stack.pinecone.dump('crm');
     expect(stored.map((vector) => vector.id)).toEqual(['crm-1', 'crm-2']);
     expect(stored[0].metadata).toMatchObject({ text: 'Customer asks about red running shoes', tier: 'gold', score: 7, _source: 'inline://crm', _data_source: 'inline' });
@@ -76,6 +77,13 @@ describe('TaskRequested from other systems (local runtime)', () => {
     expect(rejected).toHaveLength(1);
     expect(rejected[0].messageAttributes.reason).toMatch(/TaskRequested event is invalid: .*\/source\/records must NOT have fewer than 1 items/);
     expect((await stack.api('/status?task_id=bad-1')).status).toBe(404);
+  });
+
+  it('runs an inline push close to the 1 MB event limit (more than a task item could hold)', async () => {
+    const records = Array.from({ length: 1500 }, (_, i) => ({ id: `near-${i}`, formatted_text: `record ${i} ${'y'.repeat(560)}` }));
+    const output = await put({ schemaVersion: 1, taskId: 'near-limit', source: { type: 'inline', records } });
+    expect(output.FailedEntryCount).toBe(0);
+    expect(await stack.waitForTask('near-limit')).toMatchObject({ status: 'COMPLETED', records: { total: 1500, processed: 1500 } });
   });
 
   it('refuses an inline push over the 1 MB event limit at PutEvents, losing nothing quietly', async () => {
