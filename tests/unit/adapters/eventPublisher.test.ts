@@ -1,0 +1,34 @@
+/** PutEvents partial failures are resent, never dropped; batches never exceed 10 entries. */
+import type { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { createEventBridgePublisher } from '../../../shared/adapters/eventbridge/eventPublisher';
+import { LocalEventBus } from '../../../local/eventBus';
+import type { BusEvent } from '../../../shared/ports';
+
+function busClient(bus: LocalEventBus, calls: number[]): EventBridgeClient {
+  return {
+    send: async (command: PutEventsCommand) => {
+      calls.push(command.input.Entries?.length ?? 0);
+      return bus.putEvents(command.input);
+    },
+  } as unknown as EventBridgeClient;
+}
+
+const events = (count: number): BusEvent[] => Array.from({ length: count }, (_, i) => ({ detailType: 'Thing', source: 'test', detail: { i } }));
+
+describe('EventBridge publisher', () => {
+  it('sends at most 10 entries per call and resends exactly the failed entries', async () => {
+    const bus = new LocalEventBus();
+    const calls: number[] = [];
+    bus.failNextEntries(3);
+    await createEventBridgePublisher(busClient(bus, calls), 'bus', { sleep: async () => undefined }).publish(events(23));
+    expect(calls).toEqual([10, 3, 10, 3]);
+    expect(bus.published().map((event) => (event.detail as { i: number }).i).sort((a, b) => a - b)).toEqual(Array.from({ length: 23 }, (_, i) => i));
+  });
+
+  it('gives up with the error codes after its attempts, rather than reporting success', async () => {
+    const bus = new LocalEventBus();
+    bus.failNextEntries(1000);
+    const publisher = createEventBridgePublisher(busClient(bus, []), 'bus', { maxAttempts: 3, sleep: async () => undefined });
+    await expect(publisher.publish(events(2))).rejects.toThrow('EventBridge rejected 2 event(s) after 3 attempts (InternalFailure)');
+  });
+});
