@@ -17,7 +17,17 @@ export interface S3Trigger {
   s3: { prefix: string; suffix: string };
 }
 
+/** A wired state machine's executions that failed, timed out or were aborted. */
+export interface StateMachineTrigger {
+  stateMachine: string;
+}
+
+export const EXECUTION_STATUS_CHANGE: string;
+export function localStateMachineArn(name: string): string;
+export const EXECUTION_ENDED_BADLY: string[];
+
 export function eventPatternFor(
-  consumer: { trigger: EventsTrigger | S3Trigger },
+  consumer: { trigger: EventsTrigger | S3Trigger | StateMachineTrigger },
   eventSource: string,
+  stateMachineArns?: Record<string, string>,
 ): EventPattern | undefined;

@@ -31,7 +31,7 @@ const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 const ERROR_ALARM = { threshold: 5, periodSeconds: 600 };
 const DURATION_ALARM_MS = 14 * 60 * 1000;
 
-const PERMISSIONS = new Set(['tasks:read', 'tasks:write', 'hashes:write', 'events:put', 'bucket:read', 'bucket:write', 'deadLetter:send', 'secrets:read']);
+const PERMISSIONS = new Set(['tasks:read', 'tasks:write', 'hashes:write', 'events:put', 'bucket:read', 'bucket:write', 'deadLetter:send', 'secrets:read', 'stateMachine:start']);
 
 /**
  * @typedef {{ events?: string[], internal?: boolean, s3?: { prefix?: string, suffix?: string } }} Trigger
@@ -48,18 +48,26 @@ const PERMISSIONS = new Set(['tasks:read', 'tasks:write', 'hashes:write', 'event
 /** @returns {Wiring} */
 function loadWiring() {
   const wiring = YAML.parse(fs.readFileSync(WIRING_PATH, 'utf8'));
-  for (const [name, consumer] of Object.entries(wiring.consumers ?? {})) validateConsumer(name, consumer);
+  const stateMachines = wiring.stateMachines ?? {};
+  for (const [name, consumer] of Object.entries(wiring.consumers ?? {})) validateConsumer(name, consumer, stateMachines);
   for (const [name, fn] of Object.entries(wiring.http ?? {})) validatePermissions(`http.${name}`, fn.permissions, false);
-  return { eventSource: wiring.eventSource, consumers: wiring.consumers ?? {}, http: wiring.http ?? {} };
+  for (const [name, machine] of Object.entries(stateMachines)) {
+    for (const [task, fn] of Object.entries(machine.tasks ?? {})) {
+      if (!(fn.timeout > 0 && fn.timeout <= MAX_LAMBDA_TIMEOUT)) throw new Error(`wiring.yml stateMachines.${name}.tasks.${task}: timeout must be 1-${MAX_LAMBDA_TIMEOUT} s`);
+      validatePermissions(`stateMachines.${name}.tasks.${task}`, fn.permissions, false);
+    }
+  }
+  return { eventSource: wiring.eventSource, consumers: wiring.consumers ?? {}, http: wiring.http ?? {}, stateMachines };
 }
 
 /** @param {string} name @param {Consumer} c */
-function validateConsumer(name, c) {
+function validateConsumer(name, c, stateMachines = {}) {
   const where = `wiring.yml consumers.${name}`;
   const fail = (message) => {
     throw new Error(`${where}: ${message}`);
   };
-  if (!c.trigger?.events?.length && !c.trigger?.s3) fail('trigger needs events or s3');
+  if (!c.trigger?.events?.length && !c.trigger?.s3 && !c.trigger?.stateMachine) fail('trigger needs events, s3 or stateMachine');
+  if (c.trigger.stateMachine && !stateMachines[c.trigger.stateMachine]) fail(`no state machine ${c.trigger.stateMachine}`);
   if (!(c.timeout > 0 && c.timeout <= MAX_LAMBDA_TIMEOUT)) fail(`timeout must be 1-${MAX_LAMBDA_TIMEOUT} s`);
   if (!(c.maxReceiveCount >= MIN_MAX_RECEIVE_COUNT)) fail(`maxReceiveCount must be at least ${MIN_MAX_RECEIVE_COUNT}`);
   if (!(c.maximumConcurrency >= 2 && c.maximumConcurrency <= 1000)) fail('maximumConcurrency must be 2-1000');
@@ -96,8 +104,17 @@ const ids = (name) => {
     errorsAlarm: `${base}ErrorsAlarm`,
     durationAlarm: `${base}DurationAlarm`,
     deadLetterAlarm: `${base}DeadLetterQueueAlarm`,
+    stateMachine: `${base}StateMachine`,
+    stateMachineRole: `${base}StateMachineRole`,
+    function: `${base}LambdaFunction`,
   };
 };
+
+/** `${PlanSegmentFunctionArn}` in a definition: the ARN of the task function planSegment. */
+const substitutionFor = (task) => `${logicalId(task)}FunctionArn`;
+
+/** Every wired state machine's ARN (Ref of an AWS::StepFunctions::StateMachine is its ARN). */
+const stateMachineArns = (wiring) => Object.fromEntries(Object.keys(wiring.stateMachines).map((name) => [name, ref(ids(name).stateMachine)]));
 
 const getAtt = (id, attribute) => ({ 'Fn::GetAtt': [id, attribute] });
 const ref = (id) => ({ Ref: id });
@@ -124,7 +141,7 @@ const secretArn = (ctx) => ({
 });
 
 /** @returns {object[]} IAM statements for one function, each scoped to one resource of ours. */
-function statementsFor(ctx, name, permissions, isConsumer) {
+function statementsFor(ctx, name, permissions, isConsumer, wiring) {
   const id = ids(name);
   const statements = [
     {
@@ -180,6 +197,10 @@ function statementsFor(ctx, name, permissions, isConsumer) {
       { Sid: 'SendToOwnDeadLetterQueue', Action: ['sqs:SendMessage'], Resource: getAtt(id.deadLetterQueue, 'Arn') },
     ],
     'secrets:read': () => [{ Sid: 'ReadSecret', Action: ['secretsmanager:GetSecretValue'], Resource: secretArn(ctx) }],
+    // Starting executions of our own state machines only (the large-CSV fan-out).
+    'stateMachine:start': () => [
+      { Sid: 'StartOwnStateMachines', Action: ['states:StartExecution'], Resource: Object.values(stateMachineArns(wiring)) },
+    ],
   };
   for (const permission of permissions) {
     for (const statement of grants[permission]()) statements.push({ Effect: 'Allow', ...statement });
@@ -187,7 +208,7 @@ function statementsFor(ctx, name, permissions, isConsumer) {
   return statements;
 }
 
-function role(ctx, name, permissions, isConsumer) {
+function role(ctx, name, permissions, isConsumer, wiring) {
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
@@ -199,7 +220,7 @@ function role(ctx, name, permissions, isConsumer) {
       Policies: [
         {
           PolicyName: 'least-privilege',
-          PolicyDocument: { Version: '2012-10-17', Statement: statementsFor(ctx, name, permissions, isConsumer) },
+          PolicyDocument: { Version: '2012-10-17', Statement: statementsFor(ctx, name, permissions, isConsumer, wiring) },
         },
       ],
     },
@@ -278,7 +299,7 @@ function consumerResources(ctx, wiring, name, consumer) {
         RedrivePolicy: { deadLetterTargetArn: getAtt(id.deadLetterQueue, 'Arn'), maxReceiveCount: consumer.maxReceiveCount },
       },
     },
-    [id.role]: role(ctx, name, consumer.permissions, true),
+    [id.role]: role(ctx, name, consumer.permissions, true, wiring),
     ...functionAlarms(ctx, name, consumer.timeout),
     [id.deadLetterAlarm]: {
       Type: 'AWS::CloudWatch::Alarm',
@@ -299,6 +320,27 @@ function consumerResources(ctx, wiring, name, consumer) {
   };
 
   const senders = [];
+  if (consumer.trigger.stateMachine) {
+    // Step Functions publishes status changes to the account's default bus (no EventBusName).
+    resources[id.rule] = {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        Name: queueName,
+        Description: consumer.description ?? `Routes failed executions of ${consumer.trigger.stateMachine} to ${name}`,
+        EventPattern: eventPatternFor(consumer, wiring.eventSource, stateMachineArns(wiring)),
+        State: 'ENABLED',
+        Targets: [{ Id: `${name}-queue`, Arn: getAtt(id.queue, 'Arn') }],
+      },
+    };
+    senders.push({
+      Sid: 'FromOwnRule',
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Resource: getAtt(id.queue, 'Arn'),
+      Condition: { ArnEquals: { 'aws:SourceArn': getAtt(id.rule, 'Arn') } },
+    });
+  }
   if (consumer.trigger.events?.length) {
     resources[id.rule] = {
       Type: 'AWS::Events::Rule',
@@ -357,6 +399,8 @@ async function functions({ resolveVariable }) {
       environment: {
         MAX_RECEIVE_COUNT: String(c.maxReceiveCount),
         DEAD_LETTER_QUEUE_URL: ref(ids(name).deadLetterQueue),
+        // The one machine it may start (stateMachine:start): the large-CSV fan-out.
+        ...(c.permissions.includes('stateMachine:start') && wiring.stateMachines.largeCsv ? { LARGE_CSV_STATE_MACHINE_ARN: ref(ids('largeCsv').stateMachine) } : {}),
       },
       events: [
         {
@@ -384,7 +428,78 @@ async function functions({ resolveVariable }) {
       }),
     };
   }
+  // Task functions of the state machines: invoked by their machine only, no event source.
+  for (const machine of Object.values(wiring.stateMachines)) {
+    for (const [name, fn] of Object.entries(machine.tasks)) {
+      out[name] = {
+        name: functionName(ctx, name),
+        description: fn.description,
+        handler: fn.handler,
+        timeout: fn.timeout,
+        memorySize: fn.memorySize,
+        role: ids(name).role,
+      };
+    }
+  }
   return out;
+}
+
+/**
+ * A state machine from its ASL file (the same file local mode runs): the task functions' ARNs
+ * go in as DefinitionSubstitutions, its role may invoke exactly those functions, and alarms
+ * fire on any failed or timed-out execution.
+ */
+function stateMachineResources(ctx, name, machine) {
+  const id = ids(name);
+  const definition = JSON.parse(fs.readFileSync(path.join(__dirname, '..', machine.definition), 'utf8'));
+  const taskArns = Object.keys(machine.tasks).map((task) => getAtt(ids(task).function, 'Arn'));
+  const machineName = functionName(ctx, name);
+  const alarm = (metric, description) => ({
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmName: `${machineName}-${metric.replace(/^Executions/, '').toLowerCase()}`,
+      AlarmDescription: description,
+      Namespace: 'AWS/States',
+      MetricName: metric,
+      Dimensions: [{ Name: 'StateMachineArn', Value: ref(id.stateMachine) }],
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    },
+  });
+  return {
+    [id.stateMachineRole]: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        Description: `${machineName}: invokes its own task functions only`,
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
+        Policies: [
+          {
+            PolicyName: 'invoke-own-tasks',
+            PolicyDocument: { Version: '2012-10-17', Statement: [{ Sid: 'InvokeOwnTasks', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: taskArns }] },
+          },
+        ],
+      },
+    },
+    [id.stateMachine]: {
+      Type: 'AWS::StepFunctions::StateMachine',
+      Properties: {
+        StateMachineName: machineName,
+        StateMachineType: 'STANDARD',
+        RoleArn: getAtt(id.stateMachineRole, 'Arn'),
+        Definition: definition,
+        DefinitionSubstitutions: Object.fromEntries(Object.keys(machine.tasks).map((task) => [substitutionFor(task), getAtt(ids(task).function, 'Arn')])),
+      },
+    },
+    [`${logicalId(name)}ExecutionsFailedAlarm`]: alarm('ExecutionsFailed', `A ${name} execution failed (its task is marked FAILED)`),
+    [`${logicalId(name)}ExecutionsTimedOutAlarm`]: alarm('ExecutionsTimedOut', `A ${name} execution timed out (its task is marked FAILED)`),
+  };
 }
 
 const SCHEMA_DIR = path.join(__dirname, '..', 'events-schema');
@@ -439,8 +554,15 @@ async function resources({ resolveVariable }) {
   const Resources = {};
   for (const [name, c] of Object.entries(wiring.consumers)) Object.assign(Resources, consumerResources(ctx, wiring, name, c));
   for (const [name, fn] of Object.entries(wiring.http)) {
-    Resources[ids(name).role] = role(ctx, name, fn.permissions, false);
+    Resources[ids(name).role] = role(ctx, name, fn.permissions, false, wiring);
     Object.assign(Resources, functionAlarms(ctx, name, fn.timeout));
+  }
+  for (const [machineName, machine] of Object.entries(wiring.stateMachines)) {
+    for (const [name, fn] of Object.entries(machine.tasks)) {
+      Resources[ids(name).role] = role(ctx, name, fn.permissions, false, wiring);
+      Object.assign(Resources, functionAlarms(ctx, name, fn.timeout));
+    }
+    Object.assign(Resources, stateMachineResources(ctx, machineName, machine));
   }
   Object.assign(Resources, schemaRegistry(ctx));
   return { Resources };

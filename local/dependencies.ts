@@ -40,8 +40,8 @@ export function localDependencies(config: Config, emulators: Emulators, events: 
     objects: createS3ObjectStore(emulators.s3, config.bucketName),
     events: validatingPublisher(events),
     embedder,
-    // The offline embedder has no provider budget to respect.
-    pacer: createRequestPacer({ requestsPerSecond: config.openai.apiKey ? config.openai.requestsPerSecond : Number.MAX_SAFE_INTEGER, consumers: config.embedderConcurrency }),
+    // The offline embedder has no provider budget to respect. In one process the consumers share this one pacer, so it holds the whole budget.
+    pacer: config.openai.apiKey ? createRequestPacer({ requestsPerMinute: config.openai.rpm, tokensPerMinute: config.openai.tpm, followProviderTokenLimit: config.openai.tpmFromProvider, consumers: 1 }) : createRequestPacer({ consumers: 1 }),
     vectors: chooseVectorStore(config, dataDir),
     metabase: metabaseFrom(config),
     logger: createLogger(),

@@ -15,6 +15,7 @@ import { startEmulators, type Emulators, type S3Notification } from './emulators
 import { startEventBridgeApi } from './eventBridgeApi';
 import { LocalEventBus, type EventEnvelope } from './eventBus';
 import { LocalDeadLetterSink, LocalQueue, waitForIdle, type SqsHandler } from './sqsQueue';
+import { LocalStateMachine, type LocalTaskHandler } from './stepFunctions';
 import { eventPatternFor, loadWiring, parseHandler, type ConsumerWiring, type Wiring } from './wiring';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -49,6 +50,8 @@ export interface LocalRuntime {
   bus: LocalEventBus;
   emulators: Emulators;
   queues: Map<string, { queue: LocalQueue; deadLetters: LocalQueue; wiring: ConsumerWiring }>;
+  /** The wired state machines (the large-CSV fan-out), run by aws-local-stepfunctions. */
+  stateMachines: Map<string, LocalStateMachine>;
   /** Resolves when no message is waiting, running or due for a retry anywhere. */
   waitForIdle(timeoutMs?: number): Promise<void>;
   /** Listens to every event on the bus (for progress displays and tests). */
@@ -87,6 +90,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   };
   const provide: DependencyProvider = async () => deps;
 
+  // Step Functions: the deployed definition, its Task states mapped to the same handler modules.
+  const stateMachines = new Map<string, LocalStateMachine>();
+  for (const machine of Object.values(wiring.stateMachines)) {
+    const handlers = Object.fromEntries(Object.values(machine.tasks).map((task) => [task.name, loadHandler<LocalTaskHandler>(task.handler, provide)]));
+    stateMachines.set(machine.name, new LocalStateMachine({ wiring: machine, repoRoot: REPO_ROOT, handlers, bus, logger: deps.logger }));
+  }
+  // The planner starts the large-CSV machine (the one wired machine) as it would on AWS.
+  const largeCsv = stateMachines.get('largeCsv');
+  if (largeCsv) deps.fanout = largeCsv;
+
   const queues: LocalRuntime['queues'] = new Map();
   for (const consumer of Object.values(wiring.consumers)) {
     const deadLetters = new LocalQueue({ name: `${consumer.name}-dlq` });
@@ -119,6 +132,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const eventsApi = await startEventBridgeApi(bus, options.eventsPort ?? 0);
 
   const allQueues = () => [...queues.values()].flatMap(({ queue }) => [queue]);
+  const machinesRunning = () => [...stateMachines.values()].reduce((sum, machine) => sum + machine.running(), 0);
   return {
     apiUrl: api.url,
     s3Endpoint: emulators.s3Endpoint,
@@ -129,11 +143,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     bus,
     emulators,
     queues,
-    waitForIdle: (timeoutMs) => waitForIdle(allQueues(), { timeoutMs }),
+    stateMachines,
+    // Executions put messages on queues and queues start executions: idle means neither has work.
+    async waitForIdle(timeoutMs) {
+      do {
+        await Promise.all([...stateMachines.values()].map((machine) => machine.idle()));
+        await waitForIdle(allQueues(), { timeoutMs });
+      } while (machinesRunning() > 0);
+    },
     onEvent: (listener) => listeners.push(listener),
     async stop() {
       await api.close();
       await eventsApi.close();
+      for (const machine of stateMachines.values()) for (const execution of machine.executions.values()) if (execution.status === 'RUNNING') execution.abort();
+      await Promise.all([...stateMachines.values()].map((machine) => machine.idle()));
       await Promise.all(allQueues().map((queue) => queue.stop()));
       await emulators.close();
     },

@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { eventPatternFor } from '../infra/eventPatterns';
-import type { EventsTrigger, S3Trigger } from '../infra/eventPatterns';
+import type { EventsTrigger, S3Trigger, StateMachineTrigger } from '../infra/eventPatterns';
 import { ConfigurationError } from '../shared/errors';
 
 export { eventPatternFor };
-export type { EventPattern, EventsTrigger, PatternValue, S3Trigger } from '../infra/eventPatterns';
+export type { EventPattern, EventsTrigger, PatternValue, S3Trigger, StateMachineTrigger } from '../infra/eventPatterns';
 
 export const DEFAULT_WIRING_PATH = resolve(__dirname, '../infra/wiring.yml');
 
@@ -25,6 +25,8 @@ export const PERMISSIONS = [
   'bucket:write',
   'deadLetter:send',
   'secrets:read',
+  // states:StartExecution on the wired state machines (the planner, for large CSV files).
+  'stateMachine:start',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -46,7 +48,7 @@ interface FunctionWiring {
 }
 
 /** `internal` is always present after loading (default false). */
-export type ConsumerTrigger = Required<EventsTrigger> | S3Trigger;
+export type ConsumerTrigger = Required<EventsTrigger> | S3Trigger | StateMachineTrigger;
 
 export interface ConsumerWiring extends FunctionWiring {
   trigger: ConsumerTrigger;
@@ -67,10 +69,23 @@ export interface HttpWiring extends FunctionWiring {
   routes: HttpRoute[];
 }
 
+/** A Lambda that a state machine invokes as a Task (no queue, no trigger of its own). */
+export type StateMachineTaskWiring = FunctionWiring;
+
+export interface StateMachineWiring {
+  name: string;
+  description: string;
+  /** Path of the ASL definition, relative to the repository root. */
+  definition: string;
+  /** Task functions by name; the definition names each as `${<Name>FunctionArn}`. */
+  tasks: Record<string, StateMachineTaskWiring>;
+}
+
 export interface Wiring {
   eventSource: string;
   consumers: Record<string, ConsumerWiring>;
   http: Record<string, HttpWiring>;
+  stateMachines: Record<string, StateMachineWiring>;
 }
 
 export function loadWiring(path: string = DEFAULT_WIRING_PATH): Wiring {
@@ -86,14 +101,26 @@ export function parseWiring(text: string, origin = 'wiring.yml'): Wiring {
     throw new ConfigurationError(`${origin}: invalid YAML: ${(error as Error).message}`, { cause: error });
   }
   const at = new Reader(origin);
-  const top = at.object(document, '', ['eventSource', 'consumers', 'http']);
+  const top = at.object(document, '', ['eventSource', 'consumers', 'http'], ['stateMachines']);
   // EventBridge reserves the aws. prefix for AWS services.
   const eventSource = at.string(top.eventSource, 'eventSource', /^(?!aws\.)[A-Za-z0-9._-]{1,256}$/);
   const consumers = mapEntries(at.object(top.consumers, 'consumers'), (name, value) => consumerWiring(at, name, value));
   const http = mapEntries(at.object(top.http, 'http'), (name, value) => httpWiring(at, name, value));
+  const stateMachines =
+    top.stateMachines === undefined ? {} : mapEntries(at.object(top.stateMachines, 'stateMachines'), (name, value) => stateMachineWiring(at, name, value));
 
   for (const name of Object.keys(http)) {
     if (name in consumers) at.fail(`http.${name}`, 'a consumer has the same name (function names must be unique)');
+  }
+  for (const machine of Object.values(stateMachines)) {
+    for (const name of Object.keys(machine.tasks)) {
+      if (name in consumers || name in http) at.fail(`stateMachines.${machine.name}.tasks.${name}`, 'another function has the same name (function names must be unique)');
+    }
+  }
+  for (const consumer of Object.values(consumers)) {
+    if ('stateMachine' in consumer.trigger && !(consumer.trigger.stateMachine in stateMachines)) {
+      at.fail(`consumers.${consumer.name}.trigger.stateMachine`, `no state machine "${consumer.trigger.stateMachine}" in stateMachines`);
+    }
   }
   const routes = new Set<string>();
   for (const entry of Object.values(http)) {
@@ -103,7 +130,23 @@ export function parseWiring(text: string, origin = 'wiring.yml'): Wiring {
       routes.add(route);
     }
   }
-  return { eventSource, consumers, http };
+  return { eventSource, consumers, http, stateMachines };
+}
+
+function stateMachineWiring(at: Reader, name: string, value: unknown): StateMachineWiring {
+  const path = `stateMachines.${name}`;
+  if (!/^[a-z][A-Za-z0-9]{0,39}$/.test(name)) at.fail(path, 'name must be camelCase letters and digits');
+  const raw = at.object(value, path, ['description', 'definition', 'tasks']);
+  const tasks = mapEntries(at.object(raw.tasks, `${path}.tasks`), (task, entry) => {
+    const taskPath = `${path}.tasks.${task}`;
+    return functionWiring(at, task, at.object(entry, taskPath, ['description', 'handler', 'timeout', 'memorySize', 'permissions']), taskPath, 900);
+  });
+  return {
+    name,
+    description: at.string(raw.description, `${path}.description`),
+    definition: at.string(raw.definition, `${path}.definition`, /^[A-Za-z0-9_./-]+\.(json|ya?ml)$/),
+    tasks,
+  };
 }
 
 /** Splits `services/api/status.handler` into the module path and the exported name. */
@@ -190,7 +233,11 @@ function functionWiring(
 }
 
 function trigger(at: Reader, value: unknown, path: string): ConsumerTrigger {
-  const raw = at.object(value, path, [], ['events', 'internal', 's3']);
+  const raw = at.object(value, path, [], ['events', 'internal', 's3', 'stateMachine']);
+  if (raw.stateMachine !== undefined) {
+    if (raw.events !== undefined || raw.internal !== undefined || raw.s3 !== undefined) at.fail(path, 'stateMachine goes alone');
+    return { stateMachine: at.string(raw.stateMachine, `${path}.stateMachine`) };
+  }
   if (raw.s3 !== undefined) {
     if (raw.events !== undefined || raw.internal !== undefined) at.fail(path, 'has both s3 and events');
     const s3 = at.object(raw.s3, `${path}.s3`, ['prefix', 'suffix']);

@@ -19,6 +19,12 @@ export interface Config {
     model: string;
     dimensions: number;
     requestsPerSecond: number;
+    /** Requests per minute for the whole pipeline: OPENAI_RPM, else OPENAI_REQUESTS_PER_SECOND × 60. */
+    rpm: number;
+    /** Tokens per minute for the whole pipeline: OPENAI_TPM, else the provider's advertised limit (1,000,000 if it advertises none). */
+    tpm: number;
+    /** True when OPENAI_TPM is unset: the pacer follows the provider's x-ratelimit-limit-tokens instead of `tpm`. */
+    tpmFromProvider: boolean;
     maxRetries: number;
     /** US dollars per million embedding tokens, for dry-run estimates. */
     pricePerMillionTokens: number;
@@ -43,6 +49,15 @@ export interface Config {
   chunk: { records: number; maxBytes: number };
   /** Parallel consumers of the chunk queue: the share of the request budget each one may use. */
   embedderConcurrency: number;
+  /** CSV objects larger than thresholdBytes are planned by the Step Functions loop, segment by segment. */
+  largeCsv: {
+    thresholdBytes: number;
+    /** ARN of the deployed state machine (set by the template); local mode starts its own. */
+    stateMachineArn?: string;
+    /** Longest a segment plans, and the time it leaves unused before its Lambda's timeout. */
+    segmentBudgetMs: number;
+    segmentMarginMs: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -57,6 +72,8 @@ export const DEFAULTS = {
   model: 'text-embedding-3-small',
   dimensions: 1536,
   requestsPerSecond: 20,
+  /** When OPENAI_TPM is unset and the provider advertises no limit: text-embedding-3-small's usage tier 1 (1M TPM, 3,000 RPM). */
+  tokensPerMinute: 1_000_000,
   maxRetries: 6,
   /** text-embedding-3-small's list price. */
   pricePerMillionTokens: 0.02,
@@ -85,6 +102,9 @@ export function loadConfig(env: Env = process.env): Config {
       model: text(env, 'OPENAI_EMBEDDING_MODEL', DEFAULTS.model),
       dimensions: integer(env, 'OPENAI_EMBEDDING_DIMENSIONS', DEFAULTS.dimensions, 1, 3072),
       requestsPerSecond: number(env, 'OPENAI_REQUESTS_PER_SECOND', DEFAULTS.requestsPerSecond, 0.01, 100000),
+      rpm: number(env, 'OPENAI_RPM', number(env, 'OPENAI_REQUESTS_PER_SECOND', DEFAULTS.requestsPerSecond, 0.01, 100000) * 60, 1, 1e9),
+      tpm: number(env, 'OPENAI_TPM', DEFAULTS.tokensPerMinute, 1, 1e11),
+      tpmFromProvider: optional(env, 'OPENAI_TPM') === undefined,
       maxRetries: integer(env, 'OPENAI_MAX_RETRIES', DEFAULTS.maxRetries, 0, 20),
       pricePerMillionTokens: number(env, 'EMBEDDING_PRICE_PER_MILLION_TOKENS', DEFAULTS.pricePerMillionTokens, 0, 1000),
     },
@@ -112,6 +132,12 @@ export function loadConfig(env: Env = process.env): Config {
       maxBytes: integer(env, 'CHUNK_MAX_BYTES', DEFAULTS.chunkMaxBytes, 1024, 512 * 1024 * 1024),
     },
     embedderConcurrency: integer(env, 'EMBEDDER_CONCURRENCY', DEFAULTS.embedderConcurrency, 1, 1000),
+    largeCsv: {
+      thresholdBytes: integer(env, 'LARGE_CSV_THRESHOLD_BYTES', 256 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+      stateMachineArn: optional(env, 'LARGE_CSV_STATE_MACHINE_ARN'),
+      segmentBudgetMs: integer(env, 'LARGE_CSV_SEGMENT_BUDGET_MS', 10 * 60 * 1000, 1, 15 * 60 * 1000),
+      segmentMarginMs: integer(env, 'LARGE_CSV_SEGMENT_MARGIN_MS', 60 * 1000, 0, 15 * 60 * 1000),
+    },
   };
 }
 

@@ -8,6 +8,7 @@ import type { TaskRepository } from './adapters/dynamodb/taskRepository';
 import type { Logger } from './logger';
 import type { ContentHashStore, DeadLetterSink, Embedder, EventPublisher, ObjectStore, QuestionSource, VectorStore } from './ports';
 import type { RequestPacer } from './domain/rateBudget';
+import type { LargeCsvFanout } from './usecases/planSegment';
 
 export interface Dependencies {
   config: Config;
@@ -24,6 +25,8 @@ export interface Dependencies {
   hashes: ContentHashStore;
   /** Undefined when no Metabase is configured (METABASE_URL). */
   metabase?: QuestionSource;
+  /** Starts the large-CSV state machine; undefined plans every CSV in the planner Lambda. */
+  fanout?: LargeCsvFanout;
   logger: Logger;
   now: () => Date;
 }

@@ -34,6 +34,21 @@ export interface EmbeddingResult {
   vectors: number[][];
   /** Tokens billed for the request (the provider's usage figure). */
   tokens: number;
+  /**
+   * What the provider said about its budget with this answer (OpenAI's x-ratelimit-* headers;
+   * resets in milliseconds) and the 429s it answered before it, which the client retried; the
+   * pacer learns from it. Absent when the provider says nothing (the offline embedder).
+   */
+  rateLimit?: {
+    limitRequests?: number;
+    remainingRequests?: number;
+    resetRequestsMs?: number;
+    limitTokens?: number;
+    remainingTokens?: number;
+    resetTokensMs?: number;
+    /** 429s answered to this request: retried by the client, or (`final`) the answer that failed it. */
+    rateLimited?: { count: number; retryAfterMs?: number; final?: boolean };
+  };
 }
 
 export interface Embedder {

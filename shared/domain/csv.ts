@@ -41,6 +41,21 @@ export interface CsvPlanSummary {
   bytes: number;
   /** Records the parser could not read (bad quoting); their chunk reports each as failed. */
   malformedRecords: number;
+  /** False when `shouldStop` ended this pass early: planning resumes at `nextOffset`. */
+  done: boolean;
+  /** Absolute byte offset right after the last chunk announced (the file's size when done). */
+  nextOffset: number;
+}
+
+/** Where a resumed pass starts: a chunk boundary of an earlier pass, with that pass's layout. */
+export interface CsvResumePoint {
+  /** Absolute offset of the first byte of the stream given to planCsv (a chunk boundary). */
+  byteOffset: number;
+  header: string[];
+  delimiter: string;
+  /** Index of the next chunk, and records planned before byteOffset. */
+  chunkIndex: number;
+  recordsSoFar: number;
 }
 
 export interface CsvPlanOptions {
@@ -49,6 +64,10 @@ export interface CsvPlanOptions {
   /** Checks the header before any chunk is announced (e.g. that the text column exists). */
   validateHeader?: (header: string[]) => void;
   onChunk: (chunk: CsvChunkPlan, layout: { header: string[]; delimiter: string }) => Promise<void>;
+  /** Continue an earlier pass: the stream starts at `resume.byteOffset` and has no header row. */
+  resume?: CsvResumePoint;
+  /** Asked after each announced chunk; true ends this pass there (see CsvPlanSummary.nextOffset). */
+  shouldStop?: () => boolean;
 }
 
 const CANDIDATE_DELIMITERS = [',', ';', '\t', '|'];
@@ -81,17 +100,26 @@ export function decodeText(bytes: Uint8Array): { text: string; encoding: 'utf-8'
   }
 }
 
-/** Reads the whole stream once and calls onChunk for each range of whole records, in order. */
+/**
+ * Reads the stream once and calls onChunk for each range of whole records, in order. With
+ * `resume` the stream is the rest of the file from a chunk boundary; with `shouldStop` the pass
+ * may end after any announced chunk, and a later pass resumes at `nextOffset`: the ranges of all
+ * passes tile the file exactly as one pass would have cut it.
+ */
 export async function planCsv(stream: Readable, options: CsvPlanOptions): Promise<CsvPlanSummary> {
-  let header: string[] | undefined;
-  let delimiter = ',';
+  const { resume } = options;
+  // Byte positions are absolute in the file: the parser counts from the start of its stream.
+  const base = resume?.byteOffset ?? 0;
+  let header: string[] | undefined = resume?.header;
+  let delimiter = resume?.delimiter ?? ',';
   let bytesRead = 0;
-  let records = 0;
+  let records = resume?.recordsSoFar ?? 0;
   let malformedRecords = 0;
   let lastError: string | undefined;
-  let chunkStart = 0;
+  let chunkStart = base;
   let chunkRecords = 0;
   const ready: CsvChunkPlan[] = [];
+  let stoppedAt: CsvChunkPlan | undefined;
 
   const closeChunk = (byteEnd: number) => {
     ready.push({ chunkIndex: ready.length + emitted, byteStart: chunkStart, byteEnd, recordCount: chunkRecords, firstRecordNumber: records - chunkRecords + 1 });
@@ -107,18 +135,21 @@ export async function planCsv(stream: Readable, options: CsvPlanOptions): Promis
     if (endByte !== undefined && (chunkRecords >= options.maxRecords || endByte - chunkStart >= options.maxBytes)) closeChunk(endByte);
   };
   let headerError: unknown;
-  let emitted = 0;
+  const firstChunkIndex = resume?.chunkIndex ?? 0;
+  let emitted = firstChunkIndex;
   const flush = async () => {
-    while (ready.length) {
+    while (ready.length && !stoppedAt) {
       const chunk = ready.shift() as CsvChunkPlan;
       emitted += 1;
       await options.onChunk(chunk, { header: header as string[], delimiter });
+      // Records the parser has read past this chunk are read again by the next pass.
+      if (options.shouldStop?.()) stoppedAt = chunk;
     }
   };
 
   let parser: ReturnType<typeof parse> | undefined;
   const startParser = (firstBytes: Buffer) => {
-    delimiter = sniffDelimiter(firstBytes);
+    if (!resume) delimiter = sniffDelimiter(firstBytes);
     parser = parse({
       ...parserOptions(delimiter),
       encoding: null,
@@ -126,14 +157,14 @@ export async function planCsv(stream: Readable, options: CsvPlanOptions): Promis
       on_record: (fields: (Buffer | string)[], context: { bytes: number }) => {
         if (!header) {
           header = fields.map((field) => (typeof field === 'string' ? field : decodeText(field).text).trim());
-          chunkStart = context.bytes;
+          chunkStart = base + context.bytes;
           try {
             options.validateHeader?.(header);
           } catch (error) {
             headerError = error;
           }
         } else {
-          countRecord(context.bytes);
+          countRecord(base + context.bytes);
         }
         return null;
       },
@@ -150,6 +181,7 @@ export async function planCsv(stream: Readable, options: CsvPlanOptions): Promis
 
   // The delimiter is sniffed from the whole header line, so the first bytes wait until it is in.
   let opening: Buffer[] = [];
+  if (resume) startParser(Buffer.alloc(0));
   const feed = async (piece: Buffer, last = false) => {
     if (!parser) {
       opening.push(piece);
@@ -170,6 +202,15 @@ export async function planCsv(stream: Readable, options: CsvPlanOptions): Promis
     if (!piece.length) continue;
     bytesRead += piece.length;
     await feed(piece);
+    if (stoppedAt) break; // leaving the loop destroys the stream
+  }
+  const stopped = (at: CsvChunkPlan): CsvPlanSummary => {
+    const planned = at.firstRecordNumber - 1 + at.recordCount - (resume?.recordsSoFar ?? 0);
+    return { header: header as string[], delimiter, chunks: emitted - firstChunkIndex, records: planned, bytes: at.byteEnd - base, malformedRecords, done: false, nextOffset: at.byteEnd };
+  };
+  if (stoppedAt) {
+    (parser as unknown as { destroy(): void }).destroy();
+    return stopped(stoppedAt);
   }
   if (!parser && opening.length) await feed(Buffer.alloc(0), true);
   if (!parser) throw new SourceError('the CSV file is empty: it has no header row');
@@ -180,9 +221,11 @@ export async function planCsv(stream: Readable, options: CsvPlanOptions): Promis
   });
   if (headerError) throw headerError;
   if (!header) throw new SourceError(`the CSV file has no readable header row${lastError ? `: ${lastError}` : ''}`);
-  if (chunkRecords > 0) closeChunk(bytesRead);
+  if (chunkRecords > 0) closeChunk(base + bytesRead);
   await flush();
-  return { header, delimiter, chunks: emitted, records, bytes: bytesRead, malformedRecords };
+  // Stopped with chunks still unannounced: the next pass cuts them again from nextOffset.
+  if (stoppedAt && ready.length) return stopped(stoppedAt);
+  return { header, delimiter, chunks: emitted - firstChunkIndex, records: records - (resume?.recordsSoFar ?? 0), bytes: bytesRead, malformedRecords, done: true, nextOffset: base + bytesRead };
 }
 
 function writeTo(parser: ReturnType<typeof parse>, piece: Buffer): Promise<void> {

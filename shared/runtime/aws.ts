@@ -25,6 +25,8 @@ import { createRequestPacer } from '../domain/rateBudget';
 import { validatingPublisher } from '../events/validate';
 import { createLogger } from '../logger';
 import { lazyEmbedder, lazyQuestionSource, lazyVectorStore, once } from './lazy';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { createStepFunctionsFanout } from '../adapters/stepfunctions/stepFunctionsFanout';
 
 const SECRET_NAMES = ['OPENAI_API_KEY', 'PINECONE_API_KEY', 'METABASE_API_KEY', 'API_KEY'] as const;
 type Secrets = Partial<Record<(typeof SECRET_NAMES)[number], string>>;
@@ -75,7 +77,7 @@ function buildAwsDependencies(): Dependencies {
     embedder: lazyEmbedder({ description: `OpenAI ${openai.model}`, model: openai.model, dimensions: openai.dimensions }, async () =>
       createOpenAIEmbedder({ apiKey: required(await secrets(), 'OPENAI_API_KEY'), baseURL: openai.baseURL, model: openai.model, dimensions: openai.dimensions, maxRetries: openai.maxRetries }),
     ),
-    pacer: createRequestPacer({ requestsPerSecond: openai.requestsPerSecond, consumers: config.embedderConcurrency }),
+    pacer: createRequestPacer({ requestsPerMinute: openai.rpm, tokensPerMinute: openai.tpm, followProviderTokenLimit: openai.tpmFromProvider, consumers: config.embedderConcurrency }),
     vectors: lazyVectorStore(`Pinecone ${pinecone.indexHost ?? pinecone.indexName ?? '(no index configured)'}`, async () =>
       createPineconeVectorStore({ apiKey: required(await secrets(), 'PINECONE_API_KEY'), indexName: pinecone.indexName, indexHost: pinecone.indexHost, maxAttempts: pinecone.maxRetries + 1 }),
     ),
@@ -84,6 +86,8 @@ function buildAwsDependencies(): Dependencies {
           createMetabaseSource({ url: metabase.url as string, apiKey: required(await secrets(), 'METABASE_API_KEY'), dateParameter: metabase.dateParameter }),
         )
       : undefined,
+    // Only the planner has LARGE_CSV_STATE_MACHINE_ARN (and states:StartExecution on that machine).
+    fanout: config.largeCsv.stateMachineArn ? createStepFunctionsFanout(new SFNClient({}), config.largeCsv.stateMachineArn) : undefined,
     logger: createLogger(),
     now: () => new Date(),
   };

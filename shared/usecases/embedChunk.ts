@@ -162,15 +162,17 @@ async function embedAll(records: Embeddable[], failures: RecordFailure[], deps: 
   const vectors: VectorRecord[] = [];
   let tokens = 0;
   const embedBatch = async (batch: Embeddable[]): Promise<void> => {
-    await deps.pacer.acquire();
+    await deps.pacer.acquire(batch.reduce((sum, record) => sum + record.tokens, 0));
     try {
       const result = await deps.embedder.embed(batch.map((record) => record.text));
+      deps.pacer.observe?.(result);
       tokens += result.tokens;
       batch.forEach((record, i) => {
         const metadata: Metadata = record.truncated ? { ...record.metadata, _truncated: true } : record.metadata;
         vectors.push({ id: record.id, values: result.vectors[i], metadata });
       });
     } catch (error) {
+      deps.pacer.observe?.(error);
       if (!isBadRequest(error)) throw error;
       // The provider rejected the request: halve it until the offending input stands alone.
       if (batch.length === 1) {

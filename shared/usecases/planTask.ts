@@ -5,6 +5,7 @@
  * the same. Re-running it (a redelivered TaskRequested) announces the same chunks again, which the
  * embedder and aggregator treat as duplicates.
  */
+import type { Config } from '../config';
 import type { Dependencies } from '../dependencies';
 import { planCsv } from '../domain/csv';
 import type { TaskRequest, Task } from '../domain/task';
@@ -13,11 +14,12 @@ import type { ChunkPlanned, TaskRequested } from '../events/types';
 import type { EventMeta } from '../handlers/eventConsumer';
 import type { BusEvent } from '../ports';
 import { finishIfSettled, finishTask } from './announce';
+import { initialSegmentState } from './planSegment';
 
 const EVENTS_PER_PUBLISH = 10;
 
 type Columns = ChunkPlanned['columns'];
-type ChunkCommon = Omit<ChunkPlanned, 'chunkIndex' | 'recordCount' | 'firstRecordNumber' | 'source'>;
+export type ChunkCommon = Omit<ChunkPlanned, 'chunkIndex' | 'recordCount' | 'firstRecordNumber' | 'source'>;
 
 /** Gives an outside event without a task id a stable one: the same on every delivery. */
 export function resolveTaskRequest(detail: TaskRequested, meta: EventMeta): TaskRequest {
@@ -43,24 +45,10 @@ export async function planTask(detail: TaskRequested, deps: Dependencies, meta: 
     logger.info('task is not runnable; nothing to plan', { taskId: request.taskId, status: existing.status });
     return;
   }
-  const columns: Columns = {
-    text: request.columns?.text ?? config.columns.text,
-    id: request.columns?.id ?? config.columns.id,
-    date: request.columns?.date ?? config.columns.date,
-  };
-  const common: ChunkCommon = {
-    schemaVersion: 1,
-    taskId: task.taskId,
-    namespace: task.namespace,
-    dataSource: task.dataSource,
-    // Metabase filters by date itself, through the question's parameter.
-    ...(request.startDate && request.source.type !== 'metabase' ? { startDate: request.startDate } : {}),
-    ...(request.dryRun ? { dryRun: true } : {}),
-    ...(request.force ? { force: true } : {}),
-    columns,
-  };
-  const announcer = chunkAnnouncer(common, deps);
+  const announcer = chunkAnnouncer(chunkCommon(task, request, config), deps);
   try {
+    // A large CSV is planned by the Step Functions loop, segment by segment (BRIEF §2).
+    if (request.source.type === 's3_csv' && (await startLargeCsvPlan(task, request.source.key, deps))) return;
     const totals = await planSource(task, request, announcer.announce, deps);
     await announcer.flush();
     logger.info('task planned', { taskId: task.taskId, ...totals });
@@ -72,9 +60,44 @@ export async function planTask(detail: TaskRequested, deps: Dependencies, meta: 
   }
 }
 
+/**
+ * Starts the state machine when the object is over LARGE_CSV_THRESHOLD_BYTES (and a machine is
+ * configured); true when it did or already had. The execution is named after the task, so a
+ * redelivered TaskRequested starts nothing new.
+ */
+async function startLargeCsvPlan(task: Task, key: string, deps: Dependencies): Promise<boolean> {
+  const { fanout, config, objects, logger } = deps;
+  if (!fanout) return false;
+  const head = await objects.head(key);
+  if (!head || head.size <= config.largeCsv.thresholdBytes) return false;
+  const { started, executionName } = await fanout.start(task.taskId, initialSegmentState(task.taskId, key, head));
+  logger.info(started ? 'large CSV handed to the state machine' : 'large CSV already has its execution', { taskId: task.taskId, key, size: head.size, executionName });
+  return true;
+}
+
+/** What every ChunkPlanned of a task carries besides its own range. */
+export function chunkCommon(task: Task, request: TaskRequest, config: Config): ChunkCommon {
+  const columns: Columns = {
+    text: request.columns?.text ?? config.columns.text,
+    id: request.columns?.id ?? config.columns.id,
+    date: request.columns?.date ?? config.columns.date,
+  };
+  return {
+    schemaVersion: 1,
+    taskId: task.taskId,
+    namespace: task.namespace,
+    dataSource: task.dataSource,
+    // Metabase filters by date itself, through the question's parameter.
+    ...(request.startDate && request.source.type !== 'metabase' ? { startDate: request.startDate } : {}),
+    ...(request.dryRun ? { dryRun: true } : {}),
+    ...(request.force ? { force: true } : {}),
+    columns,
+  };
+}
+
 type Announce = (chunk: Pick<ChunkPlanned, 'chunkIndex' | 'recordCount' | 'firstRecordNumber' | 'source'>) => Promise<void>;
 
-function chunkAnnouncer(common: ChunkCommon, deps: Dependencies): { announce: Announce; flush: () => Promise<void> } {
+export function chunkAnnouncer(common: ChunkCommon, deps: Dependencies): { announce: Announce; flush: () => Promise<void> } {
   let pending: BusEvent<ChunkPlanned>[] = [];
   const flush = async () => {
     if (pending.length) await deps.events.publish(pending);
@@ -108,19 +131,13 @@ function planSource(task: Task, request: TaskRequest, announce: Announce, deps: 
 
 async function planCsvObject(key: string, request: TaskRequest, announce: Announce, deps: Dependencies): Promise<{ records: number; chunks: number }> {
   const { config, objects } = deps;
-  const columns = { text: request.columns?.text ?? config.columns.text, date: request.columns?.date ?? config.columns.date };
   const uri = `s3://${objects.bucket}/${key}`;
   const head = await objects.head(key);
   if (!head) throw new SourceError(`${uri} does not exist`);
   const summary = await planCsv(await objects.read(key, { etag: head.etag }), {
     maxRecords: config.chunk.records,
     maxBytes: config.chunk.maxBytes,
-    validateHeader: (names) => {
-      if (!names.includes(columns.text)) throw new SourceError(`${uri} has no text column "${columns.text}"; its columns are: ${names.join(', ')}`);
-      if (request.startDate && !names.includes(columns.date)) {
-        throw new SourceError(`start_date was given but ${uri} has no date column "${columns.date}"; its columns are: ${names.join(', ')}`);
-      }
-    },
+    validateHeader: csvHeaderValidator(uri, request, config),
     onChunk: (chunk, { header, delimiter }) =>
       announce({
         chunkIndex: chunk.chunkIndex,
@@ -131,6 +148,17 @@ async function planCsvObject(key: string, request: TaskRequest, announce: Announ
   });
   if (summary.malformedRecords) deps.logger.warn('CSV has records the parser could not read', { key, malformedRecords: summary.malformedRecords });
   return { records: summary.records, chunks: summary.chunks };
+}
+
+/** The header checks of a CSV source: its text column, and its date column when start_date is given. */
+export function csvHeaderValidator(uri: string, request: TaskRequest, config: Config): (names: string[]) => void {
+  const columns = { text: request.columns?.text ?? config.columns.text, date: request.columns?.date ?? config.columns.date };
+  return (names) => {
+    if (!names.includes(columns.text)) throw new SourceError(`${uri} has no text column "${columns.text}"; its columns are: ${names.join(', ')}`);
+    if (request.startDate && !names.includes(columns.date)) {
+      throw new SourceError(`start_date was given but ${uri} has no date column "${columns.date}"; its columns are: ${names.join(', ')}`);
+    }
+  };
 }
 
 /**

@@ -22,6 +22,7 @@ interface Trigger {
   events?: string[];
   internal?: boolean;
   s3?: { prefix: string; suffix: string };
+  stateMachine?: string;
 }
 interface FunctionWiring {
   handler: string;
@@ -39,10 +40,15 @@ interface ConsumerWiring extends FunctionWiring {
 interface HttpWiring extends FunctionWiring {
   routes: string[];
 }
+interface StateMachineWiring {
+  definition: string;
+  tasks: Record<string, FunctionWiring>;
+}
 interface Wiring {
   eventSource: string;
   consumers: Record<string, ConsumerWiring>;
   http: Record<string, HttpWiring>;
+  stateMachines?: Record<string, StateMachineWiring>;
 }
 
 /** CloudFormation JSON is loosely typed by nature. */
@@ -70,7 +76,9 @@ const SECRET_SHAPES = [/\bsk-[A-Za-z0-9_-]{16,}/, /\bpcsk_[A-Za-z0-9_]{16,}/, /\
 const wiring = parse(readFileSync(join(ROOT, 'infra/wiring.yml'), 'utf8')) as Wiring;
 const consumers = Object.entries(wiring.consumers);
 const httpFunctions = Object.entries(wiring.http);
-const allFunctions: [string, FunctionWiring][] = [...consumers, ...httpFunctions];
+const stateMachines = Object.entries(wiring.stateMachines ?? {});
+const taskFunctions: [string, FunctionWiring][] = stateMachines.flatMap(([, machine]) => Object.entries(machine.tasks));
+const allFunctions: [string, FunctionWiring][] = [...consumers, ...httpFunctions, ...taskFunctions];
 
 const pascal = (name: string) => name[0].toUpperCase() + name.slice(1);
 const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
@@ -131,7 +139,9 @@ afterAll(() => {
 describe('routing', () => {
   it('has one rule per event-triggered consumer, on our bus, with the wired pattern and queue', () => {
     const routed = consumers.filter(([, c]) => c.trigger.events);
-    expect(ofType('AWS::Events::Rule').map(([id]) => id).sort()).toEqual(routed.map(([n]) => `${pascal(n)}Rule`).sort());
+    // Consumers of a state machine's status changes have their rule on the default bus (see Step Functions below).
+    const ruled = consumers.filter(([, c]) => c.trigger.events || c.trigger.stateMachine);
+    expect(ofType('AWS::Events::Rule').map(([id]) => id).sort()).toEqual(ruled.map(([n]) => `${pascal(n)}Rule`).sort());
     for (const [name, c] of routed) {
       const expected: Json = { 'detail-type': c.trigger.events };
       if (c.trigger.internal) expected.source = [wiring.eventSource];
@@ -150,7 +160,7 @@ describe('routing', () => {
       expect(policy.Queues).toEqual([{ Ref: `${pascal(name)}Queue` }]);
       const statements: Json[] = policy.PolicyDocument.Statement;
       const expected: Json[] = [];
-      if (c.trigger.events) {
+      if (c.trigger.events || c.trigger.stateMachine) {
         expected.push(
           expect.objectContaining({
             Effect: 'Allow',
@@ -328,6 +338,7 @@ describe('IAM', () => {
     'bucket:write': 's3:',
     'hashes:write': 'dynamodb:',
     'secrets:read': 'secretsmanager:',
+    'stateMachine:start': 'states:',
   };
 
   it('gives every function its own role and creates no shared default role', () => {
@@ -338,7 +349,10 @@ describe('IAM', () => {
         { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
       ]);
     }
-    expect(ofType('AWS::IAM::Role')).toHaveLength(allFunctions.length);
+    const lambdaRoles = ofType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'));
+    expect(lambdaRoles).toHaveLength(allFunctions.length);
+    // The only other roles: one per state machine, assumed by Step Functions.
+    expect(ofType('AWS::IAM::Role')).toHaveLength(allFunctions.length + stateMachines.length);
   });
 
   it('grants no wildcard actions and no "*" resources', () => {
@@ -578,5 +592,77 @@ describe('the packaged status function', () => {
       await emulators.close();
       rmSync(bundleDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('Step Functions (large-CSV fan-out)', () => {
+  const ROOT_DEFINITION = (file: string) => JSON.parse(readFileSync(join(ROOT, file), 'utf8'));
+
+  it.each(stateMachines)('%s: a STANDARD machine deploying the ASL file, its task ARNs substituted', (name, machine) => {
+    const props = resource(`${pascal(name)}StateMachine`).Properties;
+    expect(props.StateMachineType).toBe('STANDARD');
+    expect(props.StateMachineName).toBe(`${SERVICE}-${STAGE}-${name}`);
+    expect(props.Definition).toEqual(ROOT_DEFINITION(machine.definition));
+    expect(props.RoleArn).toEqual(getAtt(`${pascal(name)}StateMachineRole`));
+    // Every ${...} the definition uses is substituted, with the ARN of a wired task function.
+    const used = [...JSON.stringify(props.Definition).matchAll(/\$\{(\w+)\}/g)].map((match) => match[1]);
+    expect([...new Set(used)].sort()).toEqual(Object.keys(props.DefinitionSubstitutions).sort());
+    expect(props.DefinitionSubstitutions).toEqual(
+      Object.fromEntries(Object.keys(machine.tasks).map((task) => [`${pascal(task)}FunctionArn`, getAtt(`${pascal(task)}LambdaFunction`)])),
+    );
+  });
+
+  it.each(stateMachines)('%s: its role is assumed by Step Functions and may invoke exactly its task functions', (name, machine) => {
+    const role = resource(`${pascal(name)}StateMachineRole`).Properties;
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([{ Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+    const statements: Statement[] = role.Policies.flatMap((p: Json) => p.PolicyDocument.Statement);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: ['lambda:InvokeFunction'] });
+    expect(asArray(statements[0].Resource)).toEqual(Object.keys(machine.tasks).map((task) => getAtt(`${pascal(task)}LambdaFunction`)));
+  });
+
+  it('task functions have no event source: only their machine invokes them', () => {
+    for (const [name] of taskFunctions) {
+      const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(([, r]) => r.Properties.FunctionName['Fn::GetAtt'][0] === `${pascal(name)}LambdaFunction`);
+      expect(mappings).toEqual([]);
+      expect(ofType('AWS::Lambda::Permission').filter(([, r]) => JSON.stringify(r.Properties.FunctionName).includes(`${pascal(name)}LambdaFunction`))).toEqual([]);
+    }
+    // Planning a segment may take the whole 15 minutes; it stops itself before (LARGE_CSV_SEGMENT_MARGIN_MS).
+    expect(resource('PlanSegmentLambdaFunction').Properties.Timeout).toBe(900);
+  });
+
+  it('routes failed, timed-out and aborted executions of the machine (default bus) to their consumer queue', () => {
+    const watchers = consumers.filter(([, c]) => c.trigger.stateMachine);
+    expect(watchers.map(([name]) => name)).toEqual(['executionEnded']);
+    for (const [name, c] of watchers) {
+      const rule = resource(`${pascal(name)}Rule`).Properties;
+      expect(rule.EventBusName).toBeUndefined();
+      expect(rule.EventPattern).toEqual({
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: `${pascal(c.trigger.stateMachine!)}StateMachine` }] },
+      });
+      expect(rule.Targets).toEqual([expect.objectContaining({ Arn: getAtt(`${pascal(name)}Queue`) })]);
+    }
+  });
+
+  it('lets only the planner start executions, of that machine only, and tells it the ARN', () => {
+    for (const [name] of allFunctions) {
+      const starts = roleStatements(name).filter((s) => actionsOf([s]).some((a) => a.startsWith('states:')));
+      if (name !== 'planner') {
+        expect(starts).toEqual([]);
+        continue;
+      }
+      expect(starts).toHaveLength(1);
+      expect(starts[0].Action).toEqual(['states:StartExecution']);
+      expect(asArray(starts[0].Resource)).toEqual([{ Ref: 'LargeCsvStateMachine' }]);
+    }
+    expect(resource('PlannerLambdaFunction').Properties.Environment.Variables.LARGE_CSV_STATE_MACHINE_ARN).toEqual({ Ref: 'LargeCsvStateMachine' });
+  });
+
+  it('alarms on any failed or timed-out execution', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties).filter((a) => a.Namespace === 'AWS/States');
+    expect(alarms.map((a) => a.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+    for (const alarm of alarms) expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'LargeCsvStateMachine' } }] });
   });
 });

@@ -4,10 +4,27 @@
  * 408/409/429/5xx and connection failures itself, honouring `retry-after-ms` then `retry-after`
  * (up to 60 s) or else backing off exponentially up to 8 s; `maxRetries` sets how often. Batching
  * and cutting inputs to the token limit are the domain's work, not this adapter's.
+ *
+ * Each result (and each EmbeddingProviderError) carries `rateLimit`: the `x-ratelimit-*` headers of
+ * the answer and the 429s the client met (and retried) on the way, counted by a fetch wrapper per
+ * embed() call, so that the pacer can learn from every 429 even when the client rode it out. The
+ * client waits exactly the retry-after it is given; the wrapper first waits a random extra part of
+ * it (up to a quarter, at most 1 s), so that consumers throttled together do not retry together.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAI } from 'openai';
+import { readRateLimitHeaders } from '../../domain/rateBudget';
 import { CatchupError } from '../../errors';
 import type { Embedder, EmbeddingResult } from '../../ports';
+
+type RateLimit = NonNullable<EmbeddingResult['rateLimit']>;
+
+/** The 429s answered to one embed() call's attempts. */
+interface Throttles {
+  count: number;
+  retryAfterMs?: number;
+}
 
 export interface OpenAIEmbedderOptions {
   apiKey: string;
@@ -19,6 +36,8 @@ export interface OpenAIEmbedderOptions {
   maxRetries?: number;
   /** Per attempt (default 60 s). */
   timeoutMs?: number;
+  /** Random in [0, 1) for the retry jitter (tests). */
+  random?: () => number;
 }
 
 export interface EmbeddingProviderErrorDetails {
@@ -33,6 +52,8 @@ export interface EmbeddingProviderErrorDetails {
   /** What the provider asked to wait before the next attempt, when it said. */
   retryAfterMs?: number;
   requestId?: string;
+  /** The answer's rate-limit headers and the 429s met on the way (`final` when a 429 ended it). */
+  rateLimit?: RateLimit;
 }
 
 /** The provider refused or failed a request after the client's own retries. */
@@ -43,6 +64,7 @@ export class EmbeddingProviderError extends CatchupError {
   readonly retryable: boolean;
   readonly retryAfterMs?: number;
   readonly requestId?: string;
+  readonly rateLimit?: RateLimit;
 
   constructor(message: string, details: EmbeddingProviderErrorDetails, options?: { cause?: unknown }) {
     super(message, options);
@@ -52,6 +74,7 @@ export class EmbeddingProviderError extends CatchupError {
     this.retryable = details.retryable;
     this.retryAfterMs = details.retryAfterMs;
     this.requestId = details.requestId;
+    this.rateLimit = details.rateLimit;
   }
 }
 
@@ -64,8 +87,23 @@ export function createOpenAIEmbedder({
   dimensions = 1536,
   maxRetries = 6,
   timeoutMs = 60_000,
+  random = Math.random,
 }: OpenAIEmbedderOptions): Embedder {
-  const client = new OpenAI({ apiKey, baseURL, maxRetries, timeout: timeoutMs });
+  const throttles = new AsyncLocalStorage<Throttles>();
+  // Every attempt goes through here, the client's retries included; 429s count for the call that made them.
+  const fetchCountingThrottles = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const response = await fetch(input, init);
+    if (response.status !== 429) return response;
+    const wait = retryAfterMs(response.headers);
+    const store = throttles.getStore();
+    if (store) {
+      store.count += 1;
+      store.retryAfterMs = wait;
+    }
+    if (wait) await delay(Math.min(1000, wait * RETRY_JITTER) * random());
+    return response;
+  };
+  const client = new OpenAI({ apiKey, baseURL, maxRetries, timeout: timeoutMs, fetch: fetchCountingThrottles });
   // Only the text-embedding-3 models accept `dimensions`; others (and many compatible servers) reject it.
   const shortenable = model.startsWith('text-embedding-3');
   return {
@@ -74,11 +112,15 @@ export function createOpenAIEmbedder({
     dimensions,
     async embed(inputs: string[]): Promise<EmbeddingResult> {
       if (inputs.length === 0) return { vectors: [], tokens: 0 };
+      const met: Throttles = { count: 0 };
       let response: OpenAI.CreateEmbeddingResponse;
+      let headers: Headers;
       try {
-        response = await client.embeddings.create({ model, input: inputs, ...(shortenable ? { dimensions } : {}) });
+        ({ data: response, response: { headers } } = await throttles.run(met, () =>
+          client.embeddings.create({ model, input: inputs, ...(shortenable ? { dimensions } : {}) }).withResponse(),
+        ));
       } catch (error) {
-        throw toProviderError(error);
+        throw toProviderError(error, met);
       }
       const data = [...response.data].sort((a, b) => a.index - b.index);
       if (data.length !== inputs.length || data.some((item, i) => item.index !== i || item.embedding.length !== dimensions)) {
@@ -88,12 +130,19 @@ export function createOpenAIEmbedder({
           { code: 'unexpected_response', retryable: false },
         );
       }
-      return { vectors: data.map((item) => item.embedding), tokens: response.usage.total_tokens };
+      return { vectors: data.map((item) => item.embedding), tokens: response.usage.total_tokens, rateLimit: rateLimitOf(headers, met, false) };
     },
   };
 }
 
-function toProviderError(error: unknown): unknown {
+/** The answer's x-ratelimit-* headers and the 429s met by the call; undefined when there is neither. */
+function rateLimitOf(headers: Headers | undefined, met: Throttles, final: boolean): RateLimit | undefined {
+  const info: RateLimit = headers ? readRateLimitHeaders((name) => headers.get(name)) : {};
+  if (met.count > 0) info.rateLimited = { count: met.count, ...(met.retryAfterMs !== undefined ? { retryAfterMs: met.retryAfterMs } : {}), final };
+  return Object.keys(info).length > 0 ? info : undefined;
+}
+
+function toProviderError(error: unknown, met: Throttles): unknown {
   if (error instanceof APIConnectionTimeoutError) {
     return new EmbeddingProviderError(`OpenAI request timed out: ${error.message}`, { code: 'timeout', retryable: true }, { cause: error });
   }
@@ -113,6 +162,7 @@ function toProviderError(error: unknown): unknown {
         retryable: (RETRYABLE_STATUSES.has(error.status) || error.status >= 500) && code !== 'insufficient_quota',
         retryAfterMs: retryAfterMs(error.headers),
         requestId: error.requestID ?? undefined,
+        rateLimit: rateLimitOf(error.headers, met, error.status === 429),
       },
       { cause: error },
     );
@@ -121,6 +171,8 @@ function toProviderError(error: unknown): unknown {
 }
 
 const RETRYABLE_STATUSES = new Set([408, 409, 429]);
+/** The largest random extra wait before the client's retry-after, as a share of it. */
+const RETRY_JITTER = 0.25;
 
 /** Reads the headers as the client does: `retry-after-ms`, then `retry-after` in seconds or as a date. */
 function retryAfterMs(headers: Headers | undefined): number | undefined {

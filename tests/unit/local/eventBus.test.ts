@@ -97,7 +97,7 @@ describe('LocalEventBus routing with infra/wiring.yml', () => {
   ])('routes %s', async (_, detailType, source, target) => {
     const { bus, queues } = busFromWiring();
     await bus.publish([{ detailType, source, detail: { taskId: 't-1' } }]);
-    const expected = { planner: 0, embedder: 0, aggregator: 0, ...(target ? { [target]: 1 } : {}) };
+    const expected = { planner: 0, embedder: 0, aggregator: 0, executionEnded: 0, ...(target ? { [target]: 1 } : {}) };
     expect(depths(queues)).toEqual(expected);
     expect(bus.published().map((event) => event['detail-type'])).toEqual([detailType]);
   });

@@ -16,7 +16,9 @@ describe('loadWiring (infra/wiring.yml)', () => {
 
   it('reads every consumer with its trigger, limits and derived visibility timeout', () => {
     expect(wiring.eventSource).toBe('vectordb-catchup');
-    expect(Object.keys(wiring.consumers)).toEqual(['ingest', 'planner', 'embedder', 'aggregator']);
+    expect(Object.keys(wiring.consumers)).toEqual(['ingest', 'planner', 'embedder', 'aggregator', 'executionEnded']);
+    expect(wiring.consumers.executionEnded.trigger).toEqual({ stateMachine: 'largeCsv' });
+    expect(Object.keys(wiring.stateMachines.largeCsv.tasks)).toEqual(['planSegment', 'finishPlan', 'failPlan']);
     expect(wiring.consumers.planner).toMatchObject({
       name: 'planner',
       handler: 'services/planner/taskRequested.handler',
@@ -51,6 +53,11 @@ describe('loadWiring (infra/wiring.yml)', () => {
       planner: { 'detail-type': ['TaskRequested'] },
       embedder: { 'detail-type': ['ChunkPlanned'], source: ['vectordb-catchup'] },
       aggregator: { 'detail-type': ['ChunkEmbedded'], source: ['vectordb-catchup'] },
+      executionEnded: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: ['arn:aws:states:us-east-1:000000000000:stateMachine:largeCsv'] },
+      },
     });
   });
 });

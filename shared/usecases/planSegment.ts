@@ -1,0 +1,141 @@
+/**
+ * Large CSV files, planned by the Step Functions loop (infra/state-machine.asl.json) instead of
+ * one planner invocation: each "segment" is one Lambda invocation that plans from a byte offset
+ * (a ranged GET of the rest of the object) until its time budget is spent, right after a whole
+ * chunk, and hands the loop a small state to resume from. The chunks it announces are the same
+ * ChunkPlanned events the in-Lambda planner publishes (in PutEvents batches of 10), so embedding
+ * and counting stay in the SQS consumers.
+ */
+import { createHash } from 'node:crypto';
+import type { Dependencies } from '../dependencies';
+import { planCsv } from '../domain/csv';
+import { isTerminal } from '../domain/task';
+import { SourceError } from '../errors';
+import { finishIfSettled, finishTask } from './announce';
+import { chunkAnnouncer, chunkCommon, csvHeaderValidator } from './planTask';
+
+/**
+ * What the loop carries between segments: a few hundred bytes plus the header. The header is
+ * capped (MAX_HEADER_BYTES) so that the state stays far below Step Functions' 256 KiB.
+ */
+export interface SegmentState {
+  taskId: string;
+  key: string;
+  etag: string;
+  /** The object's size: planning is done when nextOffset reaches it. */
+  size: number;
+  nextOffset: number;
+  chunkIndex: number;
+  recordsSoFar: number;
+  /** Known after the first segment. */
+  header?: string[];
+  delimiter?: string;
+  segments: number;
+  done: boolean;
+}
+
+/** Starts the state machine for one task; a second start for the same task starts nothing. */
+export interface LargeCsvFanout {
+  start(taskId: string, input: SegmentState): Promise<{ started: boolean; executionName: string }>;
+}
+
+/** A header longer than this cannot travel in the loop's state (256 KiB per state, with room to spare). */
+export const MAX_HEADER_BYTES = 64 * 1024;
+
+/** Step Functions execution names: 1-80 of [A-Za-z0-9-_]. The task id when it fits, else a stable digest of it. */
+export function executionNameFor(taskId: string): string {
+  if (/^[A-Za-z0-9_-]{1,80}$/.test(taskId)) return taskId;
+  const digest = createHash('sha256').update(taskId).digest('hex').slice(0, 24);
+  return `${taskId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 55)}-${digest}`;
+}
+
+export function initialSegmentState(taskId: string, key: string, head: { etag: string; size: number }): SegmentState {
+  return { taskId, key, etag: head.etag, size: head.size, nextOffset: 0, chunkIndex: 0, recordsSoFar: 0, segments: 0, done: false };
+}
+
+/** One segment: plans from state.nextOffset for at most `budgetMs` (after the first whole chunk past it, it stops). */
+export async function planSegment(state: SegmentState, deps: Dependencies, budgetMs: number): Promise<SegmentState> {
+  const { objects, tasks, logger } = deps;
+  const task = await tasks.get(state.taskId);
+  if (!task) throw new SourceError(`task ${state.taskId} does not exist`);
+  // Cancelled (or failed) meanwhile: stop planning; the finish step only re-announces the end.
+  if (isTerminal(task.status)) return { ...state, done: true };
+  if (state.header && state.nextOffset >= state.size) return { ...state, done: true };
+
+  const uri = `s3://${objects.bucket}/${state.key}`;
+  const deadline = Date.now() + Math.max(0, budgetMs);
+  const announcer = chunkAnnouncer(chunkCommon(task, task.request, deps.config), deps);
+  const stream = await objects.read(state.key, { etag: state.etag, start: state.nextOffset });
+  const summary = await planCsv(stream, {
+    maxRecords: deps.config.chunk.records,
+    maxBytes: deps.config.chunk.maxBytes,
+    ...(state.header && state.delimiter
+      ? { resume: { byteOffset: state.nextOffset, header: state.header, delimiter: state.delimiter, chunkIndex: state.chunkIndex, recordsSoFar: state.recordsSoFar } }
+      : {
+          validateHeader: (names: string[]) => {
+            csvHeaderValidator(uri, task.request, deps.config)(names);
+            if (Buffer.byteLength(JSON.stringify(names)) > MAX_HEADER_BYTES) {
+              throw new SourceError(`${uri} has a header row over ${MAX_HEADER_BYTES} bytes (${names.length} columns), more than a large-file plan can carry`);
+            }
+          },
+        }),
+    shouldStop: () => Date.now() >= deadline,
+    onChunk: (chunk, { header, delimiter }) =>
+      announcer.announce({
+        chunkIndex: chunk.chunkIndex,
+        recordCount: chunk.recordCount,
+        firstRecordNumber: chunk.firstRecordNumber,
+        source: { type: 'csv_range', bucket: objects.bucket, key: state.key, etag: state.etag, byteStart: chunk.byteStart, byteEnd: chunk.byteEnd, header: header as [string, ...string[]], delimiter },
+      }),
+  });
+  await announcer.flush();
+  const next: SegmentState = {
+    ...state,
+    header: summary.header,
+    delimiter: summary.delimiter,
+    nextOffset: summary.nextOffset,
+    chunkIndex: state.chunkIndex + summary.chunks,
+    recordsSoFar: state.recordsSoFar + summary.records,
+    segments: state.segments + 1,
+    done: summary.done || summary.nextOffset >= state.size,
+  };
+  logger.info('CSV segment planned', { taskId: state.taskId, segment: next.segments, from: state.nextOffset, to: next.nextOffset, size: state.size, chunks: summary.chunks, done: next.done });
+  return next;
+}
+
+/** The loop's last step: the totals, after which the aggregator (or this) ends the task. */
+export async function finishPlan(state: SegmentState, deps: Dependencies): Promise<void> {
+  const task = await deps.tasks.get(state.taskId);
+  if (!task) return;
+  if (isTerminal(task.status)) return finishIfSettled(task, deps);
+  const planned = await deps.tasks.completePlan(state.taskId, { records: state.recordsSoFar, chunks: state.chunkIndex }, deps.now());
+  deps.logger.info('task planned', { taskId: state.taskId, records: state.recordsSoFar, chunks: state.chunkIndex, segments: state.segments });
+  await finishIfSettled(planned, deps);
+}
+
+/** What a Catch hands the fail step: Step Functions' error name and cause (a Lambda's cause is JSON). */
+export interface CaughtError {
+  Error?: string;
+  Cause?: string;
+}
+
+export function reasonOf(error: CaughtError | undefined, fallback: string): string {
+  if (!error) return fallback;
+  let message = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: string };
+    if (parsed?.errorMessage) message = parsed.errorMessage;
+  } catch {
+    // a plain-text cause
+  }
+  return [error.Error, message].filter(Boolean).join(': ') || fallback;
+}
+
+/** The loop failed (caught), or the execution ended without reaching its Catch (status-change rule). */
+export async function failPlan(taskId: string, reason: string, deps: Dependencies): Promise<void> {
+  if (!(await deps.tasks.get(taskId))) {
+    deps.logger.warn('large-CSV execution failed for an unknown task', { taskId, reason });
+    return;
+  }
+  await finishTask(taskId, 'FAILED', deps, `large-CSV planning failed: ${reason}`);
+}
