@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen, readBody } from './httpServer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { lambdaContext } from './sqsQueue';
 import type { HttpWiring } from './wiring';
@@ -37,7 +37,8 @@ export async function startLocalApi(routes: { wiring: HttpWiring; handler: ApiHa
         : send(404, { 'content-type': 'application/json' }, JSON.stringify({ error: `no route ${request.method} ${url.pathname}; routes: ${[...table.keys()].join(', ')}` }));
     }
     try {
-      const body = await readBody(request);
+      const raw = await readBody(request, MAX_BODY_BYTES, () => new Error('body too large'));
+      const body = raw.length ? raw.toString('utf8') : null;
       const event = proxyEvent(request, url, body);
       const result = await route.handler(event, lambdaContext(region, { functionName: route.wiring.name, memorySize: route.wiring.memorySize }, Date.now() + route.wiring.timeout * 1000));
       send(result.statusCode, { ...(result.headers as Record<string, string>) }, result.body);
@@ -46,26 +47,10 @@ export async function startLocalApi(routes: { wiring: HttpWiring; handler: ApiHa
       send(tooLarge ? 413 : 500, { 'content-type': 'application/json' }, JSON.stringify({ error: tooLarge ? `request body over ${MAX_BODY_BYTES} bytes` : 'internal error' }));
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  const address = await listen(server, port, '127.0.0.1');
+  return { url: `http://127.0.0.1:${address.port}`, close: () => closeServer(server) };
 }
 
-async function readBody(request: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new Error('body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return chunks.length ? Buffer.concat(chunks).toString('utf8') : null;
-}
 
 function proxyEvent(request: IncomingMessage, url: URL, body: string | null): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};

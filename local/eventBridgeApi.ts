@@ -4,9 +4,9 @@
  * `aws events put-events --endpoint-url http://127.0.0.1:4010 …`.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { PutEventsRequest } from '@aws-sdk/client-eventbridge';
 import type { LocalEventBus } from './eventBus';
+import { closeServer, listen, readBody } from './httpServer';
 
 const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
 
@@ -20,25 +20,18 @@ export async function startEventBridgeApi(bus: LocalEventBus, port: number): Pro
     if (request.method !== 'POST' || target !== 'AWSEvents.PutEvents') {
       return reply(400, { __type: 'UnknownOperationException', message: `only AWSEvents.PutEvents is served here, not ${String(target)}` });
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of request) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_REQUEST_BYTES) return reply(413, { __type: 'ValidationException', message: 'request too large' });
-      chunks.push(chunk as Buffer);
+    let body: Buffer;
+    try {
+      body = await readBody(request, MAX_REQUEST_BYTES, () => new Error('request too large'));
+    } catch (error) {
+      return reply(413, { __type: 'ValidationException', message: (error as Error).message });
     }
     try {
-      reply(200, await bus.putEvents(JSON.parse(Buffer.concat(chunks).toString('utf8')) as PutEventsRequest));
+      reply(200, await bus.putEvents(JSON.parse(body.toString('utf8')) as PutEventsRequest));
     } catch (error) {
       reply(400, { __type: (error as Error).name === 'ValidationException' ? 'ValidationException' : 'SerializationException', message: (error as Error).message });
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  const address = await listen(server, port, '127.0.0.1');
+  return { url: `http://127.0.0.1:${address.port}`, close: () => closeServer(server) };
 }

@@ -30,7 +30,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
-import { closeServer, listen, readBody } from './http';
+import { closeServer, listen, readBody } from '../local/httpServer';
 
 export type MetabaseRow = Record<string, unknown>;
 

@@ -18,7 +18,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { countTokens, decode, vocabularySize } from 'gpt-tokenizer/encoding/cl100k_base';
-import { closeServer, listen, readBody } from './http';
+import { closeServer, listen, readBody } from '../local/httpServer';
 
 export interface OpenAISimulatorOptions {
   /** When set, requests must carry `Authorization: Bearer <apiKey>`; otherwise any key (or none) is accepted. */

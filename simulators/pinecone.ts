@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
-import { closeServer, listen, readBody } from './http';
+import { closeServer, listen, readBody } from '../local/httpServer';
 
 export type SimulatedMetadataValue = string | number | boolean | string[];
 

@@ -1,4 +1,4 @@
-/** The node:http plumbing both provider simulators share. */
+/** node:http plumbing shared by the local servers and the provider simulators. */
 import type { createServer, IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
