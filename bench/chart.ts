@@ -67,9 +67,10 @@ function panel({ top, title, maxT, maxY, lines }: Panel): string[] {
 }
 
 export function renderChart(options: { title: string; budgetTokensPerSecond: number; series: Series[]; notes: string[]; windowSeconds?: number }): string {
-  const windowSeconds = options.windowSeconds ?? 5;
   const budget = options.budgetTokensPerSecond;
   const maxT = Math.max(1, ...options.series.flatMap((series) => series.samples.map((sample) => sample.t)));
+  // Long runs send big requests seconds apart: a wider window shows the rate, not the requests.
+  const windowSeconds = options.windowSeconds ?? Math.round(Math.min(30, Math.max(5, maxT / 15)));
   const rateLines = options.series.map((series) => ({ colour: series.colour, points: rates(series.samples, windowSeconds) }));
   const maxRate = Math.max(budget * 1.25, ...rateLines.flatMap((line) => line.points.map((point) => point.value))) * 1.05;
   const maxTokens = Math.max(budget * maxT, ...options.series.flatMap((series) => series.samples.map((sample) => sample.tokens))) * 1.05;

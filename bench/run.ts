@@ -28,6 +28,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createReadStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startLocalRuntime, type LocalRuntime } from '../local/runtime';
 import { createRequestPacer, type RatePacer } from '../shared/domain/rateBudget';
@@ -169,6 +171,8 @@ interface RunFigures {
   /** Peaks of V8's heap in use and of memory outside it (Buffers, ArrayBuffers), MB. */
   peakHeapUsedMb: number;
   peakExternalMb: number;
+  /** V8 heap still in use after a full GC at the end, less the same before the run: what the run left behind (the emulators' data). */
+  retainedHeapMb: number;
   pipelineCpuSeconds: number;
   simulatorCpuSeconds: number;
   samples: Series['samples'];
@@ -192,7 +196,15 @@ async function api(runtime: LocalRuntime, pathAndQuery: string): Promise<any> {
 }
 
 /** Starts a task on the uploaded file and follows it to the end, sampling the simulator and memory. */
+/** V8 heap in use after a full garbage collection. */
+function heapAfterGc(): number {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  return process.memoryUsage().heapUsed;
+}
+
 async function runTask(runtime: LocalRuntime, sim: SimulatorHandle, budgetTpm: number): Promise<RunFigures> {
+  const heapBefore = heapAfterGc();
   const before = await sim.stats();
   const cpuBefore = process.cpuUsage();
   const samples: Series['samples'] = [];
@@ -242,6 +254,7 @@ async function runTask(runtime: LocalRuntime, sim: SimulatorHandle, budgetTpm: n
     peakRssMb: peaks.rss / 2 ** 20,
     peakHeapUsedMb: peaks.heapUsed / 2 ** 20,
     peakExternalMb: peaks.external / 2 ** 20,
+    retainedHeapMb: (heapAfterGc() - heapBefore) / 2 ** 20,
     pipelineCpuSeconds: (cpu.user + cpu.system) / 1e6,
     simulatorCpuSeconds: after.cpuSeconds - before.cpuSeconds,
     samples,
@@ -323,7 +336,7 @@ function describe(result: ModeResult): string[] {
     `  tokens billed ${fmt(result.tokens)}${result.taskTokens !== result.tokens ? ` (the task counts ${fmt(result.taskTokens)})` : ''} in ${fmt(result.wallSeconds, 1)} s → ${fmt(result.recordsPerSecond)} records/s, ${fmt(result.tokensPerSecond)} tokens/s` +
       (result.budget.tpm < UNLIMITED ? `, budget utilisation ${pct(result.utilisation)}` : ''),
     `  embedding requests ${fmt(result.embeddingRequests)} (largest ${fmt(result.maxTokensPerRequest)} tokens), answered 429: ${fmt(result.rateLimited)} (${pct(result.rateLimitedShare, 2)}); upsert requests ${fmt(result.upsertRequests)} (${fmt(result.upsertedVectors)} vectors)`,
-    `  peak RSS ${fmt(result.peakRssMb)} MB (V8 heap in use ${fmt(result.peakHeapUsedMb)} MB, outside it ${fmt(result.peakExternalMb)} MB); CPU: pipeline process ${fmt(result.pipelineCpuSeconds, 1)} s (${fmt(result.pipelineCpuSeconds / result.wallSeconds, 2)} cores), simulators ${fmt(result.simulatorCpuSeconds, 1)} s`,
+    `  peak RSS ${fmt(result.peakRssMb)} MB (V8 heap in use ${fmt(result.peakHeapUsedMb)} MB, outside it ${fmt(result.peakExternalMb)} MB; still held after the run, by the in-process emulators: ${fmt(result.retainedHeapMb)} MB); CPU: pipeline process ${fmt(result.pipelineCpuSeconds, 1)} s (${fmt(result.pipelineCpuSeconds / result.wallSeconds, 2)} cores), simulators ${fmt(result.simulatorCpuSeconds, 1)} s`,
   ];
   if (result.pacers) {
     const waited = result.pacers.reduce((sum, pacer) => sum + pacer.waitedMs, 0) / 1000;

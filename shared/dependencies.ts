@@ -18,7 +18,7 @@ export interface Dependencies {
   objects: ObjectStore;
   events: EventPublisher;
   embedder: Embedder;
-  /** Spaces embedding requests so that all consumers together keep to the request budget. */
+  /** Spaces embedding requests so that all consumers together keep to the RPM/TPM budget. */
   pacer: RequestPacer;
   vectors: VectorStore;
   /** The content hash each vector had when last upserted, so unchanged records cost nothing. */

@@ -71,6 +71,20 @@ describe('createOpenAIEmbedder', () => {
     expect(sim.stats.statusCounts).toEqual({ 429: 3, 200: 1 });
   });
 
+  it('returns the rate-limit headers and counts the 429s the client rode out, for the pacer', async () => {
+    const budget = await startOpenAISimulator({ apiKey: KEY, rpm: 600, tpm: 120_000 });
+    try {
+      budget.failNext(2, 429, { retryAfterMs: 1 });
+      const { rateLimit } = await createOpenAIEmbedder({ apiKey: KEY, baseURL: budget.url }).embed(['one input', 'two inputs']);
+      expect(rateLimit).toMatchObject({ limitRequests: 600, limitTokens: 120_000, rateLimited: { count: 2, final: false } });
+      expect(rateLimit?.remainingRequests).toBeLessThan(600);
+      expect(rateLimit?.remainingTokens).toBeLessThan(120_000);
+      expect(rateLimit?.resetTokensMs).toBeGreaterThan(0);
+    } finally {
+      await budget.close();
+    }
+  });
+
   it('reports throttling that outlasts maxRetries as a retryable error with the wait asked for', async () => {
     sim.failNext(5, 429, { retryAfterMs: 7 });
     const embedder = createOpenAIEmbedder({ apiKey: KEY, baseURL: sim.url, maxRetries: 1 });
@@ -79,6 +93,7 @@ describe('createOpenAIEmbedder', () => {
 
     expect(error).toMatchObject({ status: 429, code: 'rate_limit_exceeded', type: 'requests', retryable: true, retryAfterMs: 7 });
     expect(error.requestId).toMatch(/^req_/);
+    expect(error.rateLimit?.rateLimited).toMatchObject({ count: 2, final: true });
     expect(sim.stats.statusCounts).toEqual({ 429: 2 });
   });
 
