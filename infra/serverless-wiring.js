@@ -320,35 +320,17 @@ function consumerResources(ctx, wiring, name, consumer) {
   };
 
   const senders = [];
-  if (consumer.trigger.stateMachine) {
-    // Step Functions publishes status changes to the account's default bus (no EventBusName).
+  const pattern = eventPatternFor(consumer, wiring.eventSource, stateMachineArns(wiring));
+  if (pattern) {
+    const { events, stateMachine } = consumer.trigger;
     resources[id.rule] = {
       Type: 'AWS::Events::Rule',
       Properties: {
         Name: queueName,
-        Description: consumer.description ?? `Routes failed executions of ${consumer.trigger.stateMachine} to ${name}`,
-        EventPattern: eventPatternFor(consumer, wiring.eventSource, stateMachineArns(wiring)),
-        State: 'ENABLED',
-        Targets: [{ Id: `${name}-queue`, Arn: getAtt(id.queue, 'Arn') }],
-      },
-    };
-    senders.push({
-      Sid: 'FromOwnRule',
-      Effect: 'Allow',
-      Principal: { Service: 'events.amazonaws.com' },
-      Action: 'sqs:SendMessage',
-      Resource: getAtt(id.queue, 'Arn'),
-      Condition: { ArnEquals: { 'aws:SourceArn': getAtt(id.rule, 'Arn') } },
-    });
-  }
-  if (consumer.trigger.events?.length) {
-    resources[id.rule] = {
-      Type: 'AWS::Events::Rule',
-      Properties: {
-        Name: queueName,
-        Description: consumer.description ?? `Routes ${consumer.trigger.events.join(', ')} to ${name}`,
-        EventBusName: ref(SHARED.bus),
-        EventPattern: eventPatternFor(consumer, wiring.eventSource),
+        Description: consumer.description ?? (stateMachine ? `Routes failed executions of ${stateMachine} to ${name}` : `Routes ${events.join(', ')} to ${name}`),
+        // Step Functions publishes status changes to the account's default bus (no EventBusName).
+        ...(stateMachine ? {} : { EventBusName: ref(SHARED.bus) }),
+        EventPattern: pattern,
         State: 'ENABLED',
         Targets: [{ Id: `${name}-queue`, Arn: getAtt(id.queue, 'Arn') }],
       },
@@ -382,6 +364,11 @@ function consumerResources(ctx, wiring, name, consumer) {
   return resources;
 }
 
+/** What every function declares, whatever triggers it: its name, code, size and own role. */
+function baseFunction(ctx, name, fn) {
+  return { name: functionName(ctx, name), description: fn.description, handler: fn.handler, timeout: fn.timeout, memorySize: fn.memorySize, role: ids(name).role };
+}
+
 /** @param {{ resolveVariable: ResolveVariable }} input */
 async function functions({ resolveVariable }) {
   const ctx = await context(resolveVariable);
@@ -389,13 +376,8 @@ async function functions({ resolveVariable }) {
   const out = {};
   for (const [name, c] of Object.entries(wiring.consumers)) {
     out[name] = {
-      name: functionName(ctx, name),
-      description: c.description,
-      handler: c.handler,
-      timeout: c.timeout,
-      memorySize: c.memorySize,
+      ...baseFunction(ctx, name, c),
       reservedConcurrency: c.reservedConcurrency,
-      role: ids(name).role,
       environment: {
         MAX_RECEIVE_COUNT: String(c.maxReceiveCount),
         DEAD_LETTER_QUEUE_URL: ref(ids(name).deadLetterQueue),
@@ -416,12 +398,7 @@ async function functions({ resolveVariable }) {
   }
   for (const [name, fn] of Object.entries(wiring.http)) {
     out[name] = {
-      name: functionName(ctx, name),
-      description: fn.description,
-      handler: fn.handler,
-      timeout: fn.timeout,
-      memorySize: fn.memorySize,
-      role: ids(name).role,
+      ...baseFunction(ctx, name, fn),
       events: fn.routes.map((route) => {
         const [method, routePath] = route.trim().split(/\s+/);
         return { http: { method: method.toLowerCase(), path: routePath.replace(/^\//, ''), private: true } };
@@ -431,14 +408,7 @@ async function functions({ resolveVariable }) {
   // Task functions of the state machines: invoked by their machine only, no event source.
   for (const machine of Object.values(wiring.stateMachines)) {
     for (const [name, fn] of Object.entries(machine.tasks)) {
-      out[name] = {
-        name: functionName(ctx, name),
-        description: fn.description,
-        handler: fn.handler,
-        timeout: fn.timeout,
-        memorySize: fn.memorySize,
-        role: ids(name).role,
-      };
+      out[name] = baseFunction(ctx, name, fn);
     }
   }
   return out;
