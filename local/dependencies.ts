@@ -20,12 +20,12 @@ import { createLogger } from '../shared/logger';
 import { validatingPublisher } from '../shared/events/validate';
 import type { Emulators } from './emulators';
 
-export function chooseEmbedder(config: Config): Embedder {
+function chooseEmbedder(config: Config): Embedder {
   if (!config.openai.apiKey) return createOfflineEmbedder({ dimensions: config.openai.dimensions });
   return createOpenAIEmbedder({ apiKey: config.openai.apiKey, baseURL: config.openai.baseURL, model: config.openai.model, dimensions: config.openai.dimensions, maxRetries: config.openai.maxRetries });
 }
 
-export function chooseVectorStore(config: Config, dataDir: string): VectorStore {
+function chooseVectorStore(config: Config, dataDir: string): VectorStore {
   if (!config.pinecone.apiKey) return createLanceDbVectorStore({ directory: path.join(dataDir, 'vectors'), dimensions: config.openai.dimensions });
   return createPineconeVectorStore({ apiKey: config.pinecone.apiKey, indexName: config.pinecone.indexName, indexHost: config.pinecone.indexHost, maxAttempts: config.pinecone.maxRetries + 1 });
 }

@@ -131,7 +131,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
   const eventsApi = await startEventBridgeApi(bus, options.eventsPort ?? 0);
 
-  const allQueues = () => [...queues.values()].flatMap(({ queue }) => [queue]);
+  const allQueues = () => [...queues.values()].map(({ queue }) => queue);
   const machinesRunning = () => [...stateMachines.values()].reduce((sum, machine) => sum + machine.running(), 0);
   return {
     apiUrl: api.url,
