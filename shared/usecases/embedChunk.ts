@@ -173,37 +173,35 @@ async function embedAll(records: Embeddable[], failures: RecordFailure[], deps: 
       });
     } catch (error) {
       deps.pacer.observe?.(error);
-      if (!isBadRequest(error)) throw error;
-      // The provider rejected the request: halve it until the offending input stands alone.
-      if (batch.length === 1) {
-        failures.push({ recordNumber: batch[0].recordNumber, id: batch[0].id, message: `embedding rejected: ${(error as Error).message}` });
-        return;
-      }
-      const middle = Math.ceil(batch.length / 2);
-      await embedBatch(batch.slice(0, middle));
-      await embedBatch(batch.slice(middle));
+      throw error;
     }
   };
-  for (const batch of batchByTokens(records)) await embedBatch(batch);
+  const rejected = (record: Embeddable, error: Error) => failures.push({ recordNumber: record.recordNumber, id: record.id, message: `embedding rejected: ${error.message}` });
+  for (const batch of batchByTokens(records)) await sendIsolatingRejects(batch, embedBatch, rejected);
   return { vectors, tokens };
 }
 
 async function upsertAll(namespace: string, vectors: VectorRecord[], failures: RecordFailure[], deps: Dependencies): Promise<void> {
-  const upsertBatch = async (batch: VectorRecord[]): Promise<void> => {
-    try {
-      await deps.vectors.upsert(namespace, batch);
-    } catch (error) {
-      if (!isBadRequest(error)) throw error;
-      if (batch.length === 1) {
-        const recordNumber = Number(batch[0].metadata._record_number);
-        failures.push({ recordNumber, id: batch[0].id, message: `upsert rejected: ${(error as Error).message}` });
-        vectors.splice(vectors.indexOf(batch[0]), 1);
-        return;
-      }
-      const middle = Math.ceil(batch.length / 2);
-      await upsertBatch(batch.slice(0, middle));
-      await upsertBatch(batch.slice(middle));
-    }
+  const rejected = (vector: VectorRecord, error: Error) => {
+    failures.push({ recordNumber: Number(vector.metadata._record_number), id: vector.id, message: `upsert rejected: ${error.message}` });
+    vectors.splice(vectors.indexOf(vector), 1);
   };
-  for (const batch of batchForUpsert(vectors, deps.config.pinecone.batchSize)) await upsertBatch(batch);
+  const upsert = (batch: VectorRecord[]) => deps.vectors.upsert(namespace, batch);
+  for (const batch of batchForUpsert(vectors, deps.config.pinecone.batchSize)) await sendIsolatingRejects(batch, upsert, rejected);
+}
+
+/**
+ * Sends a batch; when the provider rejects it as a bad request, halves it until the offending item
+ * stands alone and reports only that one, so the rest of the batch still goes through.
+ */
+async function sendIsolatingRejects<T>(batch: T[], send: (batch: T[]) => Promise<void>, rejected: (item: T, error: Error) => void): Promise<void> {
+  try {
+    await send(batch);
+  } catch (error) {
+    if (!isBadRequest(error)) throw error;
+    if (batch.length === 1) return rejected(batch[0], error as Error);
+    const middle = Math.ceil(batch.length / 2);
+    await sendIsolatingRejects(batch.slice(0, middle), send, rejected);
+    await sendIsolatingRejects(batch.slice(middle), send, rejected);
+  }
 }
