@@ -12,7 +12,7 @@ import type { TaskRequest, Task } from '../domain/task';
 import { SourceError } from '../errors';
 import type { ChunkPlanned, TaskRequested } from '../events/types';
 import type { EventMeta } from '../handlers/eventConsumer';
-import type { BusEvent } from '../ports';
+import type { BusEvent, ObjectHead } from '../ports';
 import { finishIfSettled, finishTask } from './announce';
 import { initialSegmentState } from './planSegment';
 
@@ -47,9 +47,9 @@ export async function planTask(detail: TaskRequested, deps: Dependencies, meta: 
   }
   const announcer = chunkAnnouncer(chunkCommon(task, request, config), deps);
   try {
-    // A large CSV is planned by the Step Functions loop, segment by segment (BRIEF §2).
-    if (request.source.type === 's3_csv' && (await startLargeCsvPlan(task, request.source.key, deps))) return;
     const totals = await planSource(task, request, announcer.announce, deps);
+    // Handed to the Step Functions loop, which records the totals itself.
+    if (!totals) return;
     await announcer.flush();
     logger.info('task planned', { taskId: task.taskId, ...totals });
     const planned = await tasks.completePlan(task.taskId, totals, deps.now());
@@ -65,23 +65,26 @@ export async function planTask(detail: TaskRequested, deps: Dependencies, meta: 
  * configured); true when it did or already had. The execution is named after the task, so a
  * redelivered TaskRequested starts nothing new.
  */
-async function startLargeCsvPlan(task: Task, key: string, deps: Dependencies): Promise<boolean> {
-  const { fanout, config, objects, logger } = deps;
-  if (!fanout) return false;
-  const head = await objects.head(key);
-  if (!head || head.size <= config.largeCsv.thresholdBytes) return false;
+async function startLargeCsvPlan(task: Task, key: string, head: ObjectHead, deps: Dependencies): Promise<boolean> {
+  const { fanout, config, logger } = deps;
+  if (!fanout || head.size <= config.largeCsv.thresholdBytes) return false;
   const { started, executionName } = await fanout.start(task.taskId, initialSegmentState(task.taskId, key, head));
   logger.info(started ? 'large CSV handed to the state machine' : 'large CSV already has its execution', { taskId: task.taskId, key, size: head.size, executionName });
   return true;
 }
 
 /** What every ChunkPlanned of a task carries besides its own range. */
-export function chunkCommon(task: Task, request: TaskRequest, config: Config): ChunkCommon {
-  const columns: Columns = {
+/** The request's column names, the configured ones where it names none. */
+function taskColumns(request: TaskRequest, config: Config): Columns {
+  return {
     text: request.columns?.text ?? config.columns.text,
     id: request.columns?.id ?? config.columns.id,
     date: request.columns?.date ?? config.columns.date,
   };
+}
+
+export function chunkCommon(task: Task, request: TaskRequest, config: Config): ChunkCommon {
+  const columns = taskColumns(request, config);
   return {
     schemaVersion: 1,
     taskId: task.taskId,
@@ -112,11 +115,12 @@ export function chunkAnnouncer(common: ChunkCommon, deps: Dependencies): { annou
   };
 }
 
-function planSource(task: Task, request: TaskRequest, announce: Announce, deps: Dependencies): Promise<{ records: number; chunks: number }> {
+/** The plan's totals, or undefined when a large CSV went to the Step Functions loop. */
+function planSource(task: Task, request: TaskRequest, announce: Announce, deps: Dependencies): Promise<{ records: number; chunks: number } | undefined> {
   const { source } = request;
   switch (source.type) {
     case 's3_csv':
-      return planCsvObject(source.key, request, announce, deps);
+      return planCsvObject(task, source.key, request, announce, deps);
     case 'metabase': {
       const { metabase } = deps;
       if (!metabase) throw new SourceError('data_source metabase needs METABASE_URL and METABASE_API_KEY, which this deployment does not have');
@@ -129,11 +133,13 @@ function planSource(task: Task, request: TaskRequest, announce: Announce, deps: 
   }
 }
 
-async function planCsvObject(key: string, request: TaskRequest, announce: Announce, deps: Dependencies): Promise<{ records: number; chunks: number }> {
+async function planCsvObject(task: Task, key: string, request: TaskRequest, announce: Announce, deps: Dependencies): Promise<{ records: number; chunks: number } | undefined> {
   const { config, objects } = deps;
   const uri = `s3://${objects.bucket}/${key}`;
   const head = await objects.head(key);
   if (!head) throw new SourceError(`${uri} does not exist`);
+  // A large CSV is planned by the Step Functions loop, segment by segment (BRIEF §2).
+  if (await startLargeCsvPlan(task, key, head, deps)) return undefined;
   const summary = await planCsv(await objects.read(key, { etag: head.etag }), {
     maxRecords: config.chunk.records,
     maxBytes: config.chunk.maxBytes,
@@ -152,7 +158,7 @@ async function planCsvObject(key: string, request: TaskRequest, announce: Announ
 
 /** The header checks of a CSV source: its text column, and its date column when start_date is given. */
 export function csvHeaderValidator(uri: string, request: TaskRequest, config: Config): (names: string[]) => void {
-  const columns = { text: request.columns?.text ?? config.columns.text, date: request.columns?.date ?? config.columns.date };
+  const columns = taskColumns(request, config);
   return (names) => {
     if (!names.includes(columns.text)) throw new SourceError(`${uri} has no text column "${columns.text}"; its columns are: ${names.join(', ')}`);
     if (request.startDate && !names.includes(columns.date)) {
@@ -174,8 +180,7 @@ async function planRows(
   deps: Dependencies,
 ): Promise<{ records: number; chunks: number }> {
   const { config, objects } = deps;
-  const textColumn = task.request.columns?.text ?? config.columns.text;
-  const dateColumn = task.request.columns?.date ?? config.columns.date;
+  const { text: textColumn, date: dateColumn } = taskColumns(task.request, config);
   let header: string[] | undefined;
   let lines: string[] = [];
   let bytes = 0;
