@@ -72,7 +72,7 @@ export function statusView(task: Task, pricePerMillionTokens: number) {
       truncated: task.records.truncated,
       skipped_reasons: task.records.skippedReasons,
     },
-    chunks: { total: task.planned ? task.chunks.total : null, ...pick(task.chunks, 'completed', 'failed') },
+    chunks: { total: task.planned ? task.chunks.total : null, completed: task.chunks.completed, failed: task.chunks.failed },
     progress: progress(task),
     embedding_tokens: task.tokens,
     dry_run: task.request.dryRun === true,
@@ -86,10 +86,6 @@ export function statusView(task: Task, pricePerMillionTokens: number) {
     errors: task.errors,
     error_count: Math.max(task.errorCount, task.errors.length),
   };
-}
-
-function pick<T extends object, K extends keyof T>(value: T, ...keys: K[]): Pick<T, K> {
-  return Object.fromEntries(keys.map((key) => [key, value[key]])) as Pick<T, K>;
 }
 
 /** Share of records handled, 0..1; null while the total is still unknown. */
