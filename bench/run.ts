@@ -33,7 +33,7 @@ import { runInNewContext } from 'node:vm';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startLocalRuntime, type LocalRuntime } from '../local/runtime';
 import { createRequestPacer, type RatePacer } from '../shared/domain/rateBudget';
-import type { Embedder } from '../shared/ports';
+import type { Embedder, Vector } from '../shared/ports';
 import { renderChart, type Series } from './chart';
 import { currentSlot, emulateSeparateConsumers, type Timings } from './consumers';
 import { writeCatalogueCsv } from './dataset';
@@ -137,7 +137,7 @@ function baselineEmbedder(inner: Embedder, pacers: RatePacer[]): Embedder {
     model: inner.model,
     dimensions: inner.dimensions,
     async embed(inputs) {
-      const vectors: number[][] = [];
+      const vectors: Vector[] = [];
       let tokens = 0;
       for (let start = 0; start < inputs.length; start += BASELINE.inputsPerRequest) {
         await pacers[Math.min(currentSlot(), pacers.length - 1)].acquire();

@@ -8,9 +8,15 @@ import type { Readable } from 'node:stream';
 export type MetadataValue = string | number | boolean | string[];
 export type Metadata = Record<string, MetadataValue>;
 
+/**
+ * An embedding as the providers hold it: 32-bit floats (OpenAI sends them so in base64, Pinecone
+ * stores them so). Half the memory of a number[], which matters with chunks of them in flight.
+ */
+export type Vector = Float32Array;
+
 export interface VectorRecord {
   id: string;
-  values: number[];
+  values: Vector;
   metadata: Metadata;
 }
 
@@ -26,12 +32,12 @@ export interface VectorStore {
   /** Upserts records; the caller keeps each call within the provider's per-request limits. */
   upsert(namespace: string, records: VectorRecord[]): Promise<void>;
   fetch(namespace: string, ids: string[]): Promise<Map<string, VectorRecord>>;
-  query(namespace: string, vector: number[], topK: number): Promise<VectorMatch[]>;
+  query(namespace: string, vector: Vector, topK: number): Promise<VectorMatch[]>;
 }
 
 export interface EmbeddingResult {
   /** One vector per input, in input order. */
-  vectors: number[][];
+  vectors: Vector[];
   /** Tokens billed for the request (the provider's usage figure). */
   tokens: number;
   /**

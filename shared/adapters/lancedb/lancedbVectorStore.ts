@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Connection, Table } from '@lancedb/lancedb';
-import type { Metadata, VectorMatch, VectorRecord, VectorStore } from '../../ports';
+import type { Metadata, Vector, VectorMatch, VectorRecord, VectorStore } from '../../ports';
 
 export interface LanceDbVectorStoreOptions {
   /** Database directory, e.g. `.local/vectors`; created on first write. */
@@ -77,7 +77,7 @@ export function createLanceDbVectorStore({ directory, dimensions = 1536 }: Lance
     return table;
   };
 
-  const checkDimensions = (values: number[], what: string): void => {
+  const checkDimensions = (values: Vector, what: string): void => {
     // LanceDB pads or truncates a vector of the wrong length without complaint, so check here.
     if (values.length !== dimensions) throw new Error(`${what} has ${values.length} dimensions, the store expects ${dimensions}`);
   };
@@ -90,7 +90,7 @@ export function createLanceDbVectorStore({ directory, dimensions = 1536 }: Lance
       const rows = new Map<string, Row>();
       for (const record of records) {
         checkDimensions(record.values, `vector ${record.id}`);
-        rows.set(record.id, { id: record.id, vector: record.values, metadata: JSON.stringify(record.metadata) });
+        rows.set(record.id, { id: record.id, vector: Array.from(record.values), metadata: JSON.stringify(record.metadata) });
       }
       if (rows.size === 0) return;
       const name = tableName(namespace);
@@ -125,7 +125,7 @@ export function createLanceDbVectorStore({ directory, dimensions = 1536 }: Lance
           .select(['id', 'vector', 'metadata'])
           .toArray();
         for (const row of rows) {
-          found.set(row.id, { id: row.id, values: Array.from(row.vector), metadata: JSON.parse(row.metadata) as Metadata });
+          found.set(row.id, { id: row.id, values: Float32Array.from(row.vector), metadata: JSON.parse(row.metadata) as Metadata });
         }
       }
       return found;

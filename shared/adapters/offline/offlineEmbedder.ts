@@ -4,7 +4,7 @@
  * (or word stems, through the trigrams) land close together, so search behaves sensibly offline.
  */
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
-import type { Embedder, EmbeddingResult } from '../../ports';
+import type { Embedder, EmbeddingResult, Vector } from '../../ports';
 
 export interface OfflineEmbedderOptions {
   dimensions?: number;
@@ -54,7 +54,7 @@ export function createOfflineEmbedder({ dimensions = 1536 }: OfflineEmbedderOpti
 
 /** Reuses typed scratch buffers across texts: embedding runs over 100K+ records, and Maps or
  *  fresh arrays per text made allocation and hashing the bottleneck. */
-function createFeaturizer(dimensions: number): (text: string) => number[] {
+function createFeaturizer(dimensions: number): (text: string) => Vector {
   const accumulator = new Float64Array(dimensions);
   let unigrams = new Uint32Array(64);
   let bigrams = new Uint32Array(64);
@@ -102,7 +102,7 @@ function createFeaturizer(dimensions: number): (text: string) => number[] {
     let sumOfSquares = 0;
     for (let i = 0; i < dimensions; i++) sumOfSquares += accumulator[i] * accumulator[i];
     const inverse = 1 / Math.sqrt(sumOfSquares);
-    const vector = new Array<number>(dimensions);
+    const vector = new Float32Array(dimensions);
     for (let i = 0; i < dimensions; i++) vector[i] = accumulator[i] * inverse;
     accumulator.fill(0);
     return vector;

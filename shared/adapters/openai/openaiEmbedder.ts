@@ -1,6 +1,8 @@
 /**
  * The `Embedder` port on the official `openai` client: one `embed()` is one
- * `POST /embeddings` request. The client asks for base64 (its default) and decodes it, and retries
+ * `POST /embeddings` request. It asks for base64 explicitly, so that the client hands the strings
+ * over as they came and each becomes a Float32Array here: the client's own decoding would turn
+ * every vector into a number[] of twice the size. The client retries
  * 408/409/429/5xx and connection failures itself, honouring `retry-after-ms` then `retry-after`
  * (up to 60 s) or else backing off exponentially up to 8 s; `maxRetries` sets how often. Batching
  * and cutting inputs to the token limit are the domain's work, not this adapter's.
@@ -16,7 +18,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAI } from 'openai';
 import { readRateLimitHeaders } from '../../domain/rateBudget';
 import { CatchupError } from '../../errors';
-import type { Embedder, EmbeddingResult } from '../../ports';
+import type { Embedder, EmbeddingResult, Vector } from '../../ports';
 
 type RateLimit = NonNullable<EmbeddingResult['rateLimit']>;
 
@@ -113,16 +115,17 @@ export function createOpenAIEmbedder({
     async embed(inputs: string[]): Promise<EmbeddingResult> {
       if (inputs.length === 0) return { vectors: [], tokens: 0 };
       const met: Throttles = { count: 0 };
-      let response: OpenAI.CreateEmbeddingResponse;
+      // What comes over the wire for a base64 request: a compatible server may still send numbers.
+      let response: Omit<OpenAI.CreateEmbeddingResponse, 'data'> & { data: { index: number; embedding: string | number[] }[] };
       let headers: Headers;
       try {
         ({ data: response, response: { headers } } = await throttles.run(met, () =>
-          client.embeddings.create({ model, input: inputs, ...(shortenable ? { dimensions } : {}) }).withResponse(),
+          client.embeddings.create({ model, input: inputs, encoding_format: 'base64', ...(shortenable ? { dimensions } : {}) }).withResponse(),
         ));
       } catch (error) {
         throw toProviderError(error, met);
       }
-      const data = [...response.data].sort((a, b) => a.index - b.index);
+      const data = [...response.data].sort((a, b) => a.index - b.index).map((item) => ({ index: item.index, embedding: toVector(item.embedding) }));
       if (data.length !== inputs.length || data.some((item, i) => item.index !== i || item.embedding.length !== dimensions)) {
         throw new EmbeddingProviderError(
           `The embeddings response does not match the request: ${data.length} vectors for ${inputs.length} inputs, ` +
@@ -133,6 +136,19 @@ export function createOpenAIEmbedder({
       return { vectors: data.map((item) => item.embedding), tokens: response.usage.total_tokens, rateLimit: rateLimitOf(headers, met, false) };
     },
   };
+}
+
+/** A base64 embedding (little-endian float32s, as OpenAI sends them); a server that ignores the requested format sends numbers. */
+function toVector(embedding: string | number[]): Vector {
+  if (Array.isArray(embedding)) return Float32Array.from(embedding);
+  const bytes = Buffer.from(embedding, 'base64');
+  if (bytes.length % 4 !== 0) {
+    throw new EmbeddingProviderError(`The embeddings response holds a base64 vector of ${bytes.length} bytes, not whole float32s`, { code: 'unexpected_response', retryable: false });
+  }
+  // Copied, not viewed: a small Buffer may sit in Node's shared pool at an offset a Float32Array cannot start at.
+  const vector = new Float32Array(bytes.length / 4);
+  new Uint8Array(vector.buffer).set(bytes);
+  return vector;
 }
 
 /** The answer's x-ratelimit-* headers and the 429s met by the call; undefined when there is neither. */

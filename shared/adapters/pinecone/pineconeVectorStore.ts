@@ -118,8 +118,9 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions): 
 
     async upsert(namespace, records) {
       if (records.length === 0) return;
+      // The client serialises plain arrays; a batch's worth is made only for the request.
       const payload: PineconeRecord[] = records.map(({ id, values, metadata }) =>
-        Object.keys(metadata).length > 0 ? { id, values, metadata } : { id, values },
+        Object.keys(metadata).length > 0 ? { id, values: Array.from(values), metadata } : { id, values: Array.from(values) },
       );
       await call('upsert', () => index.upsert({ records: payload, namespace: namespaceOf(namespace) }));
     },
@@ -129,7 +130,7 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions): 
       for (const batch of fetchBatches([...new Set(ids)])) {
         const response = await call('fetch', () => index.fetch({ ids: batch, namespace: namespaceOf(namespace) }));
         for (const [id, record] of Object.entries(response.records)) {
-          found.set(id, { id, values: record.values ?? [], metadata: record.metadata ?? {} });
+          found.set(id, { id, values: Float32Array.from(record.values ?? []), metadata: record.metadata ?? {} });
         }
       }
       return found;
@@ -137,7 +138,7 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions): 
 
     async query(namespace, vector, topK): Promise<VectorMatch[]> {
       const response = await call('query', () =>
-        index.query({ vector, topK, includeMetadata: true, includeValues: false, namespace: namespaceOf(namespace) }),
+        index.query({ vector: Array.from(vector), topK, includeMetadata: true, includeValues: false, namespace: namespaceOf(namespace) }),
       );
       return response.matches.map((match) => ({ id: match.id, score: match.score ?? 0, metadata: match.metadata ?? {} }));
     },

@@ -12,10 +12,10 @@ const DIMENSIONS = 1536;
 
 /** A unit vector at `angle` radians from axis 0 towards axis 1: its cosine with axis 0 is cos(angle).
  *  Components are float32 already, so values read back compare exactly. */
-function vectorAt(angle: number, axis = 1): number[] {
-  const values = new Array<number>(DIMENSIONS).fill(0);
-  values[0] = Math.fround(Math.cos(angle));
-  values[axis] = Math.fround(Math.sin(angle));
+function vectorAt(angle: number, axis = 1): Float32Array {
+  const values = new Float32Array(DIMENSIONS);
+  values[0] = Math.cos(angle);
+  values[axis] = Math.sin(angle);
   return values;
 }
 
@@ -174,9 +174,9 @@ describe('createLanceDbVectorStore', () => {
 
   it('rejects vectors of the wrong dimension instead of storing them', async () => {
     const store = open();
-    await expect(store.upsert('catalog', [{ id: 'short', values: [1, 0, 0], metadata: {} }])).rejects.toThrow(/3 dimensions.*1536/);
+    await expect(store.upsert('catalog', [{ id: 'short', values: Float32Array.of(1, 0, 0), metadata: {} }])).rejects.toThrow(/3 dimensions.*1536/);
     await expect(store.count('catalog')).resolves.toBe(0);
     await store.upsert('catalog', [record('a', 0)]);
-    await expect(store.query('catalog', [1, 0], 1)).rejects.toThrow(/2 dimensions/);
+    await expect(store.query('catalog', Float32Array.of(1, 0), 1)).rejects.toThrow(/2 dimensions/);
   });
 });

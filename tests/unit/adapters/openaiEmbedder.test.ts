@@ -42,6 +42,21 @@ describe('createOpenAIEmbedder', () => {
     expect(sim.stats.inputsPerRequest).toEqual([3, 3]);
   });
 
+  it('decodes base64 into float32 vectors equal to what the float format answers', async () => {
+    const embedder = createOpenAIEmbedder({ apiKey: KEY, baseURL: sim.url });
+    const { vectors } = await embedder.embed(['alpha', 'beta gamma']);
+    const response = await fetch(`${sim.url}/embeddings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'text-embedding-3-small', input: ['alpha', 'beta gamma'], encoding_format: 'float' }),
+    });
+    const floats = ((await response.json()) as { data: { embedding: number[] }[] }).data.map((item) => item.embedding);
+
+    expect(vectors.every((vector) => vector instanceof Float32Array)).toBe(true);
+    expect(vectors.map((vector) => Array.from(vector))).toEqual(floats);
+    expect(sim.stats.requests).toBe(2);
+  });
+
   it('asks for the configured dimensions', async () => {
     const embedder = createOpenAIEmbedder({ apiKey: KEY, baseURL: sim.url, dimensions: 256 });
     const { vectors } = await embedder.embed(['short']);
@@ -146,7 +161,7 @@ describe('createOpenAIEmbedder', () => {
     }
   });
 
-  describe('against a compatible server that answers out of order', () => {
+  describe('against a compatible server that answers out of order, in numbers although base64 was asked', () => {
     let url: string;
     const server = createServer((req, res) => {
       req.resume();
@@ -169,10 +184,7 @@ describe('createOpenAIEmbedder', () => {
     it('puts the vectors back in input order by their index', async () => {
       const embedder = createOpenAIEmbedder({ apiKey: KEY, baseURL: url, model: 'compatible-model', dimensions: 2 });
       const { vectors, tokens } = await embedder.embed(['first', 'second']);
-      expect(vectors).toEqual([
-        [1, 0],
-        [0, 1],
-      ]);
+      expect(vectors).toEqual([Float32Array.of(1, 0), Float32Array.of(0, 1)]);
       expect(tokens).toBe(2);
     });
 

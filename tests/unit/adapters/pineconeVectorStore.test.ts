@@ -9,8 +9,8 @@ import { startPineconeSimulator, type PineconeSimulator } from '../../../simulat
 
 const KEY = 'pc-adapter-test-key';
 
-function vector(seed: number): number[] {
-  return Array.from({ length: 1536 }, (_, i) => Math.fround(Math.cos(seed * 104729 + i * 0.11) + 0.01));
+function vector(seed: number): Float32Array {
+  return Float32Array.from({ length: 1536 }, (_, i) => Math.cos(seed * 104729 + i * 0.11) + 0.01);
 }
 
 function record(id: string, seed: number, metadata: VectorRecord['metadata'] = {}): VectorRecord {
@@ -120,7 +120,7 @@ describe('createPineconeVectorStore', () => {
   });
 
   it('does not retry a bad request, and says what Pinecone said', async () => {
-    const error = await storeErrorOf(store().upsert('ns', [{ id: 'a', values: [0.1, 0.2, 0.3], metadata: {} }]));
+    const error = await storeErrorOf(store().upsert('ns', [{ id: 'a', values: Float32Array.of(0.1, 0.2, 0.3), metadata: {} }]));
 
     expect(error).toMatchObject({ operation: 'upsert', status: 400, retryable: false, attempts: 1 });
     expect(error.message).toContain('Vector dimension 3 does not match the dimension of the index 1536');

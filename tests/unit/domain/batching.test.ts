@@ -45,7 +45,7 @@ describe('batchByTokens', () => {
 });
 
 describe('batchForUpsert', () => {
-  const vector = (id: string, textBytes: number): VectorRecord => ({ id, values: new Array(1536).fill(0.1), metadata: { text: 'x'.repeat(textBytes) } });
+  const vector = (id: string, textBytes: number): VectorRecord => ({ id, values: new Float32Array(1536).fill(0.1), metadata: { text: 'x'.repeat(textBytes) } });
 
   it('caps batches at the record count', () => {
     const batches = batchForUpsert(Array.from({ length: 250 }, (_, i) => vector(String(i), 10)), 100);
