@@ -3,10 +3,19 @@ import type { Dependencies } from '../dependencies';
 import { finalStatus, isSettled, isTerminal, type Task, type TerminalStatus } from '../domain/task';
 import type { TaskCompleted } from '../events/types';
 
-/** Ends the task if every chunk is in; (re)announces a terminal task whose announcement was lost. */
+/**
+ * How long the invocation that ended a task may take to publish TaskCompleted and note it. An
+ * unannounced task that ended longer ago lost its announcement (its Lambda died in between), and a
+ * retried message re-announces it; one that ended more recently is being announced right now, and a
+ * second announcement would be a duplicate. Retries come later than this: the shortest visibility
+ * timeout of a queue whose consumer ends tasks is 180 s.
+ */
+export const ANNOUNCEMENT_LEASE_MS = 60_000;
+
+/** Ends the task if every chunk is in; re-announces a terminal task whose announcement was lost. */
 export async function finishIfSettled(task: Task, deps: Dependencies): Promise<void> {
   if (isTerminal(task.status)) {
-    if (!task.completionAnnounced) await announce(task, deps);
+    if (!task.completionAnnounced && announcementLost(task, deps.now())) await announce(task, deps);
     return;
   }
   if (!isSettled(task)) return;
@@ -17,6 +26,11 @@ export async function finishIfSettled(task: Task, deps: Dependencies): Promise<v
 export async function finishTask(taskId: string, status: TerminalStatus, deps: Dependencies, error?: string): Promise<void> {
   const finished = await deps.tasks.finish(taskId, status, deps.now(), error);
   if (finished) await announce(finished, deps);
+}
+
+function announcementLost(task: Task, now: Date): boolean {
+  const endedAt = Date.parse(task.completedAt ?? task.updatedAt);
+  return Number.isNaN(endedAt) || now.getTime() - endedAt >= ANNOUNCEMENT_LEASE_MS;
 }
 
 async function announce(task: Task, deps: Dependencies): Promise<void> {
