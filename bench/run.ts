@@ -1,8 +1,14 @@
 /**
  * `npm run bench`: the real pipeline (the local runtime, the same handlers and wiring as on AWS)
  * on a generated CSV, against the OpenAI and Pinecone simulators running in a child process, with
- * a provider budget (RPM/TPM) and latency. Three measurements, one after another, each on a fresh
- * runtime and fresh simulators:
+ * a provider budget (RPM/TPM) and latency. DynamoDB and S3 (dynalite, s3rver) run in another child
+ * process, so that the pipeline process's memory and CPU figures are its own, as on Lambda; each
+ * child's peak RSS is reported beside it. `npm run bench` caps the pipeline process's V8 heap
+ * (old space 256 MB, young 3 × 16 MB), as a Lambda's memory caps its heap: V8 otherwise sizes the heap from the machine's
+ * memory and lets garbage (each upsert body is a ~3 MB string) pile up to several times the live
+ * set before collecting it; a live set that grew with the row count would fail the run instead of
+ * only raising a figure. Three measurements, one after another, each on a fresh
+ * runtime, fresh emulators and fresh simulators:
  *
  *   paced      this pipeline: 5 consumers, each pacing itself to 1/5 of the budget (as separate
  *              Lambdas do) and adapting to the rate-limit headers and 429s; then the same file a
@@ -28,16 +34,19 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createReadStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { startLocalRuntime, type LocalRuntime } from '../local/runtime';
+import { connectEmulators, type Emulators, type S3Notification } from '../local/emulators';
+import { localEnvironment, startLocalRuntime, type LocalRuntime } from '../local/runtime';
+import { loadConfig } from '../shared/config';
 import { createRequestPacer, type RatePacer } from '../shared/domain/rateBudget';
 import type { Embedder, Vector } from '../shared/ports';
 import { renderChart, type Series } from './chart';
 import { currentSlot, emulateSeparateConsumers, type Timings } from './consumers';
 import { writeCatalogueCsv } from './dataset';
 import { startProfiling, type CpuProfileSummary } from './profile';
+import type { EmulatorProcessOptions, EmulatorStats } from './emulatorProcess';
 import type { SimulatorProcessOptions, SimulatorStats } from './simulatorProcess';
 
 type Mode = 'paced' | 'baseline' | 'unlimited';
@@ -94,19 +103,27 @@ function parseArgs(argv: string[]): Args {
   };
 }
 
-interface SimulatorHandle {
-  openaiUrl: string;
-  pineconeUrl: string;
-  stats(): Promise<SimulatorStats>;
+/**
+ * A helper process of the benchmark, started with fork() (its options as JSON in argv[2]): each
+ * request is a message `{ type }`, answered by the next message of that type.
+ */
+interface ChildProcessHandle {
+  ready: any;
+  request(type: string): Promise<any>;
   close(): Promise<void>;
 }
 
-async function startSimulatorProcess(options: SimulatorProcessOptions): Promise<SimulatorHandle> {
-  const child: ChildProcess = fork(path.join(__dirname, 'simulatorProcess.ts'), [JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function forkChild(file: string, options: unknown, onMessage: (message: any) => void = () => undefined): Promise<ChildProcessHandle> {
+  // The heap cap is the pipeline's (see npm run bench); the simulators keep up to 100K vectors.
+  const execArgv = process.execArgv.filter((arg) => !/^--max-(old|semi)-space-size/.test(arg));
+  const child: ChildProcess = fork(path.join(__dirname, file), [JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
   const waiting = new Map<string, { resolve: (message: any) => void; reject: (error: Error) => void }[]>();
-  child.on('message', (message: any) => waiting.get(message.type)?.shift()?.resolve(message));
+  child.on('message', (message: any) => {
+    onMessage(message);
+    waiting.get(message.type)?.shift()?.resolve(message);
+  });
   child.once('exit', (code) => {
-    for (const waiter of [...waiting.values()].flat()) waiter.reject(new Error(`simulator process exited (${code})`));
+    for (const waiter of [...waiting.values()].flat()) waiter.reject(new Error(`${file} exited (${code})`));
     waiting.clear();
   });
   const next = (type: string) =>
@@ -115,12 +132,11 @@ async function startSimulatorProcess(options: SimulatorProcessOptions): Promise<
     });
   const ready = await next('ready');
   return {
-    openaiUrl: ready.openaiUrl,
-    pineconeUrl: ready.pineconeUrl,
-    async stats() {
-      const reply = next('stats');
-      child.send({ type: 'stats' });
-      return (await reply).stats;
+    ready,
+    async request(type) {
+      const reply = next(type);
+      child.send({ type });
+      return reply;
     },
     async close() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -128,6 +144,41 @@ async function startSimulatorProcess(options: SimulatorProcessOptions): Promise<
       await exited;
     },
   };
+}
+
+interface SimulatorHandle {
+  openaiUrl: string;
+  pineconeUrl: string;
+  stats(): Promise<SimulatorStats>;
+  close(): Promise<void>;
+}
+
+async function startSimulatorProcess(options: SimulatorProcessOptions): Promise<SimulatorHandle> {
+  const child = await forkChild('simulatorProcess.ts', options);
+  return {
+    openaiUrl: child.ready.openaiUrl,
+    pineconeUrl: child.ready.pineconeUrl,
+    stats: async () => (await child.request('stats')).stats,
+    close: child.close,
+  };
+}
+
+/** DynamoDB and S3 in their own process, used through the same clients as in process; stats() is that process's CPU and memory. */
+type EmulatorHandle = Emulators & { stats(): Promise<EmulatorStats> };
+
+async function startEmulatorProcess(options: EmulatorProcessOptions): Promise<EmulatorHandle> {
+  const listeners: ((notification: S3Notification) => void)[] = [];
+  const child = await forkChild('emulatorProcess.ts', options, (message) => {
+    if (message.type === 'objectCreated') for (const listener of listeners) listener(message.notification);
+  });
+  const emulators = connectEmulators({
+    dynamoEndpoint: child.ready.dynamoEndpoint,
+    s3Endpoint: child.ready.s3Endpoint,
+    region: options.region,
+    onObjectCreated: (listener) => listeners.push(listener),
+    close: child.close,
+  });
+  return { ...emulators, stats: async () => (await child.request('stats')).stats };
 }
 
 /** The older system's embedding calls: inputs in groups of 100, each request paced to 20/s in all. */
@@ -167,13 +218,22 @@ interface RunFigures {
   upsertRequests: number;
   upsertedVectors: number;
   maxTokensPerRequest: number;
+  /** Peak RSS of the pipeline process (sampled every 100 ms), MB. */
   peakRssMb: number;
   /** Peaks of V8's heap in use and of memory outside it (Buffers, ArrayBuffers), MB. */
   peakHeapUsedMb: number;
   peakExternalMb: number;
-  /** V8 heap still in use after a full GC at the end, less the same before the run: what the run left behind (the emulators' data). */
+  /**
+   * V8 heap of the pipeline process still in use after a full GC at the end, less the same before
+   * the run: what the run left behind in it. The emulators' data lives in their own process, so
+   * this is the pipeline's own; a figure growing with the rows would be a leak.
+   */
   retainedHeapMb: number;
+  /** Peak RSS of the emulators' (DynamoDB, S3) and the simulators' child processes (sampled every second), MB. */
+  emulatorPeakRssMb: number;
+  simulatorPeakRssMb: number;
   pipelineCpuSeconds: number;
+  emulatorCpuSeconds: number;
   simulatorCpuSeconds: number;
   samples: Series['samples'];
 }
@@ -203,9 +263,11 @@ function heapAfterGc(): number {
   return process.memoryUsage().heapUsed;
 }
 
-async function runTask(runtime: LocalRuntime, sim: SimulatorHandle, budgetTpm: number): Promise<RunFigures> {
+async function runTask(runtime: LocalRuntime, emulators: EmulatorHandle, sim: SimulatorHandle, budgetTpm: number): Promise<RunFigures> {
   const heapBefore = heapAfterGc();
   const before = await sim.stats();
+  const emulatorsBefore = await emulators.stats();
+  const childPeaks = { emulators: emulatorsBefore.rssBytes, simulators: before.rssBytes };
   const cpuBefore = process.cpuUsage();
   const samples: Series['samples'] = [];
   const peaks = { rss: 0, heapUsed: 0, external: 0 };
@@ -215,8 +277,11 @@ async function runTask(runtime: LocalRuntime, sim: SimulatorHandle, budgetTpm: n
   }, 100);
   const started = performance.now();
   const sample = async () => {
-    const stats = await sim.stats();
+    const [stats, emulatorStats] = await Promise.all([sim.stats(), emulators.stats()]);
+    childPeaks.emulators = Math.max(childPeaks.emulators, emulatorStats.rssBytes);
+    childPeaks.simulators = Math.max(childPeaks.simulators, stats.rssBytes);
     samples.push({ t: (performance.now() - started) / 1000, tokens: stats.openai.tokens - before.openai.tokens, rateLimited: (stats.openai.statusCounts[429] ?? 0) - (before.openai.statusCounts[429] ?? 0) });
+    return { stats, emulatorStats };
   };
   const sampler = setInterval(() => void sample(), 1000);
   const task = await api(runtime, `/process?data_source=s3_csv&s3_key=${encodeURIComponent(S3_KEY)}&namespace=bench`);
@@ -229,9 +294,8 @@ async function runTask(runtime: LocalRuntime, sim: SimulatorHandle, budgetTpm: n
   const wallSeconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
   clearInterval(rssTimer);
-  await sample();
+  const { stats: after, emulatorStats: emulatorsAfter } = await sample();
   const cpu = process.cpuUsage(cpuBefore);
-  const after = await sim.stats();
   const embeddingRequests = after.openai.requests - before.openai.requests;
   const rateLimited = (after.openai.statusCounts[429] ?? 0) - (before.openai.statusCounts[429] ?? 0);
   const tokens = after.openai.tokens - before.openai.tokens;
@@ -255,7 +319,10 @@ async function runTask(runtime: LocalRuntime, sim: SimulatorHandle, budgetTpm: n
     peakHeapUsedMb: peaks.heapUsed / 2 ** 20,
     peakExternalMb: peaks.external / 2 ** 20,
     retainedHeapMb: (heapAfterGc() - heapBefore) / 2 ** 20,
+    emulatorPeakRssMb: childPeaks.emulators / 2 ** 20,
+    simulatorPeakRssMb: childPeaks.simulators / 2 ** 20,
     pipelineCpuSeconds: (cpu.user + cpu.system) / 1e6,
+    emulatorCpuSeconds: emulatorsAfter.cpuSeconds - emulatorsBefore.cpuSeconds,
     simulatorCpuSeconds: after.cpuSeconds - before.cpuSeconds,
     samples,
   };
@@ -268,23 +335,24 @@ async function runMode(mode: Mode, args: Args, csvPath: string): Promise<ModeRes
     pinecone: { latencyMs: args.pineconeLatencyMs },
     apiKeys: { openai: OPENAI_KEY, pinecone: PINECONE_KEY },
   });
+  const env = {
+    PATH: process.env.PATH,
+    API_KEY,
+    OPENAI_API_KEY: OPENAI_KEY,
+    OPENAI_BASE_URL: sim.openaiUrl,
+    OPENAI_RPM: String(budget.rpm),
+    OPENAI_TPM: String(budget.tpm),
+    PINECONE_API_KEY: PINECONE_KEY,
+    PINECONE_INDEX_HOST: sim.pineconeUrl,
+    EMBEDDER_CONCURRENCY: String(args.consumers),
+    CHUNK_SIZE: String(args.chunkSize),
+  };
+  // The emulators' table and bucket: the ones the runtime will read from the same environment.
+  const { region, tableName, bucketName } = loadConfig(localEnvironment(env));
+  const emulators = await startEmulatorProcess({ region, tableName, bucketName });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vectordb-catchup-bench-'));
-  const runtime = await startLocalRuntime({
-    dataDir,
-    persist: false,
-    env: {
-      PATH: process.env.PATH,
-      API_KEY,
-      OPENAI_API_KEY: OPENAI_KEY,
-      OPENAI_BASE_URL: sim.openaiUrl,
-      OPENAI_RPM: String(budget.rpm),
-      OPENAI_TPM: String(budget.tpm),
-      PINECONE_API_KEY: PINECONE_KEY,
-      PINECONE_INDEX_HOST: sim.pineconeUrl,
-      EMBEDDER_CONCURRENCY: String(args.consumers),
-      CHUNK_SIZE: String(args.chunkSize),
-    },
-  });
+  // The runtime takes the emulators over: its stop() closes them.
+  const runtime = await startLocalRuntime({ dataDir, env, emulators });
   try {
     const { config } = runtime;
     // One pacer per consumer, built exactly as the AWS composition root builds each Lambda's.
@@ -300,7 +368,7 @@ async function runMode(mode: Mode, args: Args, csvPath: string): Promise<ModeRes
     await runtime.emulators.s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: S3_KEY, Body: createReadStream(csvPath), ContentLength: size }));
 
     const stopProfiling = mode === 'unlimited' ? await startProfiling() : undefined;
-    const figures = await runTask(runtime, sim, budget.tpm);
+    const figures = await runTask(runtime, emulators, sim, budget.tpm);
     const cpuProfile = await stopProfiling?.();
     const result: ModeResult = {
       mode,
@@ -312,7 +380,7 @@ async function runMode(mode: Mode, args: Args, csvPath: string): Promise<ModeRes
     };
     if (mode === 'paced') {
       // The same file again: with content-hash skipping, unchanged records cost no tokens.
-      const again = await runTask(runtime, sim, budget.tpm);
+      const again = await runTask(runtime, emulators, sim, budget.tpm);
       const reasons = (again.records.skipped_reasons ?? {}) as Record<string, number>;
       result.incremental =
         'unchanged' in reasons
@@ -336,7 +404,9 @@ function describe(result: ModeResult): string[] {
     `  tokens billed ${fmt(result.tokens)}${result.taskTokens !== result.tokens ? ` (the task counts ${fmt(result.taskTokens)})` : ''} in ${fmt(result.wallSeconds, 1)} s → ${fmt(result.recordsPerSecond)} records/s, ${fmt(result.tokensPerSecond)} tokens/s` +
       (result.budget.tpm < UNLIMITED ? `, budget utilisation ${pct(result.utilisation)}` : ''),
     `  embedding requests ${fmt(result.embeddingRequests)} (largest ${fmt(result.maxTokensPerRequest)} tokens), answered 429: ${fmt(result.rateLimited)} (${pct(result.rateLimitedShare, 2)}); upsert requests ${fmt(result.upsertRequests)} (${fmt(result.upsertedVectors)} vectors)`,
-    `  peak RSS ${fmt(result.peakRssMb)} MB (V8 heap in use ${fmt(result.peakHeapUsedMb)} MB, outside it ${fmt(result.peakExternalMb)} MB; still held after the run, by the in-process emulators: ${fmt(result.retainedHeapMb)} MB); CPU: pipeline process ${fmt(result.pipelineCpuSeconds, 1)} s (${fmt(result.pipelineCpuSeconds / result.wallSeconds, 2)} cores), simulators ${fmt(result.simulatorCpuSeconds, 1)} s`,
+    `  peak RSS ${fmt(result.peakRssMb)} MB (V8 heap in use ${fmt(result.peakHeapUsedMb)} MB, outside it ${fmt(result.peakExternalMb)} MB; heap still held after the run: ${fmt(result.retainedHeapMb)} MB); ` +
+      `emulators' process ${fmt(result.emulatorPeakRssMb)} MB, simulators' process ${fmt(result.simulatorPeakRssMb)} MB`,
+    `  CPU: pipeline process ${fmt(result.pipelineCpuSeconds, 1)} s (${fmt(result.pipelineCpuSeconds / result.wallSeconds, 2)} cores), emulators ${fmt(result.emulatorCpuSeconds, 1)} s, simulators ${fmt(result.simulatorCpuSeconds, 1)} s`,
   ];
   if (result.pacers) {
     const waited = result.pacers.reduce((sum, pacer) => sum + pacer.waitedMs, 0) / 1000;
@@ -378,8 +448,14 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const work = mkdtempSync(path.join(tmpdir(), 'vectordb-catchup-bench-csv-'));
   const csvPath = path.join(work, 'catalogue.csv');
-  const machine = { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, platform: `${process.platform} ${process.arch}` };
-  console.log(`machine: ${machine.cores} cores (${machine.cpu}), node ${machine.node}`);
+  const machine = {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
+  };
+  console.log(`machine: ${machine.cores} cores (${machine.cpu}), node ${machine.node}; pipeline process heap limit ${fmt(machine.heapLimitMb)} MB`);
   console.log(
     `budget: ${fmt(args.rpm)} RPM, ${fmt(args.tpm)} TPM (${fmt(args.tpm / 60)} tokens/s), simulator bucket ${args.bucketSeconds} s; OpenAI latency ${args.latencyMs.base}-${args.latencyMs.max} ms, Pinecone ${args.pineconeLatencyMs} ms; ` +
       `${args.consumers} consumers; ${fmt(args.rows)} rows in chunks of ${fmt(args.chunkSize)}`,

@@ -36,6 +36,17 @@ export interface Emulators {
   close(): Promise<void>;
 }
 
+/** Emulators listening somewhere (in this process or another): what a process needs to use them. */
+export interface EmulatorConnection {
+  dynamoEndpoint: string;
+  s3Endpoint: string;
+  region: string;
+  /** Where s3rver's notifications come from: its emitter in this process, messages from another. */
+  onObjectCreated(listener: (notification: S3Notification) => void): void;
+  /** Stops the emulators themselves; the clients are destroyed first. */
+  close(): Promise<void>;
+}
+
 export interface EmulatorOptions {
   /** Where data persists; in memory (DynamoDB) and a temp folder (S3) when absent. */
   dataDir: string;
@@ -65,30 +76,44 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
   const s3Address = await s3Server.run();
   const s3Endpoint = `http://127.0.0.1:${s3Address.port}`;
 
-  const dynamo = new DynamoDBClient({ endpoint: dynamoEndpoint, region: options.region, credentials: LOCAL_CREDENTIALS });
+  const emulators = connectEmulators({
+    dynamoEndpoint,
+    s3Endpoint,
+    region: options.region,
+    onObjectCreated: (listener) => s3Server.on('event', listener),
+    async close() {
+      await s3Server.close();
+      await new Promise<void>((resolve) => dynamoServer.close(() => resolve()));
+    },
+  });
+  await createTable(emulators.dynamo, options.tableName);
+  return emulators;
+}
+
+/** The DynamoDB and S3 clients for emulators at these endpoints, wherever they were started. */
+export function connectEmulators(connection: EmulatorConnection): Emulators {
+  const { dynamoEndpoint, s3Endpoint, region } = connection;
+  const dynamo = new DynamoDBClient({ endpoint: dynamoEndpoint, region, credentials: LOCAL_CREDENTIALS });
   // s3rver stores aws-chunked bodies (the SDK's default for streamed uploads with checksums) as
   // they are, chunk headers included: send plain bodies.
   const s3 = new S3Client({
     endpoint: s3Endpoint,
-    region: options.region,
+    region,
     credentials: LOCAL_CREDENTIALS,
     forcePathStyle: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  await createTable(dynamo, options.tableName);
-
   return {
     dynamoEndpoint,
     s3Endpoint,
     dynamo,
     s3,
-    onObjectCreated: (listener) => s3Server.on('event', listener),
+    onObjectCreated: (listener) => connection.onObjectCreated(listener),
     async close() {
       dynamo.destroy();
       s3.destroy();
-      await s3Server.close();
-      await new Promise<void>((resolve) => dynamoServer.close(() => resolve()));
+      await connection.close();
     },
   };
 }

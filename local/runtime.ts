@@ -38,6 +38,12 @@ export interface LocalRuntimeOptions {
   /** Local stand-in for the visibility timeout before a failed message is retried. */
   retryDelayMs?: (receiveCount: number) => number;
   wiring?: Wiring;
+  /**
+   * Emulators started elsewhere, with the configured table and bucket; the benchmark runs them in
+   * a child process so that its memory figures are the pipeline's alone. The runtime takes them
+   * over: stop() closes them. dataDir, persist, s3Port and dynamoPort then play no part in them.
+   */
+  emulators?: Emulators;
 }
 
 export interface LocalRuntime {
@@ -73,15 +79,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const config = loadConfig(localEnvironment(options.env ?? process.env));
   const wiring = options.wiring ?? loadWiring();
   const dataDir = options.dataDir ?? path.join(REPO_ROOT, '.local');
-  const emulators = await startEmulators({
-    dataDir,
-    persist: options.persist ?? false,
-    region: config.region,
-    tableName: config.tableName,
-    bucketName: config.bucketName,
-    dynamoPort: options.dynamoPort ?? 0,
-    s3Port: options.s3Port ?? 0,
-  });
+  const emulators =
+    options.emulators ??
+    (await startEmulators({
+      dataDir,
+      persist: options.persist ?? false,
+      region: config.region,
+      tableName: config.tableName,
+      bucketName: config.bucketName,
+      dynamoPort: options.dynamoPort ?? 0,
+      s3Port: options.s3Port ?? 0,
+    }));
   const bus = new LocalEventBus({ region: config.region });
   const deps: Dependencies = {
     ...localDependencies(config, emulators, bus, dataDir),
