@@ -76,8 +76,11 @@ export function localEnvironment(env: Record<string, string | undefined>): Recor
 }
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
-  const config = loadConfig(localEnvironment(options.env ?? process.env));
   const wiring = options.wiring ?? loadWiring();
+  const embedder = wiring.consumers.embedder;
+  // As serverless.yml does: the planner sizes chunks by the embedder's concurrency and timeout.
+  const fromWiring = embedder ? { EMBEDDER_CONCURRENCY: String(embedder.maximumConcurrency), EMBEDDER_TIMEOUT_SECONDS: String(embedder.timeout) } : {};
+  const config = loadConfig({ ...fromWiring, ...localEnvironment(options.env ?? process.env) });
   const dataDir = options.dataDir ?? path.join(REPO_ROOT, '.local');
   const emulators =
     options.emulators ??

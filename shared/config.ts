@@ -46,9 +46,17 @@ export interface Config {
     dateParameter: { name: string; type: string };
   };
   columns: { text: string; id: string; date: string };
+  /**
+   * A chunk closes at `records` records or once it holds `maxBytes` bytes. A cl100k token is at
+   * least one byte, so the bytes bound the tokens too: by default `maxBytes` is what one consumer's
+   * share of the token budget embeds in half the embedder's timeout, so that pacing never holds a
+   * chunk past its Lambda's end (at most 8 MiB, at least 64 KiB).
+   */
   chunk: { records: number; maxBytes: number };
   /** Parallel consumers of the chunk queue: the share of the request budget each one may use. */
   embedderConcurrency: number;
+  /** The embedder Lambda's timeout (from the wiring). */
+  embedderTimeoutSeconds: number;
   /** CSV objects larger than thresholdBytes are planned by the Step Functions loop, segment by segment. */
   largeCsv: {
     thresholdBytes: number;
@@ -84,10 +92,17 @@ export const DEFAULTS = {
   dateColumn: 'date',
   chunkRecords: 1000,
   chunkMaxBytes: 8 * 1024 * 1024,
+  chunkMinBytes: 64 * 1024,
   embedderConcurrency: 5,
+  embedderTimeoutSeconds: 300,
 } as const;
 
 export function loadConfig(env: Env = process.env): Config {
+  const tpm = number(env, 'OPENAI_TPM', DEFAULTS.tokensPerMinute, 1, 1e11);
+  const embedderConcurrency = integer(env, 'EMBEDDER_CONCURRENCY', DEFAULTS.embedderConcurrency, 1, 1000);
+  const embedderTimeoutSeconds = integer(env, 'EMBEDDER_TIMEOUT_SECONDS', DEFAULTS.embedderTimeoutSeconds, 1, 900);
+  const tokensPerConsumerInHalfTheTimeout = Math.floor((tpm / embedderConcurrency) * (embedderTimeoutSeconds / 2 / 60));
+  const chunkMaxBytes = Math.min(DEFAULTS.chunkMaxBytes, Math.max(DEFAULTS.chunkMinBytes, tokensPerConsumerInHalfTheTimeout));
   return {
     tableName: text(env, 'DYNAMODB_TABLE_NAME', DEFAULTS.tableName),
     bucketName: text(env, 'S3_BUCKET_NAME', DEFAULTS.bucketName),
@@ -103,7 +118,7 @@ export function loadConfig(env: Env = process.env): Config {
       dimensions: integer(env, 'OPENAI_EMBEDDING_DIMENSIONS', DEFAULTS.dimensions, 1, 3072),
       requestsPerSecond: number(env, 'OPENAI_REQUESTS_PER_SECOND', DEFAULTS.requestsPerSecond, 0.01, 100000),
       rpm: number(env, 'OPENAI_RPM', number(env, 'OPENAI_REQUESTS_PER_SECOND', DEFAULTS.requestsPerSecond, 0.01, 100000) * 60, 1, 1e9),
-      tpm: number(env, 'OPENAI_TPM', DEFAULTS.tokensPerMinute, 1, 1e11),
+      tpm,
       tpmFromProvider: optional(env, 'OPENAI_TPM') === undefined,
       maxRetries: integer(env, 'OPENAI_MAX_RETRIES', DEFAULTS.maxRetries, 0, 20),
       pricePerMillionTokens: number(env, 'EMBEDDING_PRICE_PER_MILLION_TOKENS', DEFAULTS.pricePerMillionTokens, 0, 1000),
@@ -129,9 +144,10 @@ export function loadConfig(env: Env = process.env): Config {
     },
     chunk: {
       records: integer(env, 'CHUNK_SIZE', DEFAULTS.chunkRecords, 1, 100000),
-      maxBytes: integer(env, 'CHUNK_MAX_BYTES', DEFAULTS.chunkMaxBytes, 1024, 512 * 1024 * 1024),
+      maxBytes: integer(env, 'CHUNK_MAX_BYTES', chunkMaxBytes, 1024, 512 * 1024 * 1024),
     },
-    embedderConcurrency: integer(env, 'EMBEDDER_CONCURRENCY', DEFAULTS.embedderConcurrency, 1, 1000),
+    embedderConcurrency,
+    embedderTimeoutSeconds,
     largeCsv: {
       thresholdBytes: integer(env, 'LARGE_CSV_THRESHOLD_BYTES', 256 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
       stateMachineArn: optional(env, 'LARGE_CSV_STATE_MACHINE_ARN'),

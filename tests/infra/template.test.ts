@@ -245,6 +245,14 @@ describe('consumers', () => {
     expect(mapping.Properties.ScalingConfig.MaximumConcurrency).toBe(5);
   });
 
+  it('tells every function the embedder concurrency and timeout from the wiring: the planner sizes chunks by them', () => {
+    const embedder = consumers.find(([name]) => name === 'embedder')![1];
+    expect(resource('PlannerLambdaFunction').Properties.Environment.Variables).toMatchObject({
+      EMBEDDER_CONCURRENCY: String(embedder.maximumConcurrency),
+      EMBEDDER_TIMEOUT_SECONDS: String(embedder.timeout),
+    });
+  });
+
   it.each(consumers)('%s: encrypted queue with a DLQ after >= 5 receives, visibility >= 6 x timeout', (name, c) => {
     const queue = resource(`${pascal(name)}Queue`).Properties;
     const dlq = resource(`${pascal(name)}DeadLetterQueue`).Properties;

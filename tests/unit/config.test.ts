@@ -1,0 +1,39 @@
+/**
+ * Configuration: the chunk byte bound that keeps a chunk's pacing within the embedder's timeout.
+ */
+import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
+import { loadConfig } from '../../shared/config';
+import { ConfigurationError } from '../../shared/errors';
+
+describe('loadConfig: chunk size', () => {
+  it('bounds a chunk by what one consumer may embed in half the embedder timeout: 1M TPM / 5 consumers × 150 s', () => {
+    const config = loadConfig({});
+    expect(config.embedderConcurrency).toBe(5);
+    expect(config.embedderTimeoutSeconds).toBe(300);
+    expect(config.chunk).toEqual({ records: 1000, maxBytes: 500_000 });
+  });
+
+  it('follows the budget, the concurrency and the timeout, between 64 KiB and 8 MiB', () => {
+    expect(loadConfig({ OPENAI_TPM: '5000000' }).chunk.maxBytes).toBe(2_500_000);
+    expect(loadConfig({ OPENAI_TPM: '1000000', EMBEDDER_CONCURRENCY: '10', EMBEDDER_TIMEOUT_SECONDS: '120' }).chunk.maxBytes).toBe(100_000);
+    expect(loadConfig({ OPENAI_TPM: '100000000' }).chunk.maxBytes).toBe(8 * 1024 * 1024);
+    expect(loadConfig({ OPENAI_TPM: '1000' }).chunk.maxBytes).toBe(64 * 1024);
+  });
+
+  it('keeps an explicit CHUNK_MAX_BYTES and refuses a timeout Lambda does not allow', () => {
+    expect(loadConfig({ CHUNK_MAX_BYTES: '2048' }).chunk.maxBytes).toBe(2048);
+    expect(() => loadConfig({ EMBEDDER_TIMEOUT_SECONDS: '1200' })).toThrow(ConfigurationError);
+    expect(() => loadConfig({ EMBEDDER_TIMEOUT_SECONDS: '1200' })).toThrow(/EMBEDDER_TIMEOUT_SECONDS must be a number from 1 to 900/);
+  });
+
+  // The bound rests on this: every cl100k token stands for at least one byte of UTF-8.
+  it.each([
+    ['plain English', 'The quick brown fox jumps over the lazy dog. '.repeat(50)],
+    ['digits and punctuation', '3.14159, 2.71828; 1.41421! '.repeat(80)],
+    ['CJK', '東京の天気は晴れです。北京今天下雨。서울은 맑음. '.repeat(40)],
+    ['emoji and combining marks', '🚀🌍👩‍👩‍👧 é́ ñ̃ '.repeat(60)],
+    ['one byte each, never merged', Array.from({ length: 2000 }, (_, i) => String.fromCharCode(33 + ((i * 7919) % 94))).join('')],
+  ])('has no more tokens than bytes: %s', (_name, text) => {
+    expect(countTokens(text)).toBeLessThanOrEqual(Buffer.byteLength(text));
+  });
+});
