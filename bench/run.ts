@@ -263,6 +263,17 @@ function heapAfterGc(): number {
   return process.memoryUsage().heapUsed;
 }
 
+const PROGRESS_EVERY_MS = 15_000;
+
+/** A full run lasts up to an hour: one line every 15 s says how far it is. */
+function progressLine(status: any, seconds: number, sample: Series['samples'][number] | undefined): string {
+  const { total, processed = 0, skipped = 0, failed = 0 } = status.records ?? {};
+  const done = processed + skipped + failed;
+  const of = total ? ` of ${fmt(total)} (${pct(done / total, 0)})` : ' (still planning)';
+  const rate = sample && sample.t > 0 ? `, ${fmt(sample.tokens / sample.t)} tokens/s, ${fmt(sample.rateLimited)} × 429` : '';
+  return `  … ${fmt(seconds)} s: ${fmt(done)} records${of}${rate}, RSS ${fmt(process.memoryUsage.rss() / 2 ** 20)} MB`;
+}
+
 async function runTask(runtime: LocalRuntime, emulators: EmulatorHandle, sim: SimulatorHandle, budgetTpm: number): Promise<RunFigures> {
   const heapBefore = heapAfterGc();
   const before = await sim.stats();
@@ -286,9 +297,14 @@ async function runTask(runtime: LocalRuntime, emulators: EmulatorHandle, sim: Si
   const sampler = setInterval(() => void sample(), 1000);
   const task = await api(runtime, `/process?data_source=s3_csv&s3_key=${encodeURIComponent(S3_KEY)}&namespace=bench`);
   let status: any;
+  let reported = started;
   for (;;) {
     status = await api(runtime, `/status?task_id=${encodeURIComponent(task.task_id)}`);
     if (!['PENDING', 'RUNNING'].includes(status.status)) break;
+    if (performance.now() - reported >= PROGRESS_EVERY_MS) {
+      reported = performance.now();
+      console.log(progressLine(status, (reported - started) / 1000, samples.at(-1)));
+    }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   const wallSeconds = (performance.now() - started) / 1000;
