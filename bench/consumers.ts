@@ -24,14 +24,11 @@ export interface Timings {
 
 /** Replaces the embedder queue's handler with one that runs each invocation in a consumer slot. */
 export function emulateSeparateConsumers(runtime: LocalRuntime, concurrency: number, pacers: RequestPacer[], queueName = 'embedder'): Timings {
-  const entry = runtime.queues.get(queueName);
-  // The queue keeps its handler in a private field; this reaches it on purpose (benchmark only).
-  const consumer = (entry?.queue as unknown as { consumer?: { handler: SqsHandler } } | undefined)?.consumer;
-  if (!consumer) throw new Error(`no consumer on the local queue "${queueName}": the local runtime changed; update bench/consumers.ts`);
+  const queue = runtime.queues.get(queueName)?.queue;
+  if (!queue) throw new Error(`no local queue "${queueName}"`);
   const timings: Timings = { invocations: 0, handlerMs: 0, awaitedMs: {} };
   const busy = new Array<boolean>(concurrency).fill(false);
-  const original = consumer.handler;
-  consumer.handler = async (event, context) => {
+  queue.wrapHandler((original): SqsHandler => async (event, context) => {
     const free = busy.indexOf(false);
     const index = free === -1 ? busy.length : free;
     busy[index] = true;
@@ -43,7 +40,7 @@ export function emulateSeparateConsumers(runtime: LocalRuntime, concurrency: num
       timings.invocations += 1;
       timings.handlerMs += performance.now() - started;
     }
-  };
+  });
   const pacerOfSlot = (): RequestPacer => pacers[Math.min(slot.getStore() ?? 0, pacers.length - 1)];
   runtime.deps.pacer = {
     acquire: (tokens) => timed(timings, 'pacer wait', () => pacerOfSlot().acquire(tokens)),

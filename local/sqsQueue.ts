@@ -141,6 +141,12 @@ export class LocalQueue {
     this.schedulePump();
   }
 
+  /** Wraps the attached handler, e.g. to time or instrument each invocation (the benchmark does). */
+  wrapHandler(wrap: (handler: SqsHandler) => SqsHandler): void {
+    if (!this.consumer) throw new Error(`${this.name} has no consumer to wrap`);
+    this.consumer.handler = wrap(this.consumer.handler);
+  }
+
   get stats(): QueueStats {
     return { ...this.counters, inFlight: this.running };
   }

@@ -97,6 +97,22 @@ describe('LocalQueue delivery', () => {
     expect(queue.messages()).toEqual([]);
   });
 
+  it('runs every later invocation through a wrapper of the handler, and refuses one before a consumer is attached', async () => {
+    const queue = newQueue();
+    expect(() => queue.wrapHandler((handler) => handler)).toThrow(/no consumer to wrap/);
+    const { handler, batches } = recorder();
+    const wrapped: number[] = [];
+    queue.consume(handler, consumer({ batchSize: 10 }));
+    queue.wrapHandler((inner): SqsHandler => async (event, context) => {
+      wrapped.push(event.Records.length);
+      return inner(event, context);
+    });
+    ['a', 'b'].forEach((body) => queue.send(body));
+    await queue.whenIdle();
+    expect(wrapped).toEqual(batches.map((batch) => batch.length));
+    expect(wrapped.reduce((sum, n) => sum + n, 0)).toBe(2);
+  });
+
   it('rejects a message above 1 MB, attributes included', () => {
     const queue = newQueue();
     expect(() => queue.send('x'.repeat(MAX_MESSAGE_BYTES))).not.toThrow();
