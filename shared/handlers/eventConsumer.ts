@@ -4,12 +4,16 @@
  * event goes straight to the dead-letter queue with the reason logged (retrying cannot fix it);
  * a failing one is retried by SQS, and on its last attempt `onFinalFailure` marks the task so
  * that it still ends. Partial batch failures are reported with Powertools' batch processor.
+ *
+ * Work that would outlast the Lambda's timeout (a provider that hangs, retries that add up) is
+ * abandoned shortly before it, as a failure of this attempt: a Lambda killed by its timeout would
+ * run no `onFinalFailure`, and its task would wait forever for a chunk that went to the DLQ.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { EventName } from '../../events-schema';
 import type { ConsumerContext, ConsumerContextProvider, Dependencies } from '../dependencies';
-import { InvalidEventError } from '../errors';
+import { CatchupError, InvalidEventError } from '../errors';
 import type { EventDetails } from '../events/types';
 import { validateEvent } from '../events/validate';
 import { finishTask } from '../usecases/announce';
@@ -37,11 +41,41 @@ export function createEventConsumer<N extends EventName>(options: EventConsumerO
   return async (event, context) => {
     const consumer = await provide();
     const processor = new BatchProcessor(EventType.SQS);
-    return processPartialResponse(event, (record: SQSRecord) => consumeRecord(record, options, consumer), processor, { context, throwOnFullBatchFailure: false });
+    const deadline = workDeadline(context);
+    return processPartialResponse(event, (record: SQSRecord) => consumeRecord(record, options, consumer, deadline), processor, { context, throwOnFullBatchFailure: false });
   };
 }
 
-async function consumeRecord<N extends EventName>(record: SQSRecord, options: EventConsumerOptions<N>, consumer: ConsumerContext): Promise<void> {
+/** Kept back from the timeout for reporting a last attempt's failure (one event, one write): a tenth, 3-20 s. */
+const RESERVE = { share: 0.1, minMs: 3000, maxMs: 20_000 };
+
+/** This attempt gave up before the Lambda's timeout would have ended it. */
+export class DeadlineExceededError extends CatchupError {}
+
+/** When work must stop: undefined without a Lambda context that tells the time left. */
+function workDeadline(context: Context | undefined): number | undefined {
+  if (typeof context?.getRemainingTimeInMillis !== 'function') return undefined;
+  const remaining = context.getRemainingTimeInMillis();
+  const reserve = Math.min(RESERVE.maxMs, Math.max(RESERVE.minMs, remaining * RESERVE.share));
+  return Date.now() + Math.max(0, remaining - reserve);
+}
+
+async function beforeDeadline<T>(work: Promise<T>, deadline: number | undefined, what: string): Promise<T> {
+  if (deadline === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineExceededError(`${what} did not finish before its Lambda's timeout; abandoned`)), Math.max(0, deadline - Date.now()));
+  });
+  // An abandoned piece of work may still fail later; that must not crash a later invocation.
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function consumeRecord<N extends EventName>(record: SQSRecord, options: EventConsumerOptions<N>, consumer: ConsumerContext, deadline: number | undefined): Promise<void> {
   const { deps } = consumer;
   let detail: EventDetails[N];
   let meta: EventMeta;
@@ -55,7 +89,7 @@ async function consumeRecord<N extends EventName>(record: SQSRecord, options: Ev
     return;
   }
   try {
-    await options.handle(detail, deps, meta);
+    await beforeDeadline(options.handle(detail, deps, meta), deadline, `${options.eventName} ${meta.eventId}`);
   } catch (error) {
     const attempt = Number(record.attributes?.ApproximateReceiveCount ?? 1);
     const final = attempt >= consumer.maxReceiveCount;

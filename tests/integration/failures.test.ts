@@ -2,6 +2,7 @@
  * Bad input and failing providers through the local runtime: every record ends in exactly one
  * count, every task reaches a terminal state, and every problem is named.
  */
+import { loadWiring } from '../../local/wiring';
 import { NAMESPACE, startLocalStack, type LocalStack } from '../helpers/localStack';
 
 describe('failures and messy input (local runtime)', () => {
@@ -130,5 +131,31 @@ describe('failures and messy input (local runtime)', () => {
     } finally {
       stack.pinecone.reset();
     }
+  });
+});
+
+describe('a provider that hangs past the Lambda timeout (local runtime)', () => {
+  let stack: LocalStack;
+
+  beforeAll(async () => {
+    // The embedder's timeout shortened to 4 s: its work is abandoned after ~1 s, keeping 3 s to report.
+    const wiring = loadWiring();
+    wiring.consumers.embedder = { ...wiring.consumers.embedder, timeout: 4 };
+    // No Pinecone retries: the abandoned attempts then end as soon as the simulator closes.
+    stack = await startLocalStack({ pinecone: { latencyMs: 30_000 }, env: { PINECONE_MAX_RETRIES: '0' }, runtime: { wiring } });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('fails the chunk on its last attempt instead of leaving the task RUNNING', async () => {
+    await stack.putObject('hang/pinecone.csv', 'id,formatted_text\n1,one\n2,two\n');
+    const started = await stack.api('/process?data_source=s3_csv&s3_key=hang/pinecone.csv');
+    const status = await stack.waitForTask(started.body.task_id);
+    const { maxReceiveCount } = stack.runtime.queues.get('embedder')!.wiring;
+    expect(status).toMatchObject({ status: 'FAILED', records: { total: 2, processed: 0, failed: 2 }, chunks: { total: 1, failed: 1 } });
+    expect(status.errors[0]).toMatch(/^chunk 0: records 1-2 failed: ChunkPlanned .* did not finish before its Lambda's timeout/);
+    expect(stack.runtime.queues.get('embedder')!.queue.stats).toMatchObject({ received: maxReceiveCount, failed: maxReceiveCount });
   });
 });
