@@ -105,8 +105,15 @@ export interface QuestionSource {
   rows(questionId: number, options: { startDate?: string }): AsyncIterable<Record<string, unknown>>;
 }
 
+/** What is known of a vector as last upserted: its content hash, the task that upserted it and the tokens its input took. */
+export interface StoredHash {
+  hash: string;
+  taskId?: string;
+  tokens?: number;
+}
+
 /** The content hash of each vector as last upserted, per namespace and id (incremental runs). */
 export interface ContentHashStore {
-  get(namespace: string, ids: string[]): Promise<Map<string, string>>;
-  put(namespace: string, entries: { id: string; hash: string }[], taskId: string): Promise<void>;
+  get(namespace: string, ids: string[]): Promise<Map<string, StoredHash>>;
+  put(namespace: string, entries: { id: string; hash: string; tokens: number }[], taskId: string): Promise<void>;
 }

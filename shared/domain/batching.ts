@@ -100,9 +100,9 @@ export function upsertBytes(record: VectorRecord): number {
 }
 
 /** Groups vectors into upserts, in order, within a record count and Pinecone's request size. */
-export function batchForUpsert(records: VectorRecord[], maxRecords: number, maxBytes: number = UPSERT_LIMITS.maxBytesPerRequest): VectorRecord[][] {
-  const batches: VectorRecord[][] = [];
-  let current: VectorRecord[] = [];
+export function batchForUpsert<T extends VectorRecord>(records: T[], maxRecords: number, maxBytes: number = UPSERT_LIMITS.maxBytesPerRequest): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
   let bytes = 0;
   for (const record of records) {
     const size = upsertBytes(record);

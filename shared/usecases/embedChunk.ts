@@ -1,9 +1,13 @@
 /**
  * The embedder: reads one planned range, turns each record into a vector (or a counted skip or
  * failure), skips records whose content is unchanged since their last upsert, embeds in
- * token-aware batches, upserts in size-aware batches, and reports the chunk. A provider rejecting
- * one input or one vector fails that record only, never its whole batch. A dry run stops before
- * the providers and reports what it would have spent.
+ * token-aware batches, upserts each batch's vectors in size-aware batches as they come, and
+ * reports the chunk. A provider rejecting one input or one vector fails that record only, never
+ * its whole batch. A dry run stops before the providers and reports what it would have spent.
+ *
+ * Each upsert notes its records' content hashes right away, with this task's id: an attempt that
+ * fails part-way (a provider down, the Lambda's deadline) leaves its progress behind, and the
+ * retry counts those records as processed and spends nothing on them again.
  */
 import { buffer } from 'node:stream/consumers';
 import type { Dependencies } from '../dependencies';
@@ -52,20 +56,17 @@ export async function embedChunk(chunk: ChunkPlanned, deps: Dependencies): Promi
       candidates.push({ ...record, ...fitted, hash: contentHash(record.id, fitted.text, model, dimensions, record.metadata) });
     }
   }
-  const embeddable = chunk.force ? candidates : await withoutUnchanged(chunk.namespace, candidates, skippedReasons, deps);
+  const { toEmbed, doneEarlier } = await sortByStoredHash(chunk, candidates, skippedReasons, deps);
 
-  let tokens: number;
-  let truncated: number;
+  let tokens = doneEarlier.reduce((sum, record) => sum + record.tokens, 0);
+  let truncated = doneEarlier.filter((record) => record.truncated).length;
   if (chunk.dryRun) {
-    tokens = embeddable.reduce((sum, record) => sum + record.tokens, 0);
-    truncated = embeddable.filter((record) => record.truncated).length;
+    tokens += toEmbed.reduce((sum, record) => sum + record.tokens, 0);
+    truncated += toEmbed.filter((record) => record.truncated).length;
   } else {
-    const embedded = await embedAll(embeddable, failures, deps);
-    await upsertAll(chunk.namespace, embedded.vectors, failures, deps);
-    const hashById = new Map(embeddable.map((record) => [record.id, record.hash]));
-    await deps.hashes.put(chunk.namespace, embedded.vectors.map((vector) => ({ id: vector.id, hash: hashById.get(vector.id) as string })), chunk.taskId);
-    tokens = embedded.tokens;
-    truncated = embedded.vectors.filter((vector) => vector.metadata._truncated === true).length;
+    const embedded = await embedAndUpsert(chunk, toEmbed, failures, deps);
+    tokens += embedded.tokens;
+    truncated += embedded.truncated;
   }
 
   const skipped = Object.values(skippedReasons).reduce((sum, count) => sum + count, 0);
@@ -89,14 +90,29 @@ export async function embedChunk(chunk: ChunkPlanned, deps: Dependencies): Promi
   };
 }
 
-/** Drops (and counts as skipped) the records whose content hash matches their last upsert. */
-async function withoutUnchanged(namespace: string, records: Embeddable[], skippedReasons: Record<string, number>, deps: Dependencies): Promise<Embeddable[]> {
-  if (!records.length) return records;
-  const known = await deps.hashes.get(namespace, records.map((record) => record.id));
-  const changed = records.filter((record) => known.get(record.id) !== record.hash);
-  const unchanged = records.length - changed.length;
-  if (unchanged) skippedReasons.unchanged = (skippedReasons.unchanged ?? 0) + unchanged;
-  return changed;
+/**
+ * Compares each record with its last upsert: unchanged since another task upserted it → skipped as
+ * unchanged (unless `force`); upserted as it is by this task (an earlier attempt at this chunk,
+ * or the same record in another of its chunks) → done; else to embed.
+ */
+async function sortByStoredHash(
+  chunk: ChunkPlanned,
+  records: Embeddable[],
+  skippedReasons: Record<string, number>,
+  deps: Dependencies,
+): Promise<{ toEmbed: Embeddable[]; doneEarlier: Embeddable[] }> {
+  const toEmbed: Embeddable[] = [];
+  const doneEarlier: Embeddable[] = [];
+  if (!records.length) return { toEmbed, doneEarlier };
+  const stored = await deps.hashes.get(chunk.namespace, records.map((record) => record.id));
+  for (const record of records) {
+    const last = stored.get(record.id);
+    if (last?.hash !== record.hash) toEmbed.push(record);
+    else if (last.taskId === chunk.taskId) doneEarlier.push(record);
+    else if (chunk.force) toEmbed.push(record);
+    else skippedReasons.unchanged = (skippedReasons.unchanged ?? 0) + 1;
+  }
+  return { toEmbed, doneEarlier };
 }
 
 /** The ChunkEmbedded that ends a chunk which could not be processed at all. */
@@ -158,9 +174,18 @@ function prepareCsvRecords(bytes: Buffer, chunk: ChunkPlanned, context: RecordCo
   });
 }
 
-async function embedAll(records: Embeddable[], failures: RecordFailure[], deps: Dependencies): Promise<{ vectors: VectorRecord[]; tokens: number }> {
-  const vectors: VectorRecord[] = [];
+/** A record's vector, and the record it came from (its hash and token count are noted after the upsert). */
+type Embedded = VectorRecord & { record: Embeddable };
+
+/**
+ * Embeds the records in token-aware batches; each batch's vectors are upserted (and their hashes
+ * noted) before the next batch is embedded, so that only one batch of vectors is held at a time.
+ * Returns the tokens billed and how many truncated records were upserted.
+ */
+async function embedAndUpsert(chunk: ChunkPlanned, records: Embeddable[], failures: RecordFailure[], deps: Dependencies): Promise<{ tokens: number; truncated: number }> {
   let tokens = 0;
+  let truncated = 0;
+  let vectors: Embedded[] = [];
   const embedBatch = async (batch: Embeddable[]): Promise<void> => {
     await deps.pacer.acquire(batch.reduce((sum, record) => sum + record.tokens, 0));
     try {
@@ -169,25 +194,26 @@ async function embedAll(records: Embeddable[], failures: RecordFailure[], deps: 
       tokens += result.tokens;
       batch.forEach((record, i) => {
         const metadata: Metadata = record.truncated ? { ...record.metadata, _truncated: true } : record.metadata;
-        vectors.push({ id: record.id, values: result.vectors[i], metadata });
+        vectors.push({ id: record.id, values: result.vectors[i], metadata, record });
       });
     } catch (error) {
       deps.pacer.observe?.(error);
       throw error;
     }
   };
-  const rejected = (record: Embeddable, error: Error) => failures.push({ recordNumber: record.recordNumber, id: record.id, message: `embedding rejected: ${error.message}` });
-  for (const batch of batchByTokens(records)) await sendIsolatingRejects(batch, embedBatch, rejected);
-  return { vectors, tokens };
-}
-
-async function upsertAll(namespace: string, vectors: VectorRecord[], failures: RecordFailure[], deps: Dependencies): Promise<void> {
-  const rejected = (vector: VectorRecord, error: Error) => {
-    failures.push({ recordNumber: Number(vector.metadata._record_number), id: vector.id, message: `upsert rejected: ${error.message}` });
-    vectors.splice(vectors.indexOf(vector), 1);
+  const upsertBatch = async (batch: Embedded[]): Promise<void> => {
+    await deps.vectors.upsert(chunk.namespace, batch.map(({ id, values, metadata }) => ({ id, values, metadata })));
+    await deps.hashes.put(chunk.namespace, batch.map(({ id, record }) => ({ id, hash: record.hash, tokens: record.tokens })), chunk.taskId);
+    truncated += batch.filter(({ record }) => record.truncated).length;
   };
-  const upsert = (batch: VectorRecord[]) => deps.vectors.upsert(namespace, batch);
-  for (const batch of batchForUpsert(vectors, deps.config.pinecone.batchSize)) await sendIsolatingRejects(batch, upsert, rejected);
+  const embeddingRejected = (record: Embeddable, error: Error) => failures.push({ recordNumber: record.recordNumber, id: record.id, message: `embedding rejected: ${error.message}` });
+  const upsertRejected = ({ id, record }: Embedded, error: Error) => failures.push({ recordNumber: record.recordNumber, id, message: `upsert rejected: ${error.message}` });
+  for (const batch of batchByTokens(records)) {
+    await sendIsolatingRejects(batch, embedBatch, embeddingRejected);
+    for (const upserts of batchForUpsert(vectors, deps.config.pinecone.batchSize)) await sendIsolatingRejects(upserts, upsertBatch, upsertRejected);
+    vectors = [];
+  }
+  return { tokens, truncated };
 }
 
 /**

@@ -8,7 +8,7 @@ describe('incremental runs and dry runs (local runtime)', () => {
   const expectedProcessed = 600 - csv.emptyTextIds.size;
 
   beforeAll(async () => {
-    stack = await startLocalStack();
+    stack = await startLocalStack({ env: { PINECONE_BATCH_SIZE: '2' } });
   });
 
   afterAll(async () => {
@@ -63,6 +63,35 @@ describe('incremental runs and dry runs (local runtime)', () => {
     expect(changed.tokens).toBeGreaterThan(0);
     expect(changed.upserts).toBe(1);
     expect(stack.pinecone.dump('integration').find((vector) => vector.id === 'person-000002')?.metadata?.category).toBe('cat-9');
+  });
+
+  it('a chunk retried after a failure part-way spends nothing again on what it upserted, and counts it as processed', async () => {
+    const body = ['id,formatted_text', ...Array.from({ length: 10 }, (_, i) => `retry-${i},Retried record number ${i} about espresso machines`)].join('\n');
+    // The first attempt's third upsert (of records 5-6) fails as a Pinecone outage would; the adapter does not retry it.
+    const { vectors } = stack.runtime.deps;
+    const upsert = vectors.upsert.bind(vectors);
+    let calls = 0;
+    vectors.upsert = async (namespace, records) => {
+      calls += 1;
+      if (calls === 3) throw Object.assign(new Error('Pinecone upsert failed with HTTP 503'), { status: 503 });
+      return upsert(namespace, records);
+    };
+    const inputsBefore = stack.openai.stats.inputsPerRequest.length;
+    try {
+      await stack.putObject('inc/retry.csv', body);
+      const started = await stack.api('/process?data_source=s3_csv&s3_key=inc/retry.csv&namespace=retry');
+      const status = await stack.waitForTask(started.body.task_id);
+      const clean = await stack.api('/process', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ data_source: 's3_csv', s3_key: 'inc/retry.csv', namespace: 'retry-clean', dry_run: true }) });
+      const estimate = await stack.waitForTask(clean.body.task_id);
+
+      expect(status).toMatchObject({ status: 'COMPLETED', records: { total: 10, processed: 10, skipped: 0, failed: 0 } });
+      expect(status.embedding_tokens).toBe(estimate.embedding_tokens);
+      // Attempt 1 embedded all 10 and upserted 4 before the failure; attempt 2 embedded only the other 6.
+      expect(stack.openai.stats.inputsPerRequest.slice(inputsBefore)).toEqual([10, 6]);
+      expect(stack.pinecone.dump('retry').map((vector) => vector.id).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `retry-${i}`));
+    } finally {
+      vectors.upsert = upsert;
+    }
   });
 
   it('force=true re-embeds everything', async () => {
