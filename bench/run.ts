@@ -1,14 +1,14 @@
 /**
  * `npm run bench`: the real pipeline (the local runtime, the same handlers and wiring as on AWS)
  * on a generated CSV, against the OpenAI and Pinecone simulators running in a child process, with
- * a provider budget (RPM/TPM) and latency. DynamoDB and S3 (dynalite, s3rver) run in another child
- * process, so that the pipeline process's memory and CPU figures are its own, as on Lambda; each
- * child's peak RSS is reported beside it. `npm run bench` caps the pipeline process's V8 heap
- * (old space 256 MB, young 3 × 16 MB), as a Lambda's memory caps its heap: V8 otherwise sizes the heap from the machine's
- * memory and lets garbage (each upsert body is a ~3 MB string) pile up to several times the live
- * set before collecting it; a live set that grew with the row count would fail the run instead of
- * only raising a figure. Three measurements, one after another, each on a fresh
- * runtime, fresh emulators and fresh simulators:
+ * a provider budget (RPM/TPM) and latency. DynamoDB and S3 (dynalite, s3rver) run in another
+ * child process, so that the pipeline process's memory and CPU figures are its own, as on Lambda;
+ * each child's peak RSS is reported beside it. `npm run bench` caps the pipeline process's V8 heap
+ * (old space 256 MB, young 3 × 16 MB), as a Lambda's memory caps its heap: V8 otherwise sizes the
+ * heap from the machine's memory and lets garbage (each upsert body is a ~3 MB string) pile up to
+ * several times the live set before collecting it; a live set that grew with the row count would
+ * fail the run instead of only raising a figure. Three measurements, one after another, each on a
+ * fresh runtime, fresh emulators and fresh simulators:
  *
  *   paced      this pipeline: 5 consumers, each pacing itself to 1/5 of the budget (as separate
  *              Lambdas do) and adapting to the rate-limit headers and 429s; then the same file a
