@@ -11,78 +11,32 @@
  * Serverless v3 calls an exported function with `{ options, resolveVariable }` and uses what it
  * resolves to. The service, stage, bucket name and secret name are resolved from serverless.yml
  * so that each is defined in one place.
+ *
+ * Parsing and validation are local/wiring.ts's alone (the local runtime uses the same), so a
+ * wiring that local mode rejects cannot be deployed either.
  */
 const fs = require('node:fs');
 const path = require('node:path');
-const YAML = require('yaml');
 const { eventPatternFor } = require('./eventPatterns.js');
-
-const WIRING_PATH = path.join(__dirname, 'wiring.yml');
+// Serverless loads this file with plain Node: tsx compiles the TypeScript for this require only
+// (its hooks are namespaced; nothing else serverless loads goes through them). tsx is a
+// devDependency, as serverless itself is.
+const { loadWiring } = require('tsx/cjs/api').require('../local/wiring.ts', __filename);
 
 /** Logical IDs of the resources serverless.yml declares outside the wiring. */
 const SHARED = { bus: 'EventBus', table: 'TasksTable', bucket: 'DataBucket' };
 
-/** AWS limits checked so that a bad wiring fails at package time, not at deploy. */
-const MAX_LAMBDA_TIMEOUT = 900;
-const MIN_MAX_RECEIVE_COUNT = 5;
+/** The longest SQS keeps a message: time to inspect and redrive what a consumer gave up on. */
 const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 
 /** Alarm thresholds of the old system: errors > 5 in 10 minutes, duration > 14 minutes. */
 const ERROR_ALARM = { threshold: 5, periodSeconds: 600 };
 const DURATION_ALARM_MS = 14 * 60 * 1000;
 
-const PERMISSIONS = new Set(['tasks:read', 'tasks:write', 'hashes:write', 'events:put', 'bucket:read', 'bucket:write', 'deadLetter:send', 'secrets:read', 'stateMachine:start']);
-
 /**
- * @typedef {{ events?: string[], internal?: boolean, s3?: { prefix?: string, suffix?: string } }} Trigger
- * @typedef {{ description?: string, handler: string, trigger: Trigger, timeout: number,
- *   memorySize: number, batchSize: number, reservedConcurrency: number, maximumConcurrency: number,
- *   maxReceiveCount: number, permissions: string[] }} Consumer
- * @typedef {{ description?: string, handler: string, routes: string[], timeout: number,
- *   memorySize: number, permissions: string[] }} HttpFunction
- * @typedef {{ eventSource: string, consumers: Record<string, Consumer>, http: Record<string, HttpFunction> }} Wiring
  * @typedef {{ service: string, stage: string, bucketName: unknown, secretsId: string }} Context
  * @typedef {(variable: string) => Promise<unknown>} ResolveVariable
  */
-
-/** @returns {Wiring} */
-function loadWiring() {
-  const wiring = YAML.parse(fs.readFileSync(WIRING_PATH, 'utf8'));
-  const stateMachines = wiring.stateMachines ?? {};
-  for (const [name, consumer] of Object.entries(wiring.consumers ?? {})) validateConsumer(name, consumer, stateMachines);
-  for (const [name, fn] of Object.entries(wiring.http ?? {})) validatePermissions(`http.${name}`, fn.permissions, false);
-  for (const [name, machine] of Object.entries(stateMachines)) {
-    for (const [task, fn] of Object.entries(machine.tasks ?? {})) {
-      if (!(fn.timeout > 0 && fn.timeout <= MAX_LAMBDA_TIMEOUT)) throw new Error(`wiring.yml stateMachines.${name}.tasks.${task}: timeout must be 1-${MAX_LAMBDA_TIMEOUT} s`);
-      validatePermissions(`stateMachines.${name}.tasks.${task}`, fn.permissions, false);
-    }
-  }
-  return { eventSource: wiring.eventSource, consumers: wiring.consumers ?? {}, http: wiring.http ?? {}, stateMachines };
-}
-
-/** @param {string} name @param {Consumer} c */
-function validateConsumer(name, c, stateMachines = {}) {
-  const where = `wiring.yml consumers.${name}`;
-  const fail = (message) => {
-    throw new Error(`${where}: ${message}`);
-  };
-  if (!c.trigger?.events?.length && !c.trigger?.s3 && !c.trigger?.stateMachine) fail('trigger needs events, s3 or stateMachine');
-  if (c.trigger.stateMachine && !stateMachines[c.trigger.stateMachine]) fail(`no state machine ${c.trigger.stateMachine}`);
-  if (!(c.timeout > 0 && c.timeout <= MAX_LAMBDA_TIMEOUT)) fail(`timeout must be 1-${MAX_LAMBDA_TIMEOUT} s`);
-  if (!(c.maxReceiveCount >= MIN_MAX_RECEIVE_COUNT)) fail(`maxReceiveCount must be at least ${MIN_MAX_RECEIVE_COUNT}`);
-  if (!(c.maximumConcurrency >= 2 && c.maximumConcurrency <= 1000)) fail('maximumConcurrency must be 2-1000');
-  // More pollers than reserved executions would throttle good messages towards the DLQ.
-  if (c.maximumConcurrency > c.reservedConcurrency) fail('maximumConcurrency must not exceed reservedConcurrency');
-  validatePermissions(where, c.permissions, true);
-}
-
-function validatePermissions(where, permissions, isConsumer) {
-  for (const permission of permissions ?? []) {
-    if (!PERMISSIONS.has(permission) || (permission === 'deadLetter:send' && !isConsumer)) {
-      throw new Error(`${where}: unknown or misplaced permission "${permission}"`);
-    }
-  }
-}
 
 /** "chunk-embedder" -> "ChunkEmbedder": deterministic CloudFormation logical ID prefix. */
 function logicalId(name) {
@@ -203,6 +157,8 @@ function statementsFor(ctx, name, permissions, isConsumer, wiring) {
     ],
   };
   for (const permission of permissions) {
+    // The names are local/wiring.ts's PERMISSIONS: one added there must get its statements here.
+    if (!grants[permission]) throw new Error(`infra/serverless-wiring.js: no IAM statements for permission "${permission}"`);
     for (const statement of grants[permission]()) statements.push({ Effect: 'Allow', ...statement });
   }
   return statements;
@@ -294,8 +250,7 @@ function consumerResources(ctx, wiring, name, consumer) {
       Properties: {
         QueueName: queueName,
         SqsManagedSseEnabled: true,
-        // AWS guidance for SQS -> Lambda: a message is not redelivered while a throttled or slow batch still runs.
-        VisibilityTimeout: 6 * consumer.timeout,
+        VisibilityTimeout: consumer.visibilityTimeout,
         RedrivePolicy: { deadLetterTargetArn: getAtt(id.deadLetterQueue, 'Arn'), maxReceiveCount: consumer.maxReceiveCount },
       },
     },
@@ -322,14 +277,13 @@ function consumerResources(ctx, wiring, name, consumer) {
   const senders = [];
   const pattern = eventPatternFor(consumer, wiring.eventSource, stateMachineArns(wiring));
   if (pattern) {
-    const { events, stateMachine } = consumer.trigger;
     resources[id.rule] = {
       Type: 'AWS::Events::Rule',
       Properties: {
         Name: queueName,
-        Description: consumer.description ?? (stateMachine ? `Routes failed executions of ${stateMachine} to ${name}` : `Routes ${events.join(', ')} to ${name}`),
+        Description: consumer.description,
         // Step Functions publishes status changes to the account's default bus (no EventBusName).
-        ...(stateMachine ? {} : { EventBusName: ref(SHARED.bus) }),
+        ...(consumer.trigger.stateMachine ? {} : { EventBusName: ref(SHARED.bus) }),
         EventPattern: pattern,
         State: 'ENABLED',
         Targets: [{ Id: `${name}-queue`, Arn: getAtt(id.queue, 'Arn') }],
@@ -399,10 +353,7 @@ async function functions({ resolveVariable }) {
   for (const [name, fn] of Object.entries(wiring.http)) {
     out[name] = {
       ...baseFunction(ctx, name, fn),
-      events: fn.routes.map((route) => {
-        const [method, routePath] = route.trim().split(/\s+/);
-        return { http: { method: method.toLowerCase(), path: routePath.replace(/^\//, ''), private: true } };
-      }),
+      events: fn.routes.map((route) => ({ http: { method: route.method.toLowerCase(), path: route.path.replace(/^\//, ''), private: true } })),
     };
   }
   // Task functions of the state machines: invoked by their machine only, no event source.
@@ -543,16 +494,18 @@ async function bucketNotification() {
   const wiring = loadWiring();
   const QueueConfigurations = Object.entries(wiring.consumers)
     .filter(([, c]) => c.trigger.s3)
-    .map(([name, c]) => {
-      const rules = [];
-      if (c.trigger.s3.prefix) rules.push({ Name: 'prefix', Value: c.trigger.s3.prefix });
-      if (c.trigger.s3.suffix) rules.push({ Name: 'suffix', Value: c.trigger.s3.suffix });
-      return {
-        Event: 's3:ObjectCreated:*',
-        Queue: getAtt(ids(name).queue, 'Arn'),
-        ...(rules.length ? { Filter: { S3Key: { Rules: rules } } } : {}),
-      };
-    });
+    .map(([name, c]) => ({
+      Event: 's3:ObjectCreated:*',
+      Queue: getAtt(ids(name).queue, 'Arn'),
+      Filter: {
+        S3Key: {
+          Rules: [
+            { Name: 'prefix', Value: c.trigger.s3.prefix },
+            { Name: 'suffix', Value: c.trigger.s3.suffix },
+          ],
+        },
+      },
+    }));
   return { QueueConfigurations };
 }
 

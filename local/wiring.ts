@@ -23,6 +23,7 @@ export const PERMISSIONS = [
   'events:put',
   'bucket:read',
   'bucket:write',
+  // sqs:SendMessage to the function's own DLQ: consumers only, the others have no queue.
   'deadLetter:send',
   'secrets:read',
   // states:StartExecution on the wired state machines (the planner, for large CSV files).
@@ -139,7 +140,7 @@ function stateMachineWiring(at: Reader, name: string, value: unknown): StateMach
   const raw = at.object(value, path, ['description', 'definition', 'tasks']);
   const tasks = mapEntries(at.object(raw.tasks, `${path}.tasks`), (task, entry) => {
     const taskPath = `${path}.tasks.${task}`;
-    return functionWiring(at, task, at.object(entry, taskPath, ['description', 'handler', 'timeout', 'memorySize', 'permissions']), taskPath, 900);
+    return functionWiring(at, task, at.object(entry, taskPath, ['description', 'handler', 'timeout', 'memorySize', 'permissions']), taskPath, 900, false);
   });
   return {
     name,
@@ -172,7 +173,7 @@ const CONSUMER_KEYS = [
 function consumerWiring(at: Reader, name: string, value: unknown): ConsumerWiring {
   const path = `consumers.${name}`;
   const raw = at.object(value, path, CONSUMER_KEYS);
-  const common = functionWiring(at, name, raw, path, 900);
+  const common = functionWiring(at, name, raw, path, 900, true);
   const reservedConcurrency = at.integer(raw.reservedConcurrency, `${path}.reservedConcurrency`, 1, 1000);
   // ScalingConfig.MaximumConcurrency accepts 2-1000; above the reserved concurrency the pollers
   // would be throttled and good messages would burn receives towards the DLQ.
@@ -205,7 +206,7 @@ function httpWiring(at: Reader, name: string, value: unknown): HttpWiring {
     return { method: method as HttpMethod, path: routePath };
   });
   // API Gateway REST integrations time out at 29 s.
-  return { ...functionWiring(at, name, raw, path, 29), routes };
+  return { ...functionWiring(at, name, raw, path, 29, false), routes };
 }
 
 function functionWiring(
@@ -214,6 +215,7 @@ function functionWiring(
   raw: Record<string, unknown>,
   path: string,
   maxTimeout: number,
+  hasDeadLetterQueue: boolean,
 ): FunctionWiring {
   if (!/^[a-z][A-Za-z0-9]{0,39}$/.test(name)) at.fail(path, 'name must be camelCase letters and digits');
   const handler = at.string(raw.handler, `${path}.handler`);
@@ -228,7 +230,7 @@ function functionWiring(
     handler,
     timeout: at.integer(raw.timeout, `${path}.timeout`, 1, maxTimeout),
     memorySize: at.integer(raw.memorySize, `${path}.memorySize`, 128, 10240),
-    permissions: permissions(at, raw.permissions, `${path}.permissions`),
+    permissions: permissions(at, raw.permissions, `${path}.permissions`, hasDeadLetterQueue),
   };
 }
 
@@ -245,7 +247,7 @@ function trigger(at: Reader, value: unknown, path: string): ConsumerTrigger {
       s3: { prefix: at.string(s3.prefix, `${path}.s3.prefix`), suffix: at.string(s3.suffix, `${path}.s3.suffix`) },
     };
   }
-  if (raw.events === undefined) at.fail(path, 'needs either events or s3');
+  if (raw.events === undefined) at.fail(path, 'needs events, s3 or stateMachine');
   const events = unique(at, raw.events, `${path}.events`, (entry, entryPath) =>
     at.string(entry, entryPath, /^[A-Z][A-Za-z0-9]{0,127}$/),
   );
@@ -254,12 +256,13 @@ function trigger(at: Reader, value: unknown, path: string): ConsumerTrigger {
   return { events, internal };
 }
 
-function permissions(at: Reader, value: unknown, path: string): Permission[] {
+function permissions(at: Reader, value: unknown, path: string, hasDeadLetterQueue: boolean): Permission[] {
   return unique(at, value, path, (entry, entryPath) => {
     const permission = at.string(entry, entryPath);
     if (!(PERMISSIONS as readonly string[]).includes(permission)) {
       at.fail(entryPath, `unknown permission "${permission}" (expected one of ${PERMISSIONS.join(', ')})`);
     }
+    if (permission === 'deadLetter:send' && !hasDeadLetterQueue) at.fail(entryPath, 'deadLetter:send is for consumers only (no dead-letter queue here)');
     return permission as Permission;
   });
 }

@@ -116,6 +116,21 @@ describe('parseWiring validation', () => {
       /http\.status\.permissions\[0\]: unknown permission "tasks:reed"/,
     ],
     [
+      'deadLetter:send on an http function (it has no dead-letter queue)',
+      () => edited('[tasks:read, secrets:read]', '[tasks:read, secrets:read, deadLetter:send]'),
+      /http\.status\.permissions\[2\]: deadLetter:send is for consumers only/,
+    ],
+    [
+      'deadLetter:send on a state machine task',
+      () => edited('permissions: [tasks:write, events:put]\n', 'permissions: [tasks:write, events:put, deadLetter:send]\n'),
+      /stateMachines\.largeCsv\.tasks\.finishPlan\.permissions\[2\]: deadLetter:send is for consumers only/,
+    ],
+    [
+      'a trigger with neither events, s3 nor stateMachine',
+      () => edited('{ events: [TaskRequested] }', '{ internal: true }'),
+      /consumers\.planner\.trigger: needs events, s3 or stateMachine/,
+    ],
+    [
       'internal that is not a boolean',
       () => edited('internal: true', 'internal: yes'),
       /trigger\.internal: must be true or false/,
