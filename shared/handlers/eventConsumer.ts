@@ -32,7 +32,7 @@ export interface EventConsumerOptions<N extends EventName> {
   eventName: N;
   handle: (detail: EventDetails[N], deps: Dependencies, meta: EventMeta) => Promise<void>;
   /** Called when the last allowed attempt fails, before the message moves to the DLQ. */
-  onFinalFailure?: (detail: EventDetails[N], error: Error, deps: Dependencies, meta: EventMeta) => Promise<void>;
+  onFinalFailure?: (detail: EventDetails[N], error: Error, deps: Dependencies, meta: EventMeta) => Promise<unknown>;
 }
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;

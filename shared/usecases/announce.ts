@@ -22,10 +22,11 @@ export async function finishIfSettled(task: Task, deps: Dependencies): Promise<v
   await finishTask(task.taskId, finalStatus(task.records), deps);
 }
 
-/** Moves a task to a terminal status; only the caller whose write wins announces it. */
-export async function finishTask(taskId: string, status: TerminalStatus, deps: Dependencies, error?: string): Promise<void> {
+/** Moves a task to a terminal status; only the caller whose write wins announces it, and gets the task as ended. */
+export async function finishTask(taskId: string, status: TerminalStatus, deps: Dependencies, error?: string): Promise<Task | undefined> {
   const finished = await deps.tasks.finish(taskId, status, deps.now(), error);
   if (finished) await announce(finished, deps);
+  return finished;
 }
 
 function announcementLost(task: Task, now: Date): boolean {

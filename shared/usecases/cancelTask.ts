@@ -8,9 +8,9 @@ import { finishTask } from './announce';
 export async function cancelTask(taskId: string, deps: Dependencies): Promise<JsonResponse> {
   const task = await deps.tasks.get(taskId);
   if (!task) throw new NotFoundError(`no task with task_id "${taskId}"`);
-  await finishTask(taskId, 'CANCELLED', deps, 'cancelled by request');
-  const now = await deps.tasks.get(taskId);
-  const view = statusView(now ?? task, deps.config.openai.pricePerMillionTokens);
-  // 409 tells the caller the task had already ended (in the status shown) before the request.
-  return { statusCode: view.status === 'CANCELLED' && task.status !== 'CANCELLED' ? 200 : 409, body: view };
+  const price = deps.config.openai.pricePerMillionTokens;
+  const cancelled = await finishTask(taskId, 'CANCELLED', deps, 'cancelled by request');
+  if (cancelled) return { statusCode: 200, body: statusView(cancelled, price) };
+  // 409 tells the caller the task had already ended, in the status shown, before the request.
+  return { statusCode: 409, body: statusView((await deps.tasks.get(taskId)) ?? task, price) };
 }

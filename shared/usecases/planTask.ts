@@ -55,8 +55,8 @@ export async function planTask(detail: TaskRequested, deps: Dependencies, meta: 
     const planned = await tasks.completePlan(task.taskId, totals, deps.now());
     await finishIfSettled(planned, deps);
   } catch (error) {
-    if (error instanceof SourceError) return finishTask(task.taskId, 'FAILED', deps, error.message);
-    throw error;
+    if (!(error instanceof SourceError)) throw error;
+    await finishTask(task.taskId, 'FAILED', deps, error.message);
   }
 }
 
