@@ -1,15 +1,11 @@
 /** The task table's exactly-once writes, against dynalite (which has no transactions, like the design assumes). */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { createDynamoTaskRepository, type TaskRepository } from '../../../shared/adapters/dynamodb/taskRepository';
 import type { ChunkEmbedded } from '../../../shared/events/types';
-import { startEmulators, type Emulators } from '../../../local/emulators';
+import { useEmulators } from '../../helpers/emulators';
 
 describe('DynamoDB task repository (dynalite)', () => {
-  let emulators: Emulators;
+  const emulators = useEmulators('tasks-test');
   let tasks: TaskRepository;
-  let dataDir: string;
   const now = new Date('2025-06-01T00:00:00Z');
   const request = { schemaVersion: 1 as const, taskId: 't1', source: { type: 's3_csv' as const, key: 'a.csv' } };
   const chunk = (chunkIndex: number, processed: number, failed = 0): ChunkEmbedded => ({
@@ -23,15 +19,8 @@ describe('DynamoDB task repository (dynalite)', () => {
     finishedAt: now.toISOString(),
   });
 
-  beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'repo-test-'));
-    emulators = await startEmulators({ dataDir, persist: false, region: 'us-east-1', tableName: 'tasks-test', bucketName: 'bucket-test', dynamoPort: 0, s3Port: 0 });
-    tasks = createDynamoTaskRepository(emulators.dynamo, 'tasks-test');
-  });
-
-  afterAll(async () => {
-    await emulators?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+  beforeAll(() => {
+    tasks = createDynamoTaskRepository(emulators().dynamo, 'tasks-test');
   });
 
   it('creates a task once; a second create returns the existing one', async () => {
