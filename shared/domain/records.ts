@@ -3,7 +3,7 @@
  * counted skip, or a failure with a reason. Pure: no I/O.
  */
 import { createHash } from 'node:crypto';
-import type { Metadata, MetadataValue } from '../ports';
+import type { Metadata, MetadataValue, StoredHash } from '../ports';
 import { sanitizeText } from './sanitize';
 
 /** Pinecone allows 40 KB of metadata per record; keep a margin for its own accounting. */
@@ -167,4 +167,16 @@ export function contentHash(id: string, input: string, model: string, dimensions
     .sort()
     .map((key) => [key, metadata[key]]);
   return createHash('sha256').update(JSON.stringify([id, input, model, dimensions, stable])).digest('base64url');
+}
+
+/**
+ * What to do with a record, given what is stored of its id's last upsert: `embed` it if it is new
+ * or changed; count it `done` if this very task upserted it as it is (an earlier attempt at its
+ * chunk, or the same record in another chunk); skip it as `unchanged` if another task did, unless
+ * the run is forced.
+ */
+export function decideByStoredHash(hash: string, stored: StoredHash | undefined, taskId: string, force: boolean): 'embed' | 'done' | 'unchanged' {
+  if (stored?.hash !== hash) return 'embed';
+  if (stored.taskId === taskId) return 'done';
+  return force ? 'embed' : 'unchanged';
 }

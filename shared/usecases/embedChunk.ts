@@ -13,7 +13,7 @@ import { buffer } from 'node:stream/consumers';
 import type { Dependencies } from '../dependencies';
 import { batchByTokens, batchForUpsert, fitToTokenLimit } from '../domain/batching';
 import { parseCsvRange } from '../domain/csv';
-import { contentHash, prepareRecord, type PreparedRecord, type RecordContext, type Row } from '../domain/records';
+import { contentHash, decideByStoredHash, prepareRecord, type PreparedRecord, type RecordContext, type Row } from '../domain/records';
 import { isTerminal } from '../domain/task';
 import { isBadRequest } from '../errors';
 import type { ChunkEmbedded, ChunkPlanned } from '../events/types';
@@ -90,11 +90,7 @@ export async function embedChunk(chunk: ChunkPlanned, deps: Dependencies): Promi
   };
 }
 
-/**
- * Compares each record with its last upsert: unchanged since another task upserted it → skipped as
- * unchanged (unless `force`); upserted as it is by this task (an earlier attempt at this chunk,
- * or the same record in another of its chunks) → done; else to embed.
- */
+/** Sorts the records by what their last upserts say (decideByStoredHash), counting the unchanged as skipped. */
 async function sortByStoredHash(
   chunk: ChunkPlanned,
   records: Embeddable[],
@@ -106,10 +102,9 @@ async function sortByStoredHash(
   if (!records.length) return { toEmbed, doneEarlier };
   const stored = await deps.hashes.get(chunk.namespace, records.map((record) => record.id));
   for (const record of records) {
-    const last = stored.get(record.id);
-    if (last?.hash !== record.hash) toEmbed.push(record);
-    else if (last.taskId === chunk.taskId) doneEarlier.push(record);
-    else if (chunk.force) toEmbed.push(record);
+    const decision = decideByStoredHash(record.hash, stored.get(record.id), chunk.taskId, chunk.force === true);
+    if (decision === 'embed') toEmbed.push(record);
+    else if (decision === 'done') doneEarlier.push(record);
     else skippedReasons.unchanged = (skippedReasons.unchanged ?? 0) + 1;
   }
   return { toEmbed, doneEarlier };

@@ -1,4 +1,4 @@
-import { METADATA_BYTE_BUDGET, cutToBytes, isoDate, prepareRecord, type RecordContext } from '../../../shared/domain/records';
+import { METADATA_BYTE_BUDGET, contentHash, cutToBytes, decideByStoredHash, isoDate, prepareRecord, type RecordContext } from '../../../shared/domain/records';
 
 const context: RecordContext = {
   columns: { text: 'formatted_text', id: 'id', date: 'date' },
@@ -71,5 +71,55 @@ describe('cutToBytes', () => {
     expect(cutToBytes('aé€', 3)).toBe('aé');
     expect(cutToBytes('aé€', 4)).toBe('aé');
     expect(cutToBytes('aé€', 6)).toBe('aé€');
+  });
+});
+
+describe('contentHash', () => {
+  const metadata = { text: 'Red shoes', category: 'outdoor', price: 3.5, _source: 's3://b/a.csv', _task_id: 'task-1', _record_number: 7 };
+  const hash = (overrides: Partial<{ id: string; input: string; model: string; dimensions: number; metadata: typeof metadata }> = {}) => {
+    const { id = 'sku-1', input = 'Red shoes', model = 'text-embedding-3-small', dimensions = 1536, metadata: stored = metadata } = overrides;
+    return contentHash(id, input, model, dimensions, stored);
+  };
+
+  it('ignores what changes on every run (task id, record number) and the order of the metadata keys', () => {
+    const reordered = Object.fromEntries(Object.entries(metadata).reverse()) as typeof metadata;
+    expect(hash({ metadata: { ...metadata, _task_id: 'task-2', _record_number: 9 } })).toBe(hash());
+    expect(hash({ metadata: reordered })).toBe(hash());
+  });
+
+  it('changes with the id, the embedded input, the model, the dimensions and any stored metadata value', () => {
+    const variants = [
+      hash({ id: 'sku-2' }),
+      hash({ input: 'Red shoes!' }),
+      hash({ model: 'text-embedding-3-large' }),
+      hash({ dimensions: 512 }),
+      hash({ metadata: { ...metadata, category: 'kitchen' } }),
+      hash({ metadata: { ...metadata, price: 3.51 } }),
+      hash({ metadata: { ...metadata, _source: 's3://b/b.csv' } }),
+    ];
+    expect(new Set([hash(), ...variants]).size).toBe(variants.length + 1);
+  });
+
+  it('keeps fields apart: moving text between the id and the input changes the hash', () => {
+    expect(contentHash('ab', 'c', 'm', 1, {})).not.toBe(contentHash('a', 'bc', 'm', 1, {}));
+  });
+});
+
+describe('decideByStoredHash', () => {
+  it('embeds a record never upserted, or changed since', () => {
+    expect(decideByStoredHash('h1', undefined, 'task-1', false)).toBe('embed');
+    expect(decideByStoredHash('h1', { hash: 'h0', taskId: 'task-0' }, 'task-1', false)).toBe('embed');
+    expect(decideByStoredHash('h1', { hash: 'h0', taskId: 'task-1' }, 'task-1', false)).toBe('embed');
+  });
+
+  it('skips as unchanged a record another task upserted as it is, unless forced', () => {
+    expect(decideByStoredHash('h1', { hash: 'h1', taskId: 'task-0', tokens: 5 }, 'task-1', false)).toBe('unchanged');
+    expect(decideByStoredHash('h1', { hash: 'h1' }, 'task-1', false)).toBe('unchanged');
+    expect(decideByStoredHash('h1', { hash: 'h1', taskId: 'task-0' }, 'task-1', true)).toBe('embed');
+  });
+
+  it('counts as done what this task already upserted as it is, forced or not: a retry never pays twice', () => {
+    expect(decideByStoredHash('h1', { hash: 'h1', taskId: 'task-1', tokens: 5 }, 'task-1', false)).toBe('done');
+    expect(decideByStoredHash('h1', { hash: 'h1', taskId: 'task-1', tokens: 5 }, 'task-1', true)).toBe('done');
   });
 });
