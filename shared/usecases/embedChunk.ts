@@ -197,7 +197,8 @@ async function embedAndUpsert(chunk: ChunkPlanned, records: Embeddable[], failur
     }
   };
   const upsertBatch = async (batch: Embedded[]): Promise<void> => {
-    await deps.vectors.upsert(chunk.namespace, batch.map(({ id, values, metadata }) => ({ id, values, metadata })));
+    // An Embedded is a VectorRecord; the stores read only id, values and metadata.
+    await deps.vectors.upsert(chunk.namespace, batch);
     await deps.hashes.put(chunk.namespace, batch.map(({ id, record }) => ({ id, hash: record.hash, tokens: record.tokens })), chunk.taskId);
     truncated += batch.filter(({ record }) => record.truncated).length;
   };
