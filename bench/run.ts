@@ -40,7 +40,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { connectEmulators, type Emulators, type S3Notification } from '../local/emulators';
 import { localEnvironment, startLocalRuntime, type LocalRuntime } from '../local/runtime';
 import { loadConfig } from '../shared/config';
-import { createRequestPacer, type RatePacer } from '../shared/domain/rateBudget';
+import { createRequestPacer, type RatePacer } from '../shared/domain/pacer';
 import type { Embedder, Vector } from '../shared/ports';
 import { renderChart, type Series } from './chart';
 import { currentSlot, emulateSeparateConsumers, type Timings } from './consumers';

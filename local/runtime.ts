@@ -7,8 +7,7 @@
 import path from 'node:path';
 import { eventNames } from '../events-schema';
 import { loadConfig, type Config } from '../shared/config';
-import type { ConsumerContextProvider, Dependencies, DependencyProvider } from '../shared/dependencies';
-import type { VectorStore, Embedder } from '../shared/ports';
+import type { ConsumerContextProvider, Dependencies, DependencyProvider, Embedder, VectorStore } from '../shared/ports';
 import { startLocalApi, type ApiHandler, type LocalApi } from './api';
 import { localDependencies } from './dependencies';
 import { startEmulators, type Emulators, type S3Notification } from './emulators';
@@ -109,7 +108,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   }
   // The planner starts the large-CSV machine (the one wired machine) as it would on AWS.
   const largeCsv = stateMachines.get('largeCsv');
-  if (largeCsv) deps.fanout = largeCsv;
+  if (largeCsv) deps.largeCsv = largeCsv;
 
   const queues: LocalRuntime['queues'] = new Map();
   for (const consumer of Object.values(wiring.consumers)) {

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { TaskCompleted } from '../shared/events/types';
-import { statusView } from '../shared/domain/task';
+import { buildStatusView } from '../shared/domain/task';
 import { watchInbox } from './inbox';
 import { startLocalRuntime } from './runtime';
 
@@ -61,7 +61,7 @@ Try:
       lastPrinted.set(detail.taskId, Date.now());
       void deps.tasks.get(detail.taskId).then((task) => {
         if (!task) return;
-        const view = statusView(task, config.openai.pricePerMillionTokens);
+        const view = buildStatusView(task, config.openai.pricePerMillionTokens);
         const total = view.records.total ?? '?';
         const done = view.records.processed + view.records.skipped + view.records.failed;
         console.log(`task ${task.taskId}: ${view.progress === null ? '' : `${Math.round(view.progress * 100)}% `}${done}/${total} records, ${view.chunks.completed + view.chunks.failed}/${view.chunks.total ?? '?'} chunks`);

@@ -11,8 +11,8 @@ import path from 'node:path';
 import { ExecutionAbortedError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { EXECUTION_STATUS_CHANGE, localStateMachineArn } from '../infra/eventPatterns';
 import type { EventPublisher } from '../shared/ports';
-import type { Logger } from '../shared/logger';
-import { executionNameFor, type LargeCsvFanout, type SegmentState } from '../shared/usecases/planSegment';
+import { executionNameFor } from '../shared/domain/plan';
+import type { LargeCsvPlanner, LargeCsvPlanState, Logger } from '../shared/ports';
 import type { StateMachineWiring } from './wiring';
 
 export type LocalTaskHandler = (input: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<unknown>;
@@ -46,7 +46,7 @@ function taskNameOf(resource: unknown): string | undefined {
   return match ? match[1][0].toLowerCase() + match[1].slice(1) : undefined;
 }
 
-export class LocalStateMachine implements LargeCsvFanout {
+export class LocalStateMachine implements LargeCsvPlanner {
   readonly arn: string;
   readonly executions = new Map<string, LocalExecution>();
   private readonly machine: StateMachine;
@@ -68,7 +68,7 @@ export class LocalStateMachine implements LargeCsvFanout {
     this.arn = localStateMachineArn(options.wiring.name);
   }
 
-  async start(taskId: string, input: SegmentState): Promise<{ started: boolean; executionName: string }> {
+  async start(taskId: string, input: LargeCsvPlanState): Promise<{ started: boolean; executionName: string }> {
     const name = executionNameFor(taskId);
     if (this.executions.has(name)) return { started: false, executionName: name };
     this.run(name, input);

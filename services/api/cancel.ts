@@ -1,8 +1,8 @@
 /** POST /cancel?task_id=… (or {"task_id": …}): ends a task as CANCELLED; its pending chunks are skipped. */
-import { awsDependencies } from '../../shared/runtime/aws';
-import type { DependencyProvider } from '../../shared/dependencies';
+import { awsDependencies } from '../../shared/composition/aws';
+import { createHttpHandler } from '../../shared/edges/http';
 import { InvalidInputError } from '../../shared/errors';
-import { createHttpHandler } from '../../shared/handlers/http';
+import type { DependencyProvider } from '../../shared/ports';
 import { cancelTask } from '../../shared/usecases/cancelTask';
 
 export function createHandler(provide: DependencyProvider) {
@@ -10,7 +10,9 @@ export function createHandler(provide: DependencyProvider) {
     const body = event.body && typeof event.body === 'object' ? (event.body as Record<string, unknown>) : {};
     const taskId = String(event.queryStringParameters?.task_id ?? body.task_id ?? '').trim();
     if (!taskId) throw new InvalidInputError('task_id is required', 'task_id');
-    return cancelTask(taskId, deps);
+    const { cancelled, task } = await cancelTask(taskId, deps);
+    // 409 tells the caller the task had already ended, in the status shown, before the request.
+    return { statusCode: cancelled ? 200 : 409, body: task };
   }, provide);
 }
 

@@ -1,8 +1,8 @@
 /** GET /status?task_id=…: a task's status and exact counts. */
-import { awsDependencies } from '../../shared/runtime/aws';
-import type { DependencyProvider } from '../../shared/dependencies';
+import { awsDependencies } from '../../shared/composition/aws';
+import { createHttpHandler } from '../../shared/edges/http';
 import { InvalidInputError } from '../../shared/errors';
-import { createHttpHandler } from '../../shared/handlers/http';
+import type { DependencyProvider } from '../../shared/ports';
 import { taskStatus } from '../../shared/usecases/taskStatus';
 
 export function createHandler(provide: DependencyProvider) {

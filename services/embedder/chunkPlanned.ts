@@ -1,24 +1,17 @@
-/** SQS (ChunkPlanned) → embed and upsert the chunk, then announce ChunkEmbedded. */
-import type { ConsumerContextProvider, Dependencies } from '../../shared/dependencies';
-import type { ChunkEmbedded } from '../../shared/events/types';
-import { createEventConsumer } from '../../shared/handlers/eventConsumer';
-import { awsConsumerContext } from '../../shared/runtime/aws';
-import { embedChunk, failedChunk } from '../../shared/usecases/embedChunk';
-
-function announce(result: ChunkEmbedded, deps: Dependencies): Promise<void> {
-  return deps.events.publish([{ detailType: 'ChunkEmbedded', source: deps.config.eventSource, detail: result }]);
-}
+/** SQS (ChunkPlanned) → embed and upsert the chunk; it announces ChunkEmbedded. */
+import { awsConsumerContext } from '../../shared/composition/aws';
+import { createEventConsumer } from '../../shared/edges/eventConsumer';
+import type { ConsumerContextProvider } from '../../shared/ports';
+import { embedChunk, failChunk } from '../../shared/usecases/embedChunk';
+import { failTaskOfInvalidEvent } from '../../shared/usecases/finishTask';
 
 export function createHandler(provide: ConsumerContextProvider) {
   return createEventConsumer(
     {
       eventName: 'ChunkPlanned',
-      handle: async (chunk, deps) => {
-        const result = await embedChunk(chunk, deps);
-        if (result) await announce(result, deps);
-      },
-      // The chunk's records count as failed, so that its task still reaches a terminal state.
-      onFinalFailure: (chunk, error, deps) => announce(failedChunk(chunk, error.message, deps.now()), deps),
+      handle: embedChunk,
+      onInvalid: (detail, error, deps) => failTaskOfInvalidEvent(detail, 'ChunkPlanned', error.message, deps),
+      onFinalFailure: (chunk, error, deps) => failChunk(chunk, error.message, deps),
     },
     provide,
   );

@@ -4,13 +4,12 @@
  * an abort, a failing fail step), so that no task stays RUNNING because its execution ended.
  * A task already terminal (the Catch got there first) is left as it is.
  */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { SQSRecord } from 'aws-lambda';
-import type { ConsumerContext, ConsumerContextProvider } from '../../shared/dependencies';
-import type { SqsHandler } from '../../shared/handlers/eventConsumer';
 import { EXECUTION_STATUS_CHANGE } from '../../infra/eventPatterns';
-import { awsConsumerContext } from '../../shared/runtime/aws';
-import { failPlan } from '../../shared/usecases/planSegment';
+import { awsConsumerContext } from '../../shared/composition/aws';
+import { createSqsConsumer } from '../../shared/edges/sqsConsumer';
+import { InvalidMessageError } from '../../shared/errors';
+import type { ConsumerContextProvider } from '../../shared/ports';
+import { failPlan } from '../../shared/usecases/largeCsvPlan';
 
 interface StatusChange {
   name?: string;
@@ -20,30 +19,30 @@ interface StatusChange {
   cause?: string | null;
 }
 
-export function createHandler(provide: ConsumerContextProvider): SqsHandler {
-  return async (event, context) => {
-    const consumer = await provide();
-    const processor = new BatchProcessor(EventType.SQS);
-    return processPartialResponse(event, (record: SQSRecord) => consume(record, consumer), processor, { context, throwOnFullBatchFailure: false });
-  };
+export function createHandler(provide: ConsumerContextProvider) {
+  return createSqsConsumer(
+    {
+      name: EXECUTION_STATUS_CHANGE,
+      parse: endedExecution,
+      handle: ({ taskId, reason }, deps) => failPlan(taskId, reason, deps),
+    },
+    provide,
+  );
 }
 
-async function consume(record: SQSRecord, { deps, deadLetters }: ConsumerContext): Promise<void> {
+function endedExecution(body: string): { taskId: string; reason: string } {
   let detail: StatusChange | undefined;
   try {
-    const envelope = JSON.parse(record.body) as { 'detail-type'?: string; detail?: StatusChange };
+    const envelope = JSON.parse(body) as { 'detail-type'?: string; detail?: StatusChange };
     if (envelope['detail-type'] === EXECUTION_STATUS_CHANGE) detail = envelope.detail;
   } catch {
     detail = undefined;
   }
   const taskId = detail && taskIdOf(detail);
   if (!detail || !taskId) {
-    deps.logger.error('not a status change of a large-CSV execution; sent to the dead-letter queue', { messageId: record.messageId });
-    await deadLetters.send(record.body, 'not a Step Functions execution status change naming a task');
-    return;
+    throw new InvalidMessageError('not a Step Functions execution status change naming a task', ['not an execution status change']);
   }
-  const reason = [`execution ${detail.status ?? 'ended'}`, detail.error, detail.cause].filter(Boolean).join(': ');
-  await failPlan(taskId, reason, deps);
+  return { taskId, reason: [`execution ${detail.status ?? 'ended'}`, detail.error, detail.cause].filter(Boolean).join(': ') };
 }
 
 /** The execution's input names the task; its name is the task id or a digest of it. */

@@ -1,7 +1,7 @@
 /** Step Functions task (large-CSV loop, Catch): mark the task FAILED with the caught error. */
-import type { DependencyProvider } from '../../shared/dependencies';
-import { awsDependencies } from '../../shared/runtime/aws';
-import { failPlan, reasonOf, type CaughtError } from '../../shared/usecases/planSegment';
+import type { DependencyProvider } from '../../shared/ports';
+import { awsDependencies } from '../../shared/composition/aws';
+import { failPlan, reasonOf, type CaughtError } from '../../shared/usecases/largeCsvPlan';
 
 export function createHandler(provide: DependencyProvider) {
   return async (input: { taskId: string; error?: CaughtError }): Promise<{ taskId: string; reason: string }> => {

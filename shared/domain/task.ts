@@ -1,4 +1,4 @@
-/** A task: one run over one source, its exact counts and its state machine (BRIEF §4). */
+/** A task: one run over one source, its exact counts and its state machine (README › Task status). */
 import type { TaskRequested } from '../events/types';
 
 /** A TaskRequested whose task id is settled (given by the requester, or assigned on arrival). */
@@ -55,8 +55,10 @@ export function isSettled(task: Task): boolean {
   return task.planned && task.chunks.completed + task.chunks.failed >= task.chunks.total;
 }
 
-/** The JSON `/status` answers: the BRIEF §4 contract. */
-export function statusView(task: Task, pricePerMillionTokens: number) {
+export type StatusView = ReturnType<typeof buildStatusView>;
+
+/** Builds the JSON `/status` answers (README › Task status); fields are only ever added. */
+export function buildStatusView(task: Task, pricePerMillionTokens: number) {
   return {
     task_id: task.taskId,
     status: task.status,
@@ -94,4 +96,9 @@ function progress(task: Task): number | null {
   if (task.records.total === 0) return 1;
   const done = task.records.processed + task.records.skipped + task.records.failed;
   return Math.min(1, Math.round((done / task.records.total) * 1000) / 1000);
+}
+
+/** Gives an outside event without a task id a stable one: the same on every delivery of that event. */
+export function settleTaskId(detail: TaskRequested, eventId: string): TaskRequest {
+  return { ...detail, taskId: detail.taskId ?? `evt-${eventId}` };
 }

@@ -6,7 +6,6 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { eventSchemas, type EventName } from '../../events-schema';
 import { InvalidEventError } from '../errors';
-import type { EventPublisher } from '../ports';
 import type { EventDetails } from './types';
 
 let validators: Record<EventName, ValidateFunction> | undefined;
@@ -36,21 +35,4 @@ function describeParams(params: Record<string, unknown>): string {
   if ('additionalProperty' in params) return ` (${String(params.additionalProperty)})`;
   if ('allowedValues' in params) return ` (${(params.allowedValues as unknown[]).join(', ')})`;
   return '';
-}
-
-export function isEventName(value: string): value is EventName {
-  return value in eventSchemas;
-}
-
-/**
- * Checks every event against its contract before it leaves: a producer bug fails the producer
- * (which SQS retries and, at the end, marks its task) instead of poisoning the next consumer.
- */
-export function validatingPublisher(inner: EventPublisher): EventPublisher {
-  return {
-    async publish(events) {
-      for (const event of events) if (isEventName(event.detailType)) validateEvent(event.detailType, event.detail);
-      await inner.publish(events);
-    },
-  };
 }

@@ -1,16 +1,22 @@
 /** Cancelling: a running task ends as CANCELLED (announced like any end); an ended one stays as it is. */
-import type { Dependencies } from '../dependencies';
-import { statusView } from '../domain/task';
+import { buildStatusView, type StatusView } from '../domain/task';
 import { NotFoundError } from '../errors';
-import type { JsonResponse } from '../handlers/http';
-import { finishTask } from './announce';
+import type { Dependencies } from '../ports';
+import { finishTask, type FinishTaskDeps } from './finishTask';
 
-export async function cancelTask(taskId: string, deps: Dependencies): Promise<JsonResponse> {
+export type CancelTaskDeps = FinishTaskDeps & Pick<Dependencies, 'config'>;
+
+export interface CancelOutcome {
+  /** False when the task had already ended before the request; `task` shows how. */
+  cancelled: boolean;
+  task: StatusView;
+}
+
+export async function cancelTask(taskId: string, deps: CancelTaskDeps): Promise<CancelOutcome> {
   const task = await deps.tasks.get(taskId);
   if (!task) throw new NotFoundError(`no task with task_id "${taskId}"`);
   const price = deps.config.openai.pricePerMillionTokens;
   const cancelled = await finishTask(taskId, 'CANCELLED', deps, 'cancelled by request');
-  if (cancelled) return { statusCode: 200, body: statusView(cancelled, price) };
-  // 409 tells the caller the task had already ended, in the status shown, before the request.
-  return { statusCode: 409, body: statusView((await deps.tasks.get(taskId)) ?? task, price) };
+  if (cancelled) return { cancelled: true, task: buildStatusView(cancelled, price) };
+  return { cancelled: false, task: buildStatusView((await deps.tasks.get(taskId)) ?? task, price) };
 }

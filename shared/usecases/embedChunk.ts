@@ -2,7 +2,7 @@
  * The embedder: reads one planned range, turns each record into a vector (or a counted skip or
  * failure), skips records whose content is unchanged since their last upsert, embeds in
  * token-aware batches, upserts each batch's vectors in size-aware batches as they come, and
- * reports the chunk. A provider rejecting one input or one vector fails that record only, never
+ * announces the chunk's ChunkEmbedded. A provider rejecting one input or one vector fails that record only, never
  * its whole batch. A dry run stops before the providers and reports what it would have spent.
  *
  * Each upsert notes its records' content hashes right away, with this task's id: an attempt that
@@ -10,7 +10,6 @@
  * retry counts those records as processed and spends nothing on them again.
  */
 import { buffer } from 'node:stream/consumers';
-import type { Dependencies } from '../dependencies';
 import { batchByTokens, batchForUpsert, fitToTokenLimit } from '../domain/batching';
 import { parseCsvRange } from '../domain/csv';
 import { contentHash, decideByStoredHash, prepareRecord, type PreparedRecord, type RecordContext, type Row } from '../domain/records';
@@ -18,7 +17,9 @@ import { isTerminal } from '../domain/task';
 import { isBadRequest } from '../errors';
 import type { ChunkEmbedded, ChunkPlanned } from '../events/types';
 import type { CsvByteRange } from '../events/types.generated';
-import type { Metadata, VectorRecord } from '../ports';
+import type { Dependencies, Metadata, VectorRecord } from '../ports';
+
+export type EmbedChunkDeps = Pick<Dependencies, 'config' | 'tasks' | 'objects' | 'events' | 'embedder' | 'pacer' | 'vectors' | 'hashes' | 'logger' | 'now'>;
 
 const MAX_REPORTED_ERRORS = 20;
 
@@ -29,8 +30,14 @@ interface RecordFailure {
   message: string;
 }
 
-/** Processes a chunk; returns undefined when there is nothing to do (duplicate, or task ended). */
-export async function embedChunk(chunk: ChunkPlanned, deps: Dependencies): Promise<ChunkEmbedded | undefined> {
+/** Processes a chunk and announces its ChunkEmbedded; does nothing for a duplicate or a chunk of an ended task. */
+export async function embedChunk(chunk: ChunkPlanned, deps: EmbedChunkDeps): Promise<void> {
+  const result = await processChunk(chunk, deps);
+  if (result) await deps.events.publish('ChunkEmbedded', [result]);
+}
+
+/** The chunk's ChunkEmbedded, or undefined when there is nothing to do. */
+async function processChunk(chunk: ChunkPlanned, deps: EmbedChunkDeps): Promise<ChunkEmbedded | undefined> {
   const { tasks, logger } = deps;
   const task = await tasks.get(chunk.taskId);
   if (!task) throw new Error(`ChunkPlanned for unknown task ${chunk.taskId}`);
@@ -56,7 +63,7 @@ export async function embedChunk(chunk: ChunkPlanned, deps: Dependencies): Promi
       candidates.push({ ...record, ...fitted, hash: contentHash(record.id, fitted.text, model, dimensions, record.metadata) });
     }
   }
-  const { toEmbed, doneEarlier } = await sortByStoredHash(chunk, candidates, skippedReasons, deps);
+  const { toEmbed, doneEarlier } = await partitionByStoredHash(chunk, candidates, skippedReasons, deps);
 
   let tokens = doneEarlier.reduce((sum, record) => sum + record.tokens, 0);
   let truncated = doneEarlier.filter((record) => record.truncated).length;
@@ -90,12 +97,12 @@ export async function embedChunk(chunk: ChunkPlanned, deps: Dependencies): Promi
   };
 }
 
-/** Sorts the records by what their last upserts say (decideByStoredHash), counting the unchanged as skipped. */
-async function sortByStoredHash(
+/** Partitions the records by what their last upserts say (decideByStoredHash), counting the unchanged as skipped. */
+async function partitionByStoredHash(
   chunk: ChunkPlanned,
   records: Embeddable[],
   skippedReasons: Record<string, number>,
-  deps: Dependencies,
+  deps: EmbedChunkDeps,
 ): Promise<{ toEmbed: Embeddable[]; doneEarlier: Embeddable[] }> {
   const toEmbed: Embeddable[] = [];
   const doneEarlier: Embeddable[] = [];
@@ -110,8 +117,12 @@ async function sortByStoredHash(
   return { toEmbed, doneEarlier };
 }
 
-/** The ChunkEmbedded that ends a chunk which could not be processed at all. */
-export function failedChunk(chunk: ChunkPlanned, reason: string, now: Date): ChunkEmbedded {
+/** Announces a chunk that could not be processed at all: its records count as failed, so that its task still ends. */
+export async function failChunk(chunk: ChunkPlanned, reason: string, deps: Pick<Dependencies, 'events' | 'now'>): Promise<void> {
+  await deps.events.publish('ChunkEmbedded', [failedChunk(chunk, reason, deps.now())]);
+}
+
+function failedChunk(chunk: ChunkPlanned, reason: string, now: Date): ChunkEmbedded {
   return {
     schemaVersion: 1,
     taskId: chunk.taskId,
@@ -124,8 +135,8 @@ export function failedChunk(chunk: ChunkPlanned, reason: string, now: Date): Chu
   };
 }
 
-/** Reads a chunk's records from its source object and prepares each (BRIEF §3). */
-async function readChunkRecords(chunk: ChunkPlanned, deps: Dependencies): Promise<PreparedRecord[]> {
+/** Reads a chunk's records from its source object and prepares each (README › Data contract). */
+async function readChunkRecords(chunk: ChunkPlanned, deps: EmbedChunkDeps): Promise<PreparedRecord[]> {
   const { source } = chunk;
   const context = {
     columns: chunk.columns,
@@ -152,7 +163,7 @@ function prepareJsonLines(bytes: Buffer, chunk: ChunkPlanned, context: RecordCon
     .map((line, i) => prepareRecord(JSON.parse(line) as Row, chunk.firstRecordNumber + i, context));
 }
 
-function prepareCsvRecords(bytes: Buffer, chunk: ChunkPlanned, context: RecordContext, deps: Dependencies): PreparedRecord[] {
+function prepareCsvRecords(bytes: Buffer, chunk: ChunkPlanned, context: RecordContext, deps: EmbedChunkDeps): PreparedRecord[] {
   const source = chunk.source as CsvByteRange;
   const { records, encoding } = parseCsvRange(bytes, source.delimiter ?? ',', chunk.firstRecordNumber);
   if (encoding !== 'utf-8') deps.logger.warn('chunk is not valid UTF-8; read as Windows-1252', { taskId: chunk.taskId, chunkIndex: chunk.chunkIndex });
@@ -177,7 +188,7 @@ type Embedded = VectorRecord & { record: Embeddable };
  * noted) before the next batch is embedded, so that only one batch of vectors is held at a time.
  * Returns the tokens billed and how many truncated records were upserted.
  */
-async function embedAndUpsert(chunk: ChunkPlanned, records: Embeddable[], failures: RecordFailure[], deps: Dependencies): Promise<{ tokens: number; truncated: number }> {
+async function embedAndUpsert(chunk: ChunkPlanned, records: Embeddable[], failures: RecordFailure[], deps: EmbedChunkDeps): Promise<{ tokens: number; truncated: number }> {
   let tokens = 0;
   let truncated = 0;
   let vectors: Embedded[] = [];

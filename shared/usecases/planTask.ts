@@ -5,35 +5,23 @@
  * the same. Re-running it (a redelivered TaskRequested) announces the same chunks again, which the
  * embedder and aggregator treat as duplicates.
  */
-import type { Config } from '../config';
-import type { Dependencies } from '../dependencies';
 import { planCsv } from '../domain/csv';
-import type { TaskRequest, Task } from '../domain/task';
+import { chunkCommon, csvHeaderValidator, initialLargeCsvPlanState, taskColumns } from '../domain/plan';
+import type { Task, TaskRequest } from '../domain/task';
 import { SourceError } from '../errors';
-import type { ChunkPlanned, TaskRequested } from '../events/types';
-import type { EventMeta } from '../handlers/eventConsumer';
-import type { BusEvent, ObjectHead } from '../ports';
-import { finishIfSettled, finishTask } from './announce';
-import { initialSegmentState } from './planSegment';
+import type { Dependencies, ObjectHead } from '../ports';
+import { chunkAnnouncer, type Announce } from './chunkAnnouncer';
+import { finishIfSettled, finishTask, type FinishTaskDeps } from './finishTask';
 
-const EVENTS_PER_PUBLISH = 10;
-
-type Columns = ChunkPlanned['columns'];
-export type ChunkCommon = Omit<ChunkPlanned, 'chunkIndex' | 'recordCount' | 'firstRecordNumber' | 'source'>;
-
-/** Gives an outside event without a task id a stable one: the same on every delivery. */
-export function resolveTaskRequest(detail: TaskRequested, meta: EventMeta): TaskRequest {
-  return { ...detail, taskId: detail.taskId ?? `evt-${meta.eventId}` };
-}
+export type PlanTaskDeps = FinishTaskDeps & Pick<Dependencies, 'config' | 'objects' | 'metabase' | 'largeCsv'>;
 
 /** Inline records travel in the event only: a task item holds at most 400 KB, and /status need not echo them. */
 function withoutInlineRecords(request: TaskRequest): TaskRequest {
   return request.source.type === 'inline' ? { ...request, source: { ...request.source, records: [] as unknown as [object] } } : request;
 }
 
-export async function planTask(detail: TaskRequested, deps: Dependencies, meta: EventMeta): Promise<void> {
+export async function planTask(request: TaskRequest, deps: PlanTaskDeps): Promise<void> {
   const { config, tasks, logger } = deps;
-  const request = resolveTaskRequest(detail, meta);
   // Other systems may publish TaskRequested without calling the API: the task starts here then.
   const { task: existing } = await tasks.create(
     { taskId: request.taskId, dataSource: request.source.type, namespace: request.namespace ?? config.pinecone.namespace, request: withoutInlineRecords(request) },
@@ -45,7 +33,7 @@ export async function planTask(detail: TaskRequested, deps: Dependencies, meta: 
     logger.info('task is not runnable; nothing to plan', { taskId: request.taskId, status: existing.status });
     return;
   }
-  const announcer = chunkAnnouncer(chunkCommon(task, request, config), deps);
+  const announcer = chunkAnnouncer(chunkCommon(task, request, config), deps.events);
   try {
     const totals = await planSource(task, request, announcer.announce, deps);
     // Handed to the Step Functions loop, which records the totals itself.
@@ -65,58 +53,16 @@ export async function planTask(detail: TaskRequested, deps: Dependencies, meta: 
  * configured); true when it did or already had. The execution is named after the task, so a
  * redelivered TaskRequested starts nothing new.
  */
-async function startLargeCsvPlan(task: Task, key: string, head: ObjectHead, deps: Dependencies): Promise<boolean> {
-  const { fanout, config, logger } = deps;
-  if (!fanout || head.size <= config.largeCsv.thresholdBytes) return false;
-  const { started, executionName } = await fanout.start(task.taskId, initialSegmentState(task.taskId, key, head));
+async function startLargeCsvPlan(task: Task, key: string, head: ObjectHead, deps: PlanTaskDeps): Promise<boolean> {
+  const { largeCsv, config, logger } = deps;
+  if (!largeCsv || head.size <= config.largeCsv.thresholdBytes) return false;
+  const { started, executionName } = await largeCsv.start(task.taskId, initialLargeCsvPlanState(task.taskId, key, head));
   logger.info(started ? 'large CSV handed to the state machine' : 'large CSV already has its execution', { taskId: task.taskId, key, size: head.size, executionName });
   return true;
 }
 
-/** What every ChunkPlanned of a task carries besides its own range. */
-/** The request's column names, the configured ones where it names none. */
-function taskColumns(request: TaskRequest, config: Config): Columns {
-  return {
-    text: request.columns?.text ?? config.columns.text,
-    id: request.columns?.id ?? config.columns.id,
-    date: request.columns?.date ?? config.columns.date,
-  };
-}
-
-export function chunkCommon(task: Task, request: TaskRequest, config: Config): ChunkCommon {
-  const columns = taskColumns(request, config);
-  return {
-    schemaVersion: 1,
-    taskId: task.taskId,
-    namespace: task.namespace,
-    dataSource: task.dataSource,
-    // Metabase filters by date itself, through the question's parameter.
-    ...(request.startDate && request.source.type !== 'metabase' ? { startDate: request.startDate } : {}),
-    ...(request.dryRun ? { dryRun: true } : {}),
-    ...(request.force ? { force: true } : {}),
-    columns,
-  };
-}
-
-type Announce = (chunk: Pick<ChunkPlanned, 'chunkIndex' | 'recordCount' | 'firstRecordNumber' | 'source'>) => Promise<void>;
-
-export function chunkAnnouncer(common: ChunkCommon, deps: Dependencies): { announce: Announce; flush: () => Promise<void> } {
-  let pending: BusEvent<ChunkPlanned>[] = [];
-  const flush = async () => {
-    if (pending.length) await deps.events.publish(pending);
-    pending = [];
-  };
-  return {
-    flush,
-    async announce(chunk) {
-      pending.push({ detailType: 'ChunkPlanned', source: deps.config.eventSource, detail: { ...common, ...chunk } });
-      if (pending.length >= EVENTS_PER_PUBLISH) await flush();
-    },
-  };
-}
-
 /** The plan's totals, or undefined when a large CSV went to the Step Functions loop. */
-function planSource(task: Task, request: TaskRequest, announce: Announce, deps: Dependencies): Promise<{ records: number; chunks: number } | undefined> {
+function planSource(task: Task, request: TaskRequest, announce: Announce, deps: PlanTaskDeps): Promise<{ records: number; chunks: number } | undefined> {
   const { source } = request;
   switch (source.type) {
     case 's3_csv':
@@ -133,12 +79,12 @@ function planSource(task: Task, request: TaskRequest, announce: Announce, deps: 
   }
 }
 
-async function planCsvObject(task: Task, key: string, request: TaskRequest, announce: Announce, deps: Dependencies): Promise<{ records: number; chunks: number } | undefined> {
+async function planCsvObject(task: Task, key: string, request: TaskRequest, announce: Announce, deps: PlanTaskDeps): Promise<{ records: number; chunks: number } | undefined> {
   const { config, objects } = deps;
   const uri = `s3://${objects.bucket}/${key}`;
   const head = await objects.head(key);
   if (!head) throw new SourceError(`${uri} does not exist`);
-  // A large CSV is planned by the Step Functions loop, segment by segment (BRIEF §2).
+  // A large CSV is planned by the Step Functions loop, segment by segment, so no file is too big for one invocation.
   if (await startLargeCsvPlan(task, key, head, deps)) return undefined;
   const summary = await planCsv(await objects.read(key, { etag: head.etag }), {
     maxRecords: config.chunk.records,
@@ -156,17 +102,6 @@ async function planCsvObject(task: Task, key: string, request: TaskRequest, anno
   return { records: summary.records, chunks: summary.chunks };
 }
 
-/** The header checks of a CSV source: its text column, and its date column when start_date is given. */
-export function csvHeaderValidator(uri: string, request: TaskRequest, config: Config): (names: string[]) => void {
-  const columns = taskColumns(request, config);
-  return (names) => {
-    if (!names.includes(columns.text)) throw new SourceError(`${uri} has no text column "${columns.text}"; its columns are: ${names.join(', ')}`);
-    if (request.startDate && !names.includes(columns.date)) {
-      throw new SourceError(`start_date was given but ${uri} has no date column "${columns.date}"; its columns are: ${names.join(', ')}`);
-    }
-  };
-}
-
 /**
  * Streams rows into JSON Lines chunk objects under tasks/<task id>/ (one chunk in memory at a
  * time) and announces each. The first row's columns decide the text-column check.
@@ -177,7 +112,7 @@ async function planRows(
   sourceUri: string,
   sourceName: string,
   announce: Announce,
-  deps: Dependencies,
+  deps: PlanTaskDeps,
 ): Promise<{ records: number; chunks: number }> {
   const { config, objects } = deps;
   const { text: textColumn, date: dateColumn } = taskColumns(task.request, config);

@@ -1,9 +1,11 @@
 /** The aggregator: adds a finished chunk to its task exactly once and ends the task after the last one. */
-import type { Dependencies } from '../dependencies';
 import type { ChunkEmbedded } from '../events/types';
-import { finishIfSettled } from './announce';
+import type { Dependencies } from '../ports';
+import { finishIfSettled, type FinishTaskDeps } from './finishTask';
 
-export async function recordChunk(result: ChunkEmbedded, deps: Dependencies): Promise<void> {
+export type RecordChunkDeps = FinishTaskDeps & Pick<Dependencies, 'logger'>;
+
+export async function recordChunk(result: ChunkEmbedded, deps: RecordChunkDeps): Promise<void> {
   const { applied, task } = await deps.tasks.recordChunk(result, deps.now());
   if (!applied) deps.logger.info('chunk already counted; duplicate ignored', { taskId: result.taskId, chunkIndex: result.chunkIndex });
   await finishIfSettled(task, deps);

@@ -4,8 +4,10 @@
  * a second run, while a new upload of the same key does.
  */
 import { createHash } from 'node:crypto';
-import type { Dependencies } from '../dependencies';
-import { requestTask, type RequestedTask } from './requestTask';
+import type { Dependencies } from '../ports';
+import { requestTask, type RequestedTask, type RequestTaskDeps } from './requestTask';
+
+export type StartFromObjectDeps = RequestTaskDeps & Pick<Dependencies, 'objects' | 'logger'>;
 
 export interface CreatedObject {
   bucket: string;
@@ -15,7 +17,7 @@ export interface CreatedObject {
   sequencer?: string;
 }
 
-export async function startFromObject(object: CreatedObject, deps: Dependencies): Promise<RequestedTask | undefined> {
+export async function startFromObject(object: CreatedObject, deps: StartFromObjectDeps): Promise<RequestedTask | undefined> {
   if (object.bucket !== deps.objects.bucket) {
     deps.logger.warn('object notification for another bucket ignored', { bucket: object.bucket, key: object.key });
     return undefined;

@@ -1,10 +1,12 @@
-/** What `/status` answers for a task (BRIEF §4). */
-import type { Dependencies } from '../dependencies';
-import { statusView } from '../domain/task';
+/** What `/status` answers for a task (README › Task status). */
+import { buildStatusView, type StatusView } from '../domain/task';
 import { NotFoundError } from '../errors';
+import type { Dependencies } from '../ports';
 
-export async function taskStatus(taskId: string, deps: Dependencies): Promise<ReturnType<typeof statusView>> {
+export type TaskStatusDeps = Pick<Dependencies, 'config' | 'tasks'>;
+
+export async function taskStatus(taskId: string, deps: TaskStatusDeps): Promise<StatusView> {
   const task = await deps.tasks.get(taskId);
   if (!task) throw new NotFoundError(`no task with task_id "${taskId}"`);
-  return statusView(task, deps.config.openai.pricePerMillionTokens);
+  return buildStatusView(task, deps.config.openai.pricePerMillionTokens);
 }

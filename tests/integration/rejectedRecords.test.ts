@@ -1,5 +1,5 @@
 /** A provider rejecting one input or one vector fails that record only; the rest of its batch goes through. */
-import { createOfflineEmbedder } from '../../shared/adapters/offline/offlineEmbedder';
+import { createOfflineEmbedder } from '../../local/adapters/offlineEmbedder';
 import type { Embedder, VectorRecord, VectorStore } from '../../shared/ports';
 import { startLocalStack, type LocalStack } from '../helpers/localStack';
 

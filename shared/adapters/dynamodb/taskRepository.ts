@@ -5,38 +5,14 @@
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TASK_STATUSES, type Task, type TaskStatus } from '../../domain/task';
 import type { ChunkEmbedded } from '../../events/types';
-import { TASK_STATUSES, type Task, type TaskStatus, type TerminalStatus } from '../../domain/task';
+import type { TaskRepository } from '../../ports';
 
 /** Record-level errors kept on the task item; the rest stay on the chunk items. */
 export const MAX_TASK_ERRORS = 50;
 const TASK_TTL_DAYS = 90;
 const SKIP_REASON_PREFIX = 'skipped_';
-
-export type NewTask = Pick<Task, 'taskId' | 'dataSource' | 'namespace' | 'request'>;
-
-export interface ChunkRecordResult {
-  /** False when this chunk had already been counted (a duplicate delivery). */
-  applied: boolean;
-  task: Task;
-}
-
-export interface TaskRepository {
-  /** Creates the task unless one with its id exists; `created` tells which. */
-  create(task: NewTask, now: Date): Promise<{ created: boolean; task: Task }>;
-  get(taskId: string, options?: { consistent?: boolean }): Promise<Task | undefined>;
-  /** PENDING → RUNNING. Returns the task if it may run (also when already RUNNING), else undefined. */
-  start(taskId: string, now: Date): Promise<Task | undefined>;
-  /** Records the planner's totals once; later calls return the task unchanged. */
-  completePlan(taskId: string, totals: { records: number; chunks: number }, now: Date): Promise<Task>;
-  /** Whether a chunk's result has been stored (its counts are then in, or about to be). */
-  isChunkRecorded(taskId: string, chunkIndex: number): Promise<boolean>;
-  /** Adds one chunk's counts exactly once. */
-  recordChunk(result: ChunkEmbedded, now: Date): Promise<ChunkRecordResult>;
-  /** RUNNING/PENDING → a terminal status, once. Returns the task if this call made the change. */
-  finish(taskId: string, status: TerminalStatus, now: Date, error?: string): Promise<Task | undefined>;
-  markCompletionAnnounced(taskId: string): Promise<void>;
-}
 
 const taskKey = (taskId: string) => ({ pk: `TASK#${taskId}`, sk: 'TASK' });
 const chunkKey = (taskId: string, chunkIndex: number) => ({ pk: `TASK#${taskId}`, sk: `CHUNK#${String(chunkIndex).padStart(10, '0')}` });

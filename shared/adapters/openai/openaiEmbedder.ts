@@ -16,7 +16,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAI } from 'openai';
-import { readRateLimitHeaders } from '../../domain/rateBudget';
+import { readRateLimitHeaders } from '../../domain/pacer';
 import { CatchupError } from '../../errors';
 import type { Embedder, EmbeddingResult, Vector } from '../../ports';
 

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createLanceDbVectorStore, type LanceDbVectorStore } from '../../../shared/adapters/lancedb/lancedbVectorStore';
+import { createLanceDbVectorStore, type LanceDbVectorStore } from '../../../local/adapters/lancedbVectorStore';
 import type { Metadata, VectorRecord } from '../../../shared/ports';
 
 const DIMENSIONS = 1536;

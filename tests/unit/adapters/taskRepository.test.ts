@@ -1,5 +1,6 @@
 /** The task table's exactly-once writes, against dynalite (which has no transactions, like the design assumes). */
-import { createDynamoTaskRepository, type TaskRepository } from '../../../shared/adapters/dynamodb/taskRepository';
+import { createDynamoTaskRepository } from '../../../shared/adapters/dynamodb/taskRepository';
+import type { TaskRepository } from '../../../shared/ports';
 import type { ChunkEmbedded } from '../../../shared/events/types';
 import { useEmulators } from '../../helpers/emulators';
 

@@ -1,7 +1,7 @@
 /**
  * The pacing arithmetic on a virtual clock: nothing here waits for real time.
  */
-import { createRequestPacer, parseGoDuration, readRateLimitHeaders, refillWait, type PacerOptions, type RatePacer } from '../../../shared/domain/rateBudget';
+import { createRequestPacer, parseGoDuration, readRateLimitHeaders, refillWait, type PacerOptions, type RatePacer } from '../../../shared/domain/pacer';
 
 /** A discrete-event clock: sleep() resolves when run() reaches its time, in time order. */
 function virtualClock() {

@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { eventNames, eventSchemas } from '../../../events-schema';
 import { InvalidEventError } from '../../../shared/errors';
-import { validateEvent, validatingPublisher } from '../../../shared/events/validate';
+import { pipelineEvents } from '../../../shared/events/publish';
+import type { TaskRequested } from '../../../shared/events/types';
+import { validateEvent } from '../../../shared/events/validate';
 import type { BusEvent } from '../../../shared/ports';
 
 describe('events-schema', () => {
@@ -46,18 +48,16 @@ describe('validateEvent', () => {
   });
 });
 
-describe('validatingPublisher', () => {
+describe('pipelineEvents', () => {
+  const task = (taskId: string) => ({ schemaVersion: 1 as const, taskId, source: { type: 's3_csv' as const, key: 'k' } });
+
   it('refuses to publish an event that breaks its contract, and publishes nothing of that call', async () => {
     const published: BusEvent[][] = [];
-    const publisher = validatingPublisher({ publish: async (events) => void published.push(events) });
-    await expect(
-      publisher.publish([
-        { detailType: 'TaskRequested', source: 's', detail: { schemaVersion: 1, taskId: 'ok', source: { type: 's3_csv', key: 'k' } } },
-        { detailType: 'ChunkEmbedded', source: 's', detail: { schemaVersion: 1 } },
-      ]),
-    ).rejects.toThrow(InvalidEventError);
+    const events = pipelineEvents({ publish: async (batch) => void published.push(batch) }, 's');
+    const broken = { schemaVersion: 1, taskId: 'bad' } as unknown as TaskRequested;
+    await expect(events.publish('TaskRequested', [task('ok'), broken])).rejects.toThrow(InvalidEventError);
     expect(published).toEqual([]);
-    await publisher.publish([{ detailType: 'TaskRequested', source: 's', detail: { schemaVersion: 1, taskId: 'ok', source: { type: 's3_csv', key: 'k' } } }]);
-    expect(published).toHaveLength(1);
+    await events.publish('TaskRequested', [task('ok')]);
+    expect(published).toEqual([[{ detailType: 'TaskRequested', source: 's', detail: task('ok') }]]);
   });
 });

@@ -8,25 +8,22 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { loadConfig, type Config } from '../config';
-import type { ConsumerContext, Dependencies } from '../dependencies';
-import { ConfigurationError } from '../errors';
 import { createDynamoContentHashStore } from '../adapters/dynamodb/contentHashStore';
 import { createDynamoTaskRepository } from '../adapters/dynamodb/taskRepository';
 import { createEventBridgePublisher } from '../adapters/eventbridge/eventPublisher';
-import { createMetabaseSource } from '../adapters/metabase/metabaseSource';
-import { createOpenAIEmbedder } from '../adapters/openai/openaiEmbedder';
-import { createPineconeVectorStore } from '../adapters/pinecone/pineconeVectorStore';
 import { createS3ObjectStore } from '../adapters/s3/objectStore';
 import { createSqsDeadLetterSink } from '../adapters/sqs/deadLetterQueue';
-import { createRequestPacer } from '../domain/rateBudget';
-import { validatingPublisher } from '../events/validate';
+import { createStepFunctionsLargeCsvPlanner } from '../adapters/stepfunctions/largeCsvStateMachine';
+import { loadConfig, type Config } from '../config';
+import { ConfigurationError } from '../errors';
+import { pipelineEvents } from '../events/publish';
 import { createLogger } from '../logger';
-import { lazyEmbedder, lazyQuestionSource, lazyVectorStore, once } from './lazy';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { createStepFunctionsFanout } from '../adapters/stepfunctions/stepFunctionsFanout';
+import type { ConsumerContext, Dependencies } from '../ports';
+import { once } from './lazy';
+import { metabaseSource, openAIEmbedder, pineconeVectorStore, requestPacer } from './providers';
 
 const SECRET_NAMES = ['OPENAI_API_KEY', 'PINECONE_API_KEY', 'METABASE_API_KEY', 'API_KEY'] as const;
 type Secrets = Partial<Record<(typeof SECRET_NAMES)[number], string>>;
@@ -65,7 +62,7 @@ function required(secrets: Secrets, name: keyof Secrets): string {
 function buildAwsDependencies(): Dependencies {
   const config: Config = loadConfig();
   const secrets = once(fetchSecrets);
-  const { openai, pinecone, metabase } = config;
+  const secret = (name: keyof Secrets) => async () => required(await secrets(), name);
   const dynamo = new DynamoDBClient({});
   return {
     config,
@@ -73,21 +70,13 @@ function buildAwsDependencies(): Dependencies {
     tasks: createDynamoTaskRepository(dynamo, config.tableName),
     hashes: createDynamoContentHashStore(dynamo, config.tableName),
     objects: createS3ObjectStore(new S3Client({}), config.bucketName),
-    events: validatingPublisher(createEventBridgePublisher(new EventBridgeClient({}), config.eventBusName)),
-    embedder: lazyEmbedder({ description: `OpenAI ${openai.model}`, model: openai.model, dimensions: openai.dimensions }, async () =>
-      createOpenAIEmbedder({ apiKey: required(await secrets(), 'OPENAI_API_KEY'), baseURL: openai.baseURL, model: openai.model, dimensions: openai.dimensions, maxRetries: openai.maxRetries }),
-    ),
-    pacer: createRequestPacer({ requestsPerMinute: openai.rpm, tokensPerMinute: openai.tpm, followProviderTokenLimit: openai.tpmFromProvider, consumers: config.embedderConcurrency }),
-    vectors: lazyVectorStore(`Pinecone ${pinecone.indexHost ?? pinecone.indexName ?? '(no index configured)'}`, async () =>
-      createPineconeVectorStore({ apiKey: required(await secrets(), 'PINECONE_API_KEY'), indexName: pinecone.indexName, indexHost: pinecone.indexHost, maxAttempts: pinecone.maxRetries + 1 }),
-    ),
-    metabase: metabase.url
-      ? lazyQuestionSource(`Metabase ${metabase.url}`, async () =>
-          createMetabaseSource({ url: metabase.url as string, apiKey: required(await secrets(), 'METABASE_API_KEY'), dateParameter: metabase.dateParameter }),
-        )
-      : undefined,
+    events: pipelineEvents(createEventBridgePublisher(new EventBridgeClient({}), config.eventBusName), config.eventSource),
+    embedder: openAIEmbedder(config, secret('OPENAI_API_KEY')),
+    pacer: requestPacer(config, config.embedderConcurrency),
+    vectors: pineconeVectorStore(config, secret('PINECONE_API_KEY')),
+    metabase: metabaseSource(config, secret('METABASE_API_KEY')),
     // Only the planner has LARGE_CSV_STATE_MACHINE_ARN (and states:StartExecution on that machine).
-    fanout: config.largeCsv.stateMachineArn ? createStepFunctionsFanout(new SFNClient({}), config.largeCsv.stateMachineArn) : undefined,
+    largeCsv: config.largeCsv.stateMachineArn ? createStepFunctionsLargeCsvPlanner(new SFNClient({}), config.largeCsv.stateMachineArn) : undefined,
     logger: createLogger(),
     now: () => new Date(),
   };

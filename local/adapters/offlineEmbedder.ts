@@ -4,7 +4,7 @@
  * (or word stems, through the trigrams) land close together, so search behaves sensibly offline.
  */
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
-import type { Embedder, EmbeddingResult, Vector } from '../../ports';
+import type { Embedder, EmbeddingResult, Vector } from '../../shared/ports';
 
 export interface OfflineEmbedderOptions {
   dimensions?: number;

@@ -1,8 +1,9 @@
 /** Starts the large-CSV state machine on AWS: StartExecution named after the task (idempotent). */
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { executionNameFor, type LargeCsvFanout } from '../../usecases/planSegment';
+import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { executionNameFor } from '../../domain/plan';
+import type { LargeCsvPlanner } from '../../ports';
 
-export function createStepFunctionsFanout(client: SFNClient, stateMachineArn: string): LargeCsvFanout {
+export function createStepFunctionsLargeCsvPlanner(client: SFNClient, stateMachineArn: string): LargeCsvPlanner {
   return {
     async start(taskId, input) {
       const executionName = executionNameFor(taskId);
@@ -11,7 +12,7 @@ export function createStepFunctionsFanout(client: SFNClient, stateMachineArn: st
         return { started: true, executionName };
       } catch (error) {
         // The same name was started before (a redelivered TaskRequested): that execution owns the plan.
-        if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') return { started: false, executionName };
+        if (error instanceof ExecutionAlreadyExists) return { started: false, executionName };
         throw error;
       }
     },

@@ -2,10 +2,9 @@
  * TaskCompleted once: a terminal task is re-announced only when its announcement was lost, never
  * while the invocation that ended it may still be publishing.
  */
-import type { Dependencies } from '../../../shared/dependencies';
-import type { Task } from '../../../shared/domain/task';
-import type { BusEvent } from '../../../shared/ports';
-import { ANNOUNCEMENT_LEASE_MS, finishIfSettled } from '../../../shared/usecases/announce';
+import type { Task } from '../../../../shared/domain/task';
+import { ANNOUNCEMENT_LEASE_MS, finishIfSettled, type FinishTaskDeps } from '../../../../shared/usecases/finishTask';
+import { fakeTasks, recordingEvents, silentLogger } from '../../../helpers/fakes';
 
 const ENDED_AT = new Date('2026-11-28T12:00:00.000Z');
 
@@ -31,16 +30,15 @@ function completedTask(overrides: Partial<Task> = {}): Task {
 }
 
 function fakeDeps(now: Date) {
-  const published: BusEvent[] = [];
+  const events = recordingEvents();
   const marked: string[] = [];
-  const deps = {
-    config: { eventSource: 'vectordb-catchup' },
-    tasks: { markCompletionAnnounced: async (taskId: string) => void marked.push(taskId) },
-    events: { publish: async (events: BusEvent[]) => void published.push(...events) },
-    logger: { info: () => undefined },
+  const deps: FinishTaskDeps = {
+    tasks: fakeTasks({ markCompletionAnnounced: async (taskId) => void marked.push(taskId) }),
+    events,
+    logger: silentLogger,
     now: () => now,
-  } as unknown as Dependencies;
-  return { deps, published, marked };
+  };
+  return { deps, published: events.published, marked };
 }
 
 describe('finishIfSettled on a task that has ended', () => {
@@ -54,7 +52,7 @@ describe('finishIfSettled on a task that has ended', () => {
     const { deps, published, marked } = fakeDeps(new Date(ENDED_AT.getTime() + ANNOUNCEMENT_LEASE_MS));
     await finishIfSettled(completedTask(), deps);
     expect(published).toHaveLength(1);
-    expect(published[0]).toMatchObject({ detailType: 'TaskCompleted', detail: { taskId: 'task-1', status: 'COMPLETED', records: { total: 2, processed: 2 } } });
+    expect(published[0]).toMatchObject({ name: 'TaskCompleted', detail: { taskId: 'task-1', status: 'COMPLETED', records: { total: 2, processed: 2 } } });
     expect(marked).toEqual(['task-1']);
   });
 

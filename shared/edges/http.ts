@@ -1,21 +1,29 @@
 /**
  * The HTTP edge: a middy handler with the API key check (constant time), JSON bodies, and the
- * one place where errors become status codes. 5xx details are logged, never sent.
+ * one place where errors become status codes (STATUS_OF below). 5xx details are logged, never sent.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { Dependencies, DependencyProvider } from '../dependencies';
-import { InvalidInputError, NotFoundError } from '../errors';
+import { CatchupError, InvalidInputError, NotConfiguredError, NotFoundError, RequestError, UnusableInputError } from '../errors';
+import type { Dependencies, DependencyProvider } from '../ports';
 
-export class HttpProblem extends Error {
+/** A failure of the HTTP exchange itself (no key, a body of the wrong kind): raised by the edge only. */
+export class HttpProblem extends CatchupError {
   constructor(
     readonly statusCode: number,
     message: string,
-    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
 }
+
+/** The status of each domain error a use case may raise; the body names the parameter at fault. */
+const STATUS_OF: [new (...args: never[]) => RequestError, number][] = [
+  [InvalidInputError, 400],
+  [NotFoundError, 404],
+  [UnusableInputError, 422],
+  [NotConfiguredError, 503],
+];
 
 export interface JsonResponse {
   statusCode: number;
@@ -85,9 +93,9 @@ function json(statusCode: number, body: unknown): APIGatewayProxyResult {
 }
 
 function errorResponse(error: unknown, deps: Dependencies | undefined): APIGatewayProxyResult {
-  if (error instanceof HttpProblem) return json(error.statusCode, { error: error.message, ...error.details });
-  if (error instanceof InvalidInputError) return json(400, { error: error.message, parameter: error.field });
-  if (error instanceof NotFoundError) return json(404, { error: error.message });
+  if (error instanceof HttpProblem) return json(error.statusCode, { error: error.message });
+  const mapped = STATUS_OF.find(([type]) => error instanceof type);
+  if (mapped && error instanceof RequestError) return json(mapped[1], { error: error.message, ...(error.field ? { parameter: error.field } : {}) });
   const status = (error as { statusCode?: number }).statusCode;
   // middy's own errors (e.g. malformed JSON, 422) are meant to be shown.
   if (status && status < 500) return json(status, { error: (error as Error).message });

@@ -6,55 +6,18 @@
  * ChunkPlanned events the in-Lambda planner publishes (in PutEvents batches of 10), so embedding
  * and counting stay in the SQS consumers.
  */
-import { createHash } from 'node:crypto';
-import type { Dependencies } from '../dependencies';
 import { planCsv } from '../domain/csv';
+import { chunkCommon, csvHeaderValidator, MAX_HEADER_BYTES } from '../domain/plan';
 import { isTerminal } from '../domain/task';
 import { SourceError } from '../errors';
-import { finishIfSettled, finishTask } from './announce';
-import { chunkAnnouncer, chunkCommon, csvHeaderValidator } from './planTask';
+import type { Dependencies, LargeCsvPlanState } from '../ports';
+import { chunkAnnouncer } from './chunkAnnouncer';
+import { finishIfSettled, finishTask, type FinishTaskDeps } from './finishTask';
 
-/**
- * What the loop carries between segments: a few hundred bytes plus the header. The header is
- * capped (MAX_HEADER_BYTES) so that the state stays far below Step Functions' 256 KiB.
- */
-export interface SegmentState {
-  taskId: string;
-  key: string;
-  etag: string;
-  /** The object's size: planning is done when nextOffset reaches it. */
-  size: number;
-  nextOffset: number;
-  chunkIndex: number;
-  recordsSoFar: number;
-  /** Known after the first segment. */
-  header?: string[];
-  delimiter?: string;
-  segments: number;
-  done: boolean;
-}
-
-/** Starts the state machine for one task; a second start for the same task starts nothing. */
-export interface LargeCsvFanout {
-  start(taskId: string, input: SegmentState): Promise<{ started: boolean; executionName: string }>;
-}
-
-/** A header longer than this cannot travel in the loop's state (256 KiB per state, with room to spare). */
-export const MAX_HEADER_BYTES = 64 * 1024;
-
-/** Step Functions execution names: 1-80 of [A-Za-z0-9-_]. The task id when it fits, else a stable digest of it. */
-export function executionNameFor(taskId: string): string {
-  if (/^[A-Za-z0-9_-]{1,80}$/.test(taskId)) return taskId;
-  const digest = createHash('sha256').update(taskId).digest('hex').slice(0, 24);
-  return `${taskId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 55)}-${digest}`;
-}
-
-export function initialSegmentState(taskId: string, key: string, head: { etag: string; size: number }): SegmentState {
-  return { taskId, key, etag: head.etag, size: head.size, nextOffset: 0, chunkIndex: 0, recordsSoFar: 0, segments: 0, done: false };
-}
+export type PlanSegmentDeps = FinishTaskDeps & Pick<Dependencies, 'config' | 'objects'>;
 
 /** One segment: plans from state.nextOffset for at most `budgetMs` (after the first whole chunk past it, it stops). */
-export async function planSegment(state: SegmentState, deps: Dependencies, budgetMs: number): Promise<SegmentState> {
+export async function planSegment(state: LargeCsvPlanState, deps: PlanSegmentDeps, budgetMs: number): Promise<LargeCsvPlanState> {
   const { objects, tasks, logger } = deps;
   const task = await tasks.get(state.taskId);
   if (!task) throw new SourceError(`task ${state.taskId} does not exist`);
@@ -64,7 +27,7 @@ export async function planSegment(state: SegmentState, deps: Dependencies, budge
 
   const uri = `s3://${objects.bucket}/${state.key}`;
   const deadline = Date.now() + Math.max(0, budgetMs);
-  const announcer = chunkAnnouncer(chunkCommon(task, task.request, deps.config), deps);
+  const announcer = chunkAnnouncer(chunkCommon(task, task.request, deps.config), deps.events);
   const stream = await objects.read(state.key, { etag: state.etag, start: state.nextOffset });
   const summary = await planCsv(stream, {
     maxRecords: deps.config.chunk.records,
@@ -89,7 +52,7 @@ export async function planSegment(state: SegmentState, deps: Dependencies, budge
       }),
   });
   await announcer.flush();
-  const next: SegmentState = {
+  const next: LargeCsvPlanState = {
     ...state,
     header: summary.header,
     delimiter: summary.delimiter,
@@ -104,7 +67,7 @@ export async function planSegment(state: SegmentState, deps: Dependencies, budge
 }
 
 /** The loop's last step: the totals, after which the aggregator (or this) ends the task. */
-export async function finishPlan(state: SegmentState, deps: Dependencies): Promise<void> {
+export async function finishPlan(state: LargeCsvPlanState, deps: FinishTaskDeps): Promise<void> {
   const task = await deps.tasks.get(state.taskId);
   if (!task) return;
   if (isTerminal(task.status)) return finishIfSettled(task, deps);
@@ -132,7 +95,7 @@ export function reasonOf(error: CaughtError | undefined, fallback: string): stri
 }
 
 /** The loop failed (caught), or the execution ended without reaching its Catch (status-change rule). */
-export async function failPlan(taskId: string, reason: string, deps: Dependencies): Promise<void> {
+export async function failPlan(taskId: string, reason: string, deps: FinishTaskDeps): Promise<void> {
   if (!(await deps.tasks.get(taskId))) {
     deps.logger.warn('large-CSV execution failed for an unknown task', { taskId, reason });
     return;

@@ -31,20 +31,7 @@
  *   for its retry-after (else an exponential backoff), jittered.
  */
 
-import type { EmbeddingResult } from '../ports';
-
-/** What the provider said about its budget with one answer (all optional: not every server sends them). */
-export type RateLimitInfo = NonNullable<EmbeddingResult['rateLimit']>;
-
-export interface RequestPacer {
-  /** Resolves when a request of `tokens` tokens may be sent (requests only, when not given). */
-  acquire(tokens?: number): Promise<void>;
-  /**
-   * Learns from an embedding result or a thrown provider error: both may carry `rateLimit`
-   * (a RateLimitInfo); anything else is ignored.
-   */
-  observe?(outcome: unknown): void;
-}
+import type { RateLimitInfo, RequestPacer } from '../ports';
 
 export interface PacerOptions {
   /** The whole pipeline's request budget. */

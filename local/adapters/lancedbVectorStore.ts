@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Connection, Table } from '@lancedb/lancedb';
-import type { Metadata, Vector, VectorMatch, VectorRecord, VectorStore } from '../../ports';
+import type { Metadata, Vector, VectorMatch, VectorRecord, VectorStore } from '../../shared/ports';
 
 export interface LanceDbVectorStoreOptions {
   /** Database directory, e.g. `.local/vectors`; created on first write. */

@@ -1,14 +1,18 @@
 /**
- * What the use cases need from the outside world. The AWS composition root
- * (shared/runtime/aws.ts) and the local runtime (local/) each build one; handlers take a
- * provider of it, so the same handler code runs on Lambda, locally and in tests.
+ * Every port the use cases may need, as the composition roots build them: the AWS one
+ * (shared/composition/aws.ts) and the local runtime's (local/). Each use case declares the few it
+ * uses (a `Pick` of this), so a test passes small fakes of exactly those.
  */
-import type { Config } from './config';
-import type { TaskRepository } from './adapters/dynamodb/taskRepository';
+import type { Config } from '../config';
+import type { ContentHashStore } from './contentHashes';
+import type { Embedder, RequestPacer } from './embedder';
+import type { DeadLetterSink, PipelineEvents } from './events';
+import type { LargeCsvPlanner } from './largeCsv';
 import type { Logger } from './logger';
-import type { ContentHashStore, DeadLetterSink, Embedder, EventPublisher, ObjectStore, QuestionSource, VectorStore } from './ports';
-import type { RequestPacer } from './domain/rateBudget';
-import type { LargeCsvFanout } from './usecases/planSegment';
+import type { ObjectStore } from './objects';
+import type { QuestionSource } from './questionSource';
+import type { TaskRepository } from './tasks';
+import type { VectorStore } from './vectors';
 
 export interface Dependencies {
   config: Config;
@@ -16,7 +20,7 @@ export interface Dependencies {
   apiKey: () => Promise<string | undefined>;
   tasks: TaskRepository;
   objects: ObjectStore;
-  events: EventPublisher;
+  events: PipelineEvents;
   embedder: Embedder;
   /** Spaces embedding requests so that all consumers together keep to the RPM/TPM budget. */
   pacer: RequestPacer;
@@ -26,7 +30,7 @@ export interface Dependencies {
   /** Undefined when no Metabase is configured (METABASE_URL). */
   metabase?: QuestionSource;
   /** Starts the large-CSV state machine; undefined plans every CSV in the planner Lambda. */
-  fanout?: LargeCsvFanout;
+  largeCsv?: LargeCsvPlanner;
   logger: Logger;
   now: () => Date;
 }

@@ -1,7 +1,9 @@
 /** Ending a task: the terminal transition happens once, and TaskCompleted follows it. */
-import type { Dependencies } from '../dependencies';
 import { finalStatus, isSettled, isTerminal, type Task, type TerminalStatus } from '../domain/task';
 import type { TaskCompleted } from '../events/types';
+import type { Dependencies } from '../ports';
+
+export type FinishTaskDeps = Pick<Dependencies, 'tasks' | 'events' | 'logger' | 'now'>;
 
 /**
  * How long the invocation that ended a task may take to publish TaskCompleted and note it. An
@@ -13,7 +15,7 @@ import type { TaskCompleted } from '../events/types';
 export const ANNOUNCEMENT_LEASE_MS = 60_000;
 
 /** Ends the task if every chunk is in; re-announces a terminal task whose announcement was lost. */
-export async function finishIfSettled(task: Task, deps: Dependencies): Promise<void> {
+export async function finishIfSettled(task: Task, deps: FinishTaskDeps): Promise<void> {
   if (isTerminal(task.status)) {
     if (!task.completionAnnounced && announcementLost(task, deps.now())) await announce(task, deps);
     return;
@@ -23,7 +25,7 @@ export async function finishIfSettled(task: Task, deps: Dependencies): Promise<v
 }
 
 /** Moves a task to a terminal status; only the caller whose write wins announces it, and gets the task as ended. */
-export async function finishTask(taskId: string, status: TerminalStatus, deps: Dependencies, error?: string): Promise<Task | undefined> {
+export async function finishTask(taskId: string, status: TerminalStatus, deps: FinishTaskDeps, error?: string): Promise<Task | undefined> {
   const finished = await deps.tasks.finish(taskId, status, deps.now(), error);
   if (finished) await announce(finished, deps);
   return finished;
@@ -34,7 +36,7 @@ function announcementLost(task: Task, now: Date): boolean {
   return Number.isNaN(endedAt) || now.getTime() - endedAt >= ANNOUNCEMENT_LEASE_MS;
 }
 
-async function announce(task: Task, deps: Dependencies): Promise<void> {
+async function announce(task: Task, deps: FinishTaskDeps): Promise<void> {
   const detail: TaskCompleted = {
     schemaVersion: 1,
     taskId: task.taskId,
@@ -49,7 +51,17 @@ async function announce(task: Task, deps: Dependencies): Promise<void> {
     createdAt: task.createdAt,
     completedAt: task.completedAt ?? deps.now().toISOString(),
   };
-  await deps.events.publish([{ detailType: 'TaskCompleted', source: deps.config.eventSource, detail }]);
+  await deps.events.publish('TaskCompleted', [detail]);
   await deps.tasks.markCompletionAnnounced(task.taskId);
   deps.logger.info('task completed', { taskId: task.taskId, status: task.status, records: detail.records, chunks: detail.chunks });
+}
+
+/**
+ * An invalid internal event (ChunkPlanned, ChunkEmbedded) names a task we created: it must not wait
+ * forever for the chunk it will never get. `detail` is the event's raw detail, as it arrived.
+ */
+export async function failTaskOfInvalidEvent(detail: unknown, eventName: string, reason: string, deps: FinishTaskDeps): Promise<void> {
+  const taskId = (detail as { taskId?: unknown } | null | undefined)?.taskId;
+  if (typeof taskId !== 'string' || !(await deps.tasks.get(taskId))) return;
+  await finishTask(taskId, 'FAILED', deps, `an invalid ${eventName} event was rejected: ${reason}`);
 }

@@ -1,0 +1,33 @@
+/** The vector index (Pinecone on AWS, LanceDB locally). */
+
+/** Metadata values Pinecone accepts: no null, no nested objects. */
+export type MetadataValue = string | number | boolean | string[];
+export type Metadata = Record<string, MetadataValue>;
+
+/**
+ * An embedding as the providers hold it: 32-bit floats (OpenAI sends them so in base64, Pinecone
+ * stores them so). Half the memory of a number[], which matters with chunks of them in flight.
+ */
+export type Vector = Float32Array;
+
+export interface VectorRecord {
+  id: string;
+  values: Vector;
+  metadata: Metadata;
+}
+
+export interface VectorMatch {
+  id: string;
+  score: number;
+  metadata: Metadata;
+}
+
+export interface VectorStore {
+  /** Human-readable name for banners and logs, e.g. "pinecone (index my-index)". */
+  readonly description: string;
+  /** Upserts records; the caller keeps each call within the provider's per-request limits. */
+  upsert(namespace: string, records: VectorRecord[]): Promise<void>;
+  fetch(namespace: string, ids: string[]): Promise<Map<string, VectorRecord>>;
+  query(namespace: string, vector: Vector, topK: number): Promise<VectorMatch[]>;
+}
+

@@ -1,0 +1,24 @@
+/** Announces a task's planned chunks in PutEvents-sized batches, for both planners (in the planner Lambda and the large-CSV loop). */
+import type { ChunkCommon, ChunkOwn } from '../domain/plan';
+import type { ChunkPlanned } from '../events/types';
+import type { Dependencies } from '../ports';
+
+/** PutEvents takes at most 10 entries. */
+const EVENTS_PER_PUBLISH = 10;
+
+export type Announce = (chunk: ChunkOwn) => Promise<void>;
+
+export function chunkAnnouncer(common: ChunkCommon, events: Dependencies['events']): { announce: Announce; flush: () => Promise<void> } {
+  let pending: ChunkPlanned[] = [];
+  const flush = async () => {
+    if (pending.length) await events.publish('ChunkPlanned', pending);
+    pending = [];
+  };
+  return {
+    flush,
+    async announce(chunk) {
+      pending.push({ ...common, ...chunk });
+      if (pending.length >= EVENTS_PER_PUBLISH) await flush();
+    },
+  };
+}
