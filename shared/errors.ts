@@ -1,4 +1,4 @@
-import type { EmbeddingResult } from './ports';
+import type { EmbeddingResult } from './ports/embedder';
 
 /** One root error class; each subclass names a kind of failure and carries its context. */
 export class CatchupError extends Error {
