@@ -1,9 +1,10 @@
 /** A provider rejecting one input or one vector fails that record only; the rest of its batch goes through. */
 import { createOfflineEmbedder } from '../../local/adapters/offlineEmbedder';
+import { ProviderRejectedError } from '../../shared/errors';
 import type { Embedder, VectorRecord, VectorStore } from '../../shared/ports';
 import { startLocalStack, type LocalStack } from '../helpers/localStack';
 
-const badRequest = (message: string) => Object.assign(new Error(message), { status: 400 });
+const badRequest = (message: string) => new ProviderRejectedError(message, { provider: 'test', status: 400 });
 
 describe('provider 400s isolate the offending record (local runtime)', () => {
   let stack: LocalStack;

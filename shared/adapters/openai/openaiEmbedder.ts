@@ -7,18 +7,22 @@
  * (up to 60 s) or else backing off exponentially up to 8 s; `maxRetries` sets how often. Batching
  * and cutting inputs to the token limit are the domain's work, not this adapter's.
  *
- * Each result (and each EmbeddingProviderError) carries `rateLimit`: the `x-ratelimit-*` headers of
- * the answer and the 429s the client met (and retried) on the way, counted by a fetch wrapper per
- * embed() call, so that the pacer can learn from every 429 even when the client rode it out. The
- * client waits exactly the retry-after it is given; the wrapper first waits a random extra part of
- * it (up to a quarter, at most 1 s), so that consumers throttled together do not retry together.
+ * A failure the client gives up on becomes a `ProviderError`: a `ProviderRejectedError` for a
+ * 400, a `ProviderUnavailableError` for what outlasted the retries. Each result (and each such
+ * error) carries `rateLimit`: the `x-ratelimit-*` headers of the answer and the 429s the client
+ * met (and retried) on the way, counted by a fetch wrapper per embed() call, so that the pacer can
+ * learn from every 429 even when the client rode it out. The client waits exactly the retry-after
+ * it is given (which `retryAfterMs` reads as the client does); the wrapper first waits a random
+ * extra part of it (up to a quarter, at most 1 s), so that consumers throttled together do not
+ * retry together.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAI } from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, BadRequestError, OpenAI } from 'openai';
 import { readRateLimitHeaders } from '../../domain/pacer';
-import { CatchupError } from '../../errors';
+import { ProviderError, ProviderRejectedError, ProviderUnavailableError, type ProviderFailure } from '../../errors';
 import type { Embedder, EmbeddingResult, Vector } from '../../ports';
+import { isRetryableStatus, retryAfterMs } from '../retry';
 
 type RateLimit = NonNullable<EmbeddingResult['rateLimit']>;
 
@@ -42,45 +46,8 @@ export interface OpenAIEmbedderOptions {
   random?: () => number;
 }
 
-export interface EmbeddingProviderErrorDetails {
-  /** HTTP status; undefined when no response arrived (connection failure, timeout). */
-  status?: number;
-  /** OpenAI's `error.code`, e.g. `rate_limit_exceeded`, `max_tokens_per_request`, or `timeout` / `connection_error`. */
-  code?: string;
-  /** OpenAI's `error.type`, e.g. `invalid_request_error`, `tokens`, `requests`. */
-  type?: string;
-  /** True when the same request may succeed later (throttling, server or network trouble). */
-  retryable: boolean;
-  /** What the provider asked to wait before the next attempt, when it said. */
-  retryAfterMs?: number;
-  requestId?: string;
-  /** The answer's rate-limit headers and the 429s met on the way (`final` when a 429 ended it). */
-  rateLimit?: RateLimit;
-}
-
-/** The provider refused or failed a request after the client's own retries. */
-export class EmbeddingProviderError extends CatchupError {
-  readonly status?: number;
-  readonly code?: string;
-  readonly type?: string;
-  readonly retryable: boolean;
-  readonly retryAfterMs?: number;
-  readonly requestId?: string;
-  readonly rateLimit?: RateLimit;
-
-  constructor(message: string, details: EmbeddingProviderErrorDetails, options?: { cause?: unknown }) {
-    super(message, options);
-    this.status = details.status;
-    this.code = details.code;
-    this.type = details.type;
-    this.retryable = details.retryable;
-    this.retryAfterMs = details.retryAfterMs;
-    this.requestId = details.requestId;
-    this.rateLimit = details.rateLimit;
-  }
-}
-
 const DEFAULT_MODEL = 'text-embedding-3-small';
+const PROVIDER = 'openai';
 
 export function createOpenAIEmbedder({
   apiKey,
@@ -127,10 +94,10 @@ export function createOpenAIEmbedder({
       }
       const data = [...response.data].sort((a, b) => a.index - b.index).map((item) => ({ index: item.index, embedding: toVector(item.embedding) }));
       if (data.length !== inputs.length || data.some((item, i) => item.index !== i || item.embedding.length !== dimensions)) {
-        throw new EmbeddingProviderError(
+        throw new ProviderError(
           `The embeddings response does not match the request: ${data.length} vectors for ${inputs.length} inputs, ` +
             `expected ${dimensions} dimensions each`,
-          { code: 'unexpected_response', retryable: false },
+          { provider: PROVIDER, code: 'unexpected_response' },
         );
       }
       return { vectors: data.map((item) => item.embedding), tokens: response.usage.total_tokens, rateLimit: rateLimitOf(headers, met, false) };
@@ -143,7 +110,10 @@ function toVector(embedding: string | number[]): Vector {
   if (Array.isArray(embedding)) return Float32Array.from(embedding);
   const bytes = Buffer.from(embedding, 'base64');
   if (bytes.length % 4 !== 0) {
-    throw new EmbeddingProviderError(`The embeddings response holds a base64 vector of ${bytes.length} bytes, not whole float32s`, { code: 'unexpected_response', retryable: false });
+    throw new ProviderError(`The embeddings response holds a base64 vector of ${bytes.length} bytes, not whole float32s`, {
+      provider: PROVIDER,
+      code: 'unexpected_response',
+    });
   }
   // Copied, not viewed: a small Buffer may sit in Node's shared pool at an offset a Float32Array cannot start at.
   const vector = new Float32Array(bytes.length / 4);
@@ -158,46 +128,34 @@ function rateLimitOf(headers: Headers | undefined, met: Throttles, final: boolea
   return Object.keys(info).length > 0 ? info : undefined;
 }
 
+/** The client's error as a `ProviderError`, once its own retries are spent; a caller's abort stays as it is. */
 function toProviderError(error: unknown, met: Throttles): unknown {
   if (error instanceof APIConnectionTimeoutError) {
-    return new EmbeddingProviderError(`OpenAI request timed out: ${error.message}`, { code: 'timeout', retryable: true }, { cause: error });
+    return new ProviderUnavailableError(`OpenAI request timed out: ${error.message}`, { provider: PROVIDER, code: 'timeout' }, { cause: error });
   }
   if (error instanceof APIUserAbortError) return error;
   if (error instanceof APIConnectionError) {
-    return new EmbeddingProviderError(`Could not reach OpenAI: ${error.message}`, { code: 'connection_error', retryable: true }, { cause: error });
+    return new ProviderUnavailableError(`Could not reach OpenAI: ${error.message}`, { provider: PROVIDER, code: 'connection_error' }, { cause: error });
   }
   if (error instanceof APIError && error.status !== undefined) {
     const code = error.code ?? undefined;
-    return new EmbeddingProviderError(
-      `OpenAI embeddings request failed: ${error.message}`,
-      {
-        status: error.status,
-        code,
-        type: error.type,
-        // An exhausted quota is a 429 too, but waiting does not refill it.
-        retryable: (RETRYABLE_STATUSES.has(error.status) || error.status >= 500) && code !== 'insufficient_quota',
-        retryAfterMs: retryAfterMs(error.headers),
-        requestId: error.requestID ?? undefined,
-        rateLimit: rateLimitOf(error.headers, met, error.status === 429),
-      },
-      { cause: error },
-    );
+    const message = `OpenAI embeddings request failed: ${error.message}`;
+    const failure: ProviderFailure = {
+      provider: PROVIDER,
+      status: error.status,
+      code,
+      type: error.type,
+      retryAfterMs: retryAfterMs(error.headers),
+      requestId: error.requestID ?? undefined,
+      rateLimit: rateLimitOf(error.headers, met, error.status === 429),
+    };
+    // An exhausted quota is a 429 too, but waiting does not refill it.
+    if (isRetryableStatus(error.status) && code !== 'insufficient_quota') return new ProviderUnavailableError(message, failure, { cause: error });
+    if (error instanceof BadRequestError) return new ProviderRejectedError(message, failure, { cause: error });
+    return new ProviderError(message, failure, { cause: error });
   }
   return error;
 }
 
-const RETRYABLE_STATUSES = new Set([408, 409, 429]);
 /** The largest random extra wait before the client's retry-after, as a share of it. */
 const RETRY_JITTER = 0.25;
-
-/** Reads the headers as the client does: `retry-after-ms`, then `retry-after` in seconds or as a date. */
-function retryAfterMs(headers: Headers | undefined): number | undefined {
-  const milliseconds = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
-  if (Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds;
-  const value = headers?.get('retry-after');
-  if (!value) return undefined;
-  const seconds = Number.parseFloat(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}

@@ -4,14 +4,19 @@
  * Retries live here, in one place: v9 retries only 5xx (three times, 200 ms base) and never 429,
  * and its errors carry neither the HTTP status (bar inside the message) nor the response headers.
  * So the client's own retries are turned off (`maxRetries: 0`), a wrapping `fetch` notes the
- * status, `retry-after` and body of every answer in the context of the call that sent it, and each
- * operation is retried on 429, 5xx and network failures with exponential backoff and jitter,
- * waiting `retry-after` instead when Pinecone sends one.
+ * status, `retry-after` and body of every answer in the context of the call that sent it, and the
+ * adapters' retry policy retries each operation on 429, 5xx and network failures, waiting
+ * `retry-after` when Pinecone sends one. A failure ends as a `ProviderError`: a
+ * `ProviderRejectedError` for a 400, a `ProviderUnavailableError` once the retries are spent.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Pinecone, type PineconeRecord } from '@pinecone-database/pinecone';
-import { CatchupError, ConfigurationError } from '../../errors';
+import { Errors, Pinecone, type PineconeRecord } from '@pinecone-database/pinecone';
+import { ConfigurationError, ProviderError, ProviderRejectedError, ProviderUnavailableError, type ProviderFailure } from '../../errors';
 import type { VectorMatch, VectorRecord, VectorStore } from '../../ports';
+import { isServerError, retry, retryAfterMs } from '../retry';
+
+/** Six attempts, backing off from 500 ms (to at most 20 s): up to 15.5 s of waiting, retry-afters aside, before an operation fails. */
+const PINECONE_RETRY = { attempts: 6, baseMs: 500, capMs: 20_000 } as const;
 
 export interface PineconeVectorStoreOptions {
   apiKey: string;
@@ -19,9 +24,9 @@ export interface PineconeVectorStoreOptions {
   indexName?: string;
   /** Data-plane host; a bare host gets `https://`, `http://` (e.g. Pinecone Local, the simulator) is kept. */
   indexHost?: string;
-  /** Attempts per operation, the first included (default 6). */
+  /** Attempts per operation, the first included (default `PINECONE_RETRY.attempts`). */
   maxAttempts?: number;
-  /** First backoff (default 500 ms), doubled per attempt up to `maxDelayMs` (default 20 s), then jittered. */
+  /** First backoff, doubled per attempt up to `maxDelayMs`, then jittered (defaults: `PINECONE_RETRY`). */
   baseDelayMs?: number;
   maxDelayMs?: number;
   /** Per attempt (default 30 s): the client sets none, and a hung request would hold a Lambda to its timeout. */
@@ -30,22 +35,6 @@ export interface PineconeVectorStoreOptions {
   maxRetryAfterMs?: number;
   /** How to wait between attempts; tests pass one that records the delays. */
   sleep?: (ms: number) => Promise<void>;
-}
-
-/** Pinecone refused or failed an operation, after any retries. */
-export class VectorStoreProviderError extends CatchupError {
-  constructor(
-    message: string,
-    readonly operation: string,
-    /** HTTP status; undefined when no response arrived. */
-    readonly status: number | undefined,
-    /** True when the same request may succeed later (throttling, server or network trouble). */
-    readonly retryable: boolean,
-    readonly attempts: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** What the wrapping fetch saw of the last answer to the current call. */
@@ -60,8 +49,12 @@ const MAX_FETCH_IDS = 1000;
 const MAX_FETCH_QUERY_BYTES = 16 * 1024;
 
 export function createPineconeVectorStore(options: PineconeVectorStoreOptions): VectorStore {
-  const { apiKey, indexName, maxAttempts = 6, baseDelayMs = 500, maxDelayMs = 20_000, timeoutMs = 30_000, maxRetryAfterMs = 60_000 } = options;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const { apiKey, indexName, timeoutMs = 30_000, maxRetryAfterMs, sleep } = options;
+  const budget = {
+    attempts: options.maxAttempts ?? PINECONE_RETRY.attempts,
+    baseMs: options.baseDelayMs ?? PINECONE_RETRY.baseMs,
+    capMs: options.maxDelayMs ?? PINECONE_RETRY.capMs,
+  };
   // A trailing slash would double the one that starts every data-plane path.
   const indexHost = options.indexHost?.replace(/\/+$/, '');
   if (!indexHost && !indexName) throw new ConfigurationError('Pinecone needs PINECONE_INDEX_HOST or PINECONE_INDEX_NAME');
@@ -73,7 +66,7 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions): 
     const seen = observed.getStore();
     if (seen) {
       seen.status = response.status;
-      seen.retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      seen.retryAfterMs = retryAfterMs(response.headers);
       seen.message = response.ok ? undefined : await errorMessage(response.clone());
     }
     return response;
@@ -82,34 +75,24 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions): 
   // With a host the client makes no control-plane call; with a name only, it describes the index once.
   const index = pc.index(indexHost ? { host: indexHost } : { name: indexName });
 
-  const call = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
-    for (let attempt = 1; ; attempt++) {
-      const seen: Observed = {};
-      try {
-        return await observed.run(seen, run);
-      } catch (error) {
-        const status = seen.status !== undefined && seen.status >= 400 ? seen.status : undefined;
-        // No failed answer seen means the request never completed (network failure, timeout): worth retrying.
-        const networkFailure = status === undefined && isConnectionError(error);
-        const retryable = status === 429 || (status !== undefined && status >= 500) || networkFailure;
-        if (!retryable || attempt >= maxAttempts) {
-          const detail = seen.message ?? (error instanceof Error ? error.message : String(error));
-          throw new VectorStoreProviderError(
-            `Pinecone ${operation} failed${status ? ` with HTTP ${status}` : ''} after ${attempt} attempt(s): ${detail}`,
-            operation,
-            status,
-            retryable,
-            attempt,
-            { cause: error },
-          );
+  const call = <T>(operation: string, run: () => Promise<T>): Promise<T> =>
+    retry(
+      async (attempt) => {
+        const seen: Observed = {};
+        try {
+          return await observed.run(seen, run);
+        } catch (error) {
+          throw providerError(error, seen, operation, attempt);
         }
-        const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-        // Half fixed, half random: concurrent callers spread out, and none retries immediately.
-        const jittered = backoff / 2 + Math.random() * (backoff / 2);
-        await sleep(seen.retryAfterMs !== undefined ? Math.min(seen.retryAfterMs, maxRetryAfterMs) : jittered);
-      }
-    }
-  };
+      },
+      budget,
+      {
+        retryable: (error) => error instanceof ProviderUnavailableError,
+        retryAfter: (error) => (error as ProviderError).retryAfterMs,
+        maxRetryAfterMs,
+        sleep,
+      },
+    );
 
   const namespaceOf = (namespace: string): string | undefined => namespace || undefined;
 
@@ -164,17 +147,18 @@ function fetchBatches(ids: string[]): string[][] {
   return batches;
 }
 
-function isConnectionError(error: unknown): boolean {
-  return error instanceof Error && error.name === 'PineconeConnectionError';
-}
-
-/** `retry-after` in seconds (fractions accepted) or as an HTTP date. */
-function parseRetryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number.parseFloat(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+/** One attempt's failure, as typed as the answer (if one came) allows. */
+function providerError(error: unknown, seen: Observed, operation: string, attempt: number): ProviderError {
+  const status = seen.status !== undefined && seen.status >= 400 ? seen.status : undefined;
+  // No failed answer seen means the request never completed (network failure, timeout): worth retrying.
+  const networkFailure = status === undefined && error instanceof Errors.PineconeConnectionError;
+  const detail = seen.message ?? (error instanceof Error ? error.message : String(error));
+  const message = `Pinecone ${operation} failed${status ? ` with HTTP ${status}` : ''} after ${attempt} attempt(s): ${detail}`;
+  const failure: ProviderFailure = { provider: 'pinecone', status, operation, attempts: attempt, retryAfterMs: seen.retryAfterMs };
+  if (status === 429 || isServerError(status) || networkFailure) return new ProviderUnavailableError(message, failure, { cause: error });
+  // v9 maps a 403 to PineconeBadRequestError too, so the status decides, not the client's class.
+  if (status === 400) return new ProviderRejectedError(message, failure, { cause: error });
+  return new ProviderError(message, failure, { cause: error });
 }
 
 /** Pinecone's data plane answers `{code, message, details}`; other planes nest `error.message`; a 401 may be plain text. */

@@ -3,16 +3,17 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createOpenAIEmbedder, EmbeddingProviderError } from '../../../shared/adapters/openai/openaiEmbedder';
+import { createOpenAIEmbedder } from '../../../shared/adapters/openai/openaiEmbedder';
+import { ProviderError, ProviderRejectedError, ProviderUnavailableError } from '../../../shared/errors';
 import { startOpenAISimulator, type OpenAISimulator } from '../../../simulators/openai';
 
 const KEY = 'sk-adapter-test-key';
 
-async function providerErrorOf(promise: Promise<unknown>): Promise<EmbeddingProviderError> {
+async function providerErrorOf(promise: Promise<unknown>): Promise<ProviderError> {
   try {
     await promise;
   } catch (error) {
-    if (error instanceof EmbeddingProviderError) return error;
+    if (error instanceof ProviderError) return error;
     throw error;
   }
   throw new Error('expected the call to fail');
@@ -107,6 +108,7 @@ describe('createOpenAIEmbedder', () => {
     const error = await providerErrorOf(embedder.embed(['throttled']));
 
     expect(error).toMatchObject({ status: 429, code: 'rate_limit_exceeded', type: 'requests', retryable: true, retryAfterMs: 7 });
+    expect(error).toBeInstanceOf(ProviderUnavailableError);
     expect(error.requestId).toMatch(/^req_/);
     expect(error.rateLimit?.rateLimited).toMatchObject({ count: 2, final: true });
     expect(sim.stats.statusCounts).toEqual({ 429: 2 });
@@ -117,7 +119,8 @@ describe('createOpenAIEmbedder', () => {
 
     const error = await providerErrorOf(embedder.embed(['fine', '']));
 
-    expect(error).toMatchObject({ status: 400, type: 'invalid_request_error', retryable: false });
+    expect(error).toMatchObject({ provider: 'openai', status: 400, type: 'invalid_request_error', retryable: false });
+    expect(error).toBeInstanceOf(ProviderRejectedError);
     expect(error.message).toContain("'$.input' is invalid");
     expect(sim.stats.statusCounts).toEqual({ 400: 1 });
   });
@@ -126,6 +129,7 @@ describe('createOpenAIEmbedder', () => {
     const embedder = createOpenAIEmbedder({ apiKey: 'sk-wrong-key-1111', baseURL: sim.url });
     const error = await providerErrorOf(embedder.embed(['x']));
     expect(error).toMatchObject({ status: 401, code: 'invalid_api_key', retryable: false });
+    expect(error).not.toBeInstanceOf(ProviderRejectedError);
   });
 
   it('reports a server error that outlasts maxRetries as retryable', async () => {

@@ -2,8 +2,8 @@
  * The Pinecone vector store adapter against the data-plane simulator, through the official client.
  * Retry waits go through an injected sleep that records them, so no test waits for real.
  */
-import { ConfigurationError } from '../../../shared/errors';
-import { createPineconeVectorStore, VectorStoreProviderError } from '../../../shared/adapters/pinecone/pineconeVectorStore';
+import { ConfigurationError, ProviderError, ProviderRejectedError, ProviderUnavailableError } from '../../../shared/errors';
+import { createPineconeVectorStore } from '../../../shared/adapters/pinecone/pineconeVectorStore';
 import type { VectorRecord } from '../../../shared/ports';
 import { startPineconeSimulator, type PineconeSimulator } from '../../../simulators/pinecone';
 
@@ -17,11 +17,11 @@ function record(id: string, seed: number, metadata: VectorRecord['metadata'] = {
   return { id, values: vector(seed), metadata };
 }
 
-async function storeErrorOf(promise: Promise<unknown>): Promise<VectorStoreProviderError> {
+async function storeErrorOf(promise: Promise<unknown>): Promise<ProviderError> {
   try {
     await promise;
   } catch (error) {
-    if (error instanceof VectorStoreProviderError) return error;
+    if (error instanceof ProviderError) return error;
     throw error;
   }
   throw new Error('expected the call to fail');
@@ -115,6 +115,7 @@ describe('createPineconeVectorStore', () => {
     const error = await storeErrorOf(store({ maxAttempts: 3 }).upsert('ns', [record('a', 1)]));
 
     expect(error).toMatchObject({ operation: 'upsert', status: 429, retryable: true, attempts: 3 });
+    expect(error).toBeInstanceOf(ProviderUnavailableError);
     expect(error.message).toContain('Too many requests');
     expect(sim.stats.statusCounts).toEqual({ 429: 3 });
   });
@@ -122,7 +123,8 @@ describe('createPineconeVectorStore', () => {
   it('does not retry a bad request, and says what Pinecone said', async () => {
     const error = await storeErrorOf(store().upsert('ns', [{ id: 'a', values: Float32Array.of(0.1, 0.2, 0.3), metadata: {} }]));
 
-    expect(error).toMatchObject({ operation: 'upsert', status: 400, retryable: false, attempts: 1 });
+    expect(error).toMatchObject({ provider: 'pinecone', operation: 'upsert', status: 400, retryable: false, attempts: 1 });
+    expect(error).toBeInstanceOf(ProviderRejectedError);
     expect(error.message).toContain('Vector dimension 3 does not match the dimension of the index 1536');
     expect(sim.stats.statusCounts).toEqual({ 400: 1 });
     expect(delays).toEqual([]);
@@ -131,6 +133,7 @@ describe('createPineconeVectorStore', () => {
   it('does not retry a refused key', async () => {
     const error = await storeErrorOf(createPineconeVectorStore({ apiKey: 'wrong', indexHost: sim.url, sleep }).fetch('ns', ['a']));
     expect(error).toMatchObject({ status: 401, retryable: false, attempts: 1 });
+    expect(error).not.toBeInstanceOf(ProviderRejectedError);
   });
 
   it('retries an unreachable host as a network failure', async () => {
