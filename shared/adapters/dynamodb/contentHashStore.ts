@@ -8,27 +8,37 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ProviderUnavailableError } from '../../errors';
 import type { ContentHashStore, StoredHash } from '../../ports';
+import { retry } from '../retry';
 
 const MAX_GET = 100;
 const MAX_WRITE = 25;
-const MAX_ATTEMPTS = 8;
 const HASH_KEY_PREFIX = 'HASH#';
+
+/** Eight attempts, backing off from 200 ms to at most 2 s: throttled items get up to 9 s of waiting to go through. */
+const CONTENT_HASH_RETRY = { attempts: 8, baseMs: 200, capMs: 2_000 } as const;
 
 /** The namespace's length keeps `ns#a` + `b` apart from `ns` + `a#b`. */
 const hashKey = (namespace: string, id: string) => ({ pk: `${HASH_KEY_PREFIX}${namespace.length}:${namespace}#${id}`, sk: 'HASH' });
 
-export function createDynamoContentHashStore(client: DynamoDBClient, tableName: string, sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))): ContentHashStore {
+export function createDynamoContentHashStore(client: DynamoDBClient, tableName: string, sleep?: (ms: number) => Promise<void>): ContentHashStore {
   const db = DynamoDBDocumentClient.from(client);
 
   /** Batch calls may leave items unprocessed under throttling: resend those with backoff. */
   async function withUnprocessed<T>(initial: T, call: (pending: T) => Promise<T | undefined>): Promise<void> {
-    let pending: T | undefined = initial;
-    for (let attempt = 1; pending; attempt += 1) {
-      if (attempt > MAX_ATTEMPTS) throw new Error(`DynamoDB left items unprocessed after ${MAX_ATTEMPTS} attempts`);
-      if (attempt > 1) await sleep(Math.min(2000, 50 * 2 ** attempt) * Math.random());
-      pending = await call(pending);
-    }
+    let pending = initial;
+    // Only unprocessed items are retried: an error the client throws (after its own retries) goes up as it is.
+    await retry(
+      async (attempt) => {
+        const left = await call(pending);
+        if (left === undefined) return;
+        pending = left;
+        throw new ProviderUnavailableError(`DynamoDB left items unprocessed after ${attempt} attempts`, { provider: 'dynamodb', attempts: attempt });
+      },
+      CONTENT_HASH_RETRY,
+      { retryable: (error) => error instanceof ProviderUnavailableError, sleep },
+    );
   }
 
   return {

@@ -4,33 +4,45 @@
  */
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { BusEvent, EventPublisher } from '../../ports';
-import { CatchupError } from '../../errors';
+import { ProviderUnavailableError } from '../../errors';
+import { retry } from '../retry';
 
 const MAX_ENTRIES_PER_CALL = 10;
 
+/** Eight attempts, backing off from 100 ms to at most 5 s: rejected entries get up to 11.3 s of waiting to pass. */
+const EVENTBRIDGE_RETRY = { attempts: 8, baseMs: 100, capMs: 5_000 } as const;
+
 export interface PublisherOptions {
+  /** Attempts per batch, the first included (default `EVENTBRIDGE_RETRY.attempts`). */
   maxAttempts?: number;
+  /** First backoff (default `EVENTBRIDGE_RETRY.baseMs`). */
   baseDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
 export function createEventBridgePublisher(client: EventBridgeClient, busName: string, options: PublisherOptions = {}): EventPublisher {
-  const { maxAttempts = 8, baseDelayMs = 100, sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)) } = options;
+  const { sleep } = options;
+  const budget = { ...EVENTBRIDGE_RETRY, attempts: options.maxAttempts ?? EVENTBRIDGE_RETRY.attempts, baseMs: options.baseDelayMs ?? EVENTBRIDGE_RETRY.baseMs };
 
   async function putBatch(entries: PutEventsRequestEntry[]): Promise<void> {
     let pending = entries;
-    for (let attempt = 1; ; attempt += 1) {
-      const output = await client.send(new PutEventsCommand({ Entries: pending }));
-      if (!output.FailedEntryCount) return;
-      // Entries come back in request order; the failed ones carry an ErrorCode.
-      const failed = pending.filter((_, i) => output.Entries?.[i]?.ErrorCode);
-      if (attempt >= maxAttempts) {
+    // Only rejected entries are retried: an error the client throws (after its own retries) goes up as it is.
+    await retry(
+      async (attempt) => {
+        const output = await client.send(new PutEventsCommand({ Entries: pending }));
+        if (!output.FailedEntryCount) return;
+        // Entries come back in request order; the failed ones carry an ErrorCode.
         const codes = [...new Set(output.Entries?.map((entry) => entry.ErrorCode).filter(Boolean))].join(', ');
-        throw new CatchupError(`EventBridge rejected ${failed.length} event(s) after ${attempt} attempts (${codes})`);
-      }
-      pending = failed;
-      await sleep(Math.min(5000, baseDelayMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
-    }
+        pending = pending.filter((_, i) => output.Entries?.[i]?.ErrorCode);
+        throw new ProviderUnavailableError(`EventBridge rejected ${pending.length} event(s) after ${attempt} attempts (${codes})`, {
+          provider: 'eventbridge',
+          code: codes,
+          attempts: attempt,
+        });
+      },
+      budget,
+      { retryable: (error) => error instanceof ProviderUnavailableError, sleep },
+    );
   }
 
   return {

@@ -2,6 +2,7 @@
 import type { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { createEventBridgePublisher } from '../../../shared/adapters/eventbridge/eventPublisher';
 import { LocalEventBus } from '../../../local/eventBus';
+import { ProviderUnavailableError } from '../../../shared/errors';
 import type { BusEvent } from '../../../shared/ports';
 
 function busClient(bus: LocalEventBus, calls: number[]): EventBridgeClient {
@@ -29,6 +30,8 @@ describe('EventBridge publisher', () => {
     const bus = new LocalEventBus();
     bus.failNextEntries(1000);
     const publisher = createEventBridgePublisher(busClient(bus, []), 'bus', { maxAttempts: 3, sleep: async () => undefined });
-    await expect(publisher.publish(events(2))).rejects.toThrow('EventBridge rejected 2 event(s) after 3 attempts (InternalFailure)');
+    const publishing = publisher.publish(events(2));
+    await expect(publishing).rejects.toThrow('EventBridge rejected 2 event(s) after 3 attempts (InternalFailure)');
+    await expect(publishing).rejects.toBeInstanceOf(ProviderUnavailableError);
   });
 });
