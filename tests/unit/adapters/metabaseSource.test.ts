@@ -212,6 +212,19 @@ describe('createMetabaseSource', () => {
       ]);
     });
 
+    it('retries a 5xx that says why, then reports what it said', async () => {
+      let calls = 0;
+      const busy: typeof fetch = async () => {
+        calls++;
+        return Response.json({ message: 'Too many connections' }, { status: 503 });
+      };
+      expect(await kindAndMessage(source({ fetchImpl: busy, connectRetries: 1 }).rows(232, {}))).toEqual([
+        'query_failed',
+        'Metabase question 232 failed: Too many connections (after 2 attempts)',
+      ]);
+      expect(calls).toBe(2);
+    });
+
     it('reports a body that is neither rows nor a failure', async () => {
       const proxy: typeof fetch = async () => new Response('<html>Sign in</html>', { status: 200 });
       expect(await kindAndMessage(source({ fetchImpl: proxy }).rows(232, {}))).toEqual([
