@@ -34,7 +34,10 @@ export function createDynamoContentHashStore(client: DynamoDBClient, tableName: 
         const left = await call(pending);
         if (left === undefined) return;
         pending = left;
-        throw new ProviderUnavailableError(`DynamoDB left items unprocessed after ${attempt} attempts`, { provider: 'dynamodb', attempts: attempt });
+        throw new ProviderUnavailableError(`DynamoDB left items unprocessed after ${attempt} attempts`, {
+          provider: 'dynamodb',
+          attempts: attempt,
+        });
       },
       CONTENT_HASH_RETRY,
       { retryable: (error) => error instanceof ProviderUnavailableError, sleep },

@@ -22,7 +22,11 @@ export interface PublisherOptions {
 
 export function createEventBridgePublisher(client: EventBridgeClient, busName: string, options: PublisherOptions = {}): EventPublisher {
   const { sleep } = options;
-  const budget = { ...EVENTBRIDGE_RETRY, attempts: options.maxAttempts ?? EVENTBRIDGE_RETRY.attempts, baseMs: options.baseDelayMs ?? EVENTBRIDGE_RETRY.baseMs };
+  const budget = {
+    ...EVENTBRIDGE_RETRY,
+    attempts: options.maxAttempts ?? EVENTBRIDGE_RETRY.attempts,
+    baseMs: options.baseDelayMs ?? EVENTBRIDGE_RETRY.baseMs,
+  };
 
   async function putBatch(entries: PutEventsRequestEntry[]): Promise<void> {
     let pending = entries;

@@ -131,11 +131,13 @@ function rateLimitOf(headers: Headers | undefined, met: Throttles, final: boolea
 /** The client's error as a `ProviderError`, once its own retries are spent; a caller's abort stays as it is. */
 function toProviderError(error: unknown, met: Throttles): unknown {
   if (error instanceof APIConnectionTimeoutError) {
-    return new ProviderUnavailableError(`OpenAI request timed out: ${error.message}`, { provider: PROVIDER, code: 'timeout' }, { cause: error });
+    const failure: ProviderFailure = { provider: PROVIDER, code: 'timeout' };
+    return new ProviderUnavailableError(`OpenAI request timed out: ${error.message}`, failure, { cause: error });
   }
   if (error instanceof APIUserAbortError) return error;
   if (error instanceof APIConnectionError) {
-    return new ProviderUnavailableError(`Could not reach OpenAI: ${error.message}`, { provider: PROVIDER, code: 'connection_error' }, { cause: error });
+    const failure: ProviderFailure = { provider: PROVIDER, code: 'connection_error' };
+    return new ProviderUnavailableError(`Could not reach OpenAI: ${error.message}`, failure, { cause: error });
   }
   if (error instanceof APIError && error.status !== undefined) {
     const code = error.code ?? undefined;
@@ -150,7 +152,8 @@ function toProviderError(error: unknown, met: Throttles): unknown {
       rateLimit: rateLimitOf(error.headers, met, error.status === 429),
     };
     // An exhausted quota is a 429 too, but waiting does not refill it.
-    if (isRetryableStatus(error.status) && code !== 'insufficient_quota') return new ProviderUnavailableError(message, failure, { cause: error });
+    const retryable = isRetryableStatus(error.status) && code !== 'insufficient_quota';
+    if (retryable) return new ProviderUnavailableError(message, failure, { cause: error });
     if (error instanceof BadRequestError) return new ProviderRejectedError(message, failure, { cause: error });
     return new ProviderError(message, failure, { cause: error });
   }

@@ -55,8 +55,8 @@ describe('DynamoDB content hash store (dynalite)', () => {
           sent.push(items.length);
           const left = leave(items);
           const written = items.filter((item) => !left.includes(item));
-          const result =
-            written.length > 0 ? await next({ ...args, input: { RequestItems: { 'hashes-test': written } } }) : { response: {}, output: { $metadata: {} } };
+          const nothingWritten = { response: {}, output: { $metadata: {} } };
+          const result = written.length > 0 ? await next({ ...args, input: { RequestItems: { 'hashes-test': written } } }) : nothingWritten;
           const output = result.output as BatchWriteCommandOutput;
           return { ...result, output: { ...output, UnprocessedItems: left.length > 0 ? { 'hashes-test': left } : {} } };
         },
@@ -77,7 +77,7 @@ describe('DynamoDB content hash store (dynalite)', () => {
       const sent = throttle((items) => (throttled-- > 0 ? items.slice(1) : []));
       const store = createDynamoContentHashStore(emulators().dynamo, 'hashes-test', sleep);
 
-      await store.put('throttled', [{ id: 'a', hash: 'ha', tokens: 1 }, { id: 'b', hash: 'hb', tokens: 1 }, { id: 'c', hash: 'hc', tokens: 1 }], 'task-1');
+      await store.put('throttled', ['a', 'b', 'c'].map((id) => ({ id, hash: `h${id}`, tokens: 1 })), 'task-1');
 
       expect(sent).toEqual([3, 2, 1]);
       expect(waits).toHaveLength(2);

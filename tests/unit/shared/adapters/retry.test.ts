@@ -33,7 +33,10 @@ function scripted(failures: unknown[]) {
   return { attempt, seen };
 }
 
-const retryTransient = { retryable: (error: unknown) => error instanceof Transient, retryAfter: (error: unknown) => (error as Transient).retryAfter };
+const retryTransient = {
+  retryable: (error: unknown) => error instanceof Transient,
+  retryAfter: (error: unknown) => (error as Transient).retryAfter,
+};
 
 describe('retry', () => {
   it('returns the first success, numbering the attempts from 1', async () => {
@@ -54,7 +57,8 @@ describe('retry', () => {
     expect(clock.waits).toEqual([50, 100, 200, 250]);
 
     clock.waits.length = 0;
-    await retry(scripted(Array.from({ length: 4 }, () => new Transient())).attempt, BUDGET, { ...retryTransient, sleep, random: () => 0.999999 });
+    const again = scripted(Array.from({ length: 4 }, () => new Transient()));
+    await retry(again.attempt, BUDGET, { ...retryTransient, sleep, random: () => 0.999999 });
     expect(clock.waits.map(Math.round)).toEqual([100, 200, 400, 500]);
   });
 
