@@ -1,6 +1,6 @@
 /**
  * Provider limits as arithmetic: how many inputs go in one embeddings request, how long one input
- * may be, and how many vectors go in one upsert (BRIEF §9). Pure: no I/O.
+ * may be, and how many vectors go in one upsert (README › Limits). Pure: no I/O.
  */
 import { decode, encode } from 'gpt-tokenizer/encoding/cl100k_base';
 import type { VectorRecord } from '../ports';

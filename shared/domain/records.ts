@@ -1,5 +1,5 @@
 /**
- * The data contract (BRIEF §3): how one source row becomes a vector's id, text and metadata, or a
+ * The data contract (README › Data contract): how one source row becomes a vector's id, text and metadata, or a
  * counted skip, or a failure with a reason. Pure: no I/O.
  */
 import { createHash } from 'node:crypto';
