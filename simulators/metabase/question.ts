@@ -37,7 +37,11 @@ function templateTagName(target: unknown): string | undefined {
 }
 
 /** The rows whose date (its first ten characters, YYYY-MM-DD) is on or after `startDate`; all of them without one. */
-export function* resultRows(question: SimulatedQuestion, parameters: MetabaseParameter[], startDate: string | undefined): Iterable<MetabaseRow> {
+export function* resultRows(
+  question: SimulatedQuestion,
+  parameters: MetabaseParameter[],
+  startDate: string | undefined,
+): Iterable<MetabaseRow> {
   const rows = typeof question.rows === 'function' ? question.rows(parameters) : question.rows;
   const column = question.dateColumn;
   for (const row of rows) {

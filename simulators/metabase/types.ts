@@ -14,7 +14,10 @@ export interface MetabaseParameter {
 }
 
 export interface SimulatedQuestion {
-  /** The question's result before the date filter; a function is called per request (and may be a generator, so large results need not be held). */
+  /**
+   * The question's result before the date filter; a function is called per request (and may be a
+   * generator, so large results need not be held).
+   */
   rows: MetabaseRow[] | ((parameters: MetabaseParameter[]) => Iterable<MetabaseRow>);
   /** The column the date template tag filters on; without it the question has no template tag. */
   dateColumn?: string;

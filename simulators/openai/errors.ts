@@ -5,7 +5,12 @@ export interface ApiErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 
-export function apiError(status: number, message: string, fields: Partial<ApiErrorBody['error']> = {}, headers?: Record<string, string>): HttpError {
+export function apiError(
+  status: number,
+  message: string,
+  fields: Partial<ApiErrorBody['error']> = {},
+  headers?: Record<string, string>,
+): HttpError {
   const body: ApiErrorBody = { error: { message, type: 'invalid_request_error', param: null, code: null, ...fields } };
   return new HttpError(status, body, headers);
 }

@@ -11,7 +11,9 @@ export function embeddingData(inputs: Input[], dimensions: number, encodingForma
   return inputs.map((input, index) => {
     const vector = embed(typeof input === 'string' ? input : decode(input), dimensions);
     const embedding =
-      encodingFormat === 'base64' ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64') : Array.from(vector);
+      encodingFormat === 'base64'
+        ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64')
+        : Array.from(vector);
     return { object: 'embedding', index, embedding };
   });
 }

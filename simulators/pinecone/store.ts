@@ -43,6 +43,10 @@ export class Namespaces {
   dump(name: string): StoredVector[] {
     return [...(this.byName.get(name)?.values() ?? [])]
       .sort((a, b) => a.id.localeCompare(b.id))
-      .map((record) => ({ ...record, values: [...record.values], ...(record.metadata ? { metadata: structuredClone(record.metadata) } : {}) }));
+      .map((record) => ({
+        ...record,
+        values: [...record.values],
+        ...(record.metadata ? { metadata: structuredClone(record.metadata) } : {}),
+      }));
   }
 }

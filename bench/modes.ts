@@ -1,0 +1,118 @@
+/**
+ * The three modes (see run.ts), each on a fresh runtime, fresh emulators and fresh simulators:
+ * the budget it runs under, the pacers it gives the consumers, and the paced mode's second,
+ * incremental run.
+ */
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { localEnvironment, startLocalRuntime } from '../local/runtime';
+import { loadConfig } from '../shared/config';
+import { createRequestPacer, type RatePacer } from '../shared/domain/pacer';
+import type { Args, Mode } from './args';
+import { baselineEmbedder } from './baseline';
+import { startEmulatorProcess, startSimulatorProcess } from './children';
+import { emulateSeparateConsumers, type Timings } from './consumers';
+import { runTask, type RunFigures } from './measure';
+import { startProfiling, type CpuProfileSummary } from './profile';
+import { API_KEY, BASELINE, OPENAI_KEY, PINECONE_KEY, S3_KEY, UNLIMITED } from './settings';
+
+export interface ModeResult extends RunFigures {
+  mode: Mode;
+  budget: { rpm: number; tpm: number };
+  pacers?: ReturnType<RatePacer['snapshot']>[];
+  timings: Timings & { consumerSeconds: number };
+  /** CPU of the pipeline process by component (unlimited mode). */
+  cpuProfile?: CpuProfileSummary;
+  incremental?: {
+    available: boolean;
+    tokens?: number;
+    upsertRequests?: number;
+    wallSeconds?: number;
+    unchanged?: number;
+    skippedReasons?: Record<string, number>;
+  };
+}
+
+export async function runMode(mode: Mode, args: Args, csvPath: string): Promise<ModeResult> {
+  const budget = mode === 'unlimited' ? { rpm: UNLIMITED, tpm: UNLIMITED } : { rpm: args.rpm, tpm: args.tpm };
+  const sim = await startSimulatorProcess({
+    openai: { rpm: budget.rpm, tpm: budget.tpm, bucketSeconds: args.bucketSeconds, latencyMs: args.latencyMs },
+    pinecone: { latencyMs: args.pineconeLatencyMs },
+    apiKeys: { openai: OPENAI_KEY, pinecone: PINECONE_KEY },
+  });
+  const env = {
+    PATH: process.env.PATH,
+    API_KEY,
+    OPENAI_API_KEY: OPENAI_KEY,
+    OPENAI_BASE_URL: sim.openaiUrl,
+    OPENAI_RPM: String(budget.rpm),
+    OPENAI_TPM: String(budget.tpm),
+    PINECONE_API_KEY: PINECONE_KEY,
+    PINECONE_INDEX_HOST: sim.pineconeUrl,
+    EMBEDDER_CONCURRENCY: String(args.consumers),
+    CHUNK_SIZE: String(args.chunkSize),
+  };
+  // The emulators' table and bucket: the ones the runtime will read from the same environment.
+  const { region, tableName, bucketName } = loadConfig(localEnvironment(env));
+  const emulators = await startEmulatorProcess({ region, tableName, bucketName });
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'vectordb-catchup-bench-'));
+  // The runtime takes the emulators over: its stop() closes them.
+  const runtime = await startLocalRuntime({ dataDir, env, emulators });
+  try {
+    const { config } = runtime;
+    // One pacer per consumer, built exactly as the AWS composition root builds each Lambda's.
+    const pacers = Array.from({ length: args.consumers }, () =>
+      mode === 'baseline'
+        ? createRequestPacer({ requestsPerSecond: BASELINE.requestsPerSecond, consumers: args.consumers })
+        : createRequestPacer({
+            requestsPerMinute: config.openai.rpm,
+            tokensPerMinute: config.openai.tpm,
+            followProviderTokenLimit: config.openai.tpmFromProvider,
+            consumers: config.embedderConcurrency,
+          }),
+    );
+    if (mode === 'baseline') runtime.deps.embedder = baselineEmbedder(runtime.deps.embedder, pacers);
+    const consumerPacers = mode === 'baseline' ? [createRequestPacer({ consumers: 1 })] : pacers;
+    const timings = emulateSeparateConsumers(runtime, args.consumers, consumerPacers);
+
+    const size = statSync(csvPath).size;
+    await runtime.emulators.s3.send(
+      new PutObjectCommand({ Bucket: config.bucketName, Key: S3_KEY, Body: createReadStream(csvPath), ContentLength: size }),
+    );
+
+    const stopProfiling = mode === 'unlimited' ? await startProfiling() : undefined;
+    const figures = await runTask(runtime, emulators, sim, budget.tpm);
+    const cpuProfile = await stopProfiling?.();
+    const result: ModeResult = {
+      mode,
+      budget,
+      ...figures,
+      ...(cpuProfile ? { cpuProfile } : {}),
+      ...(mode === 'baseline' ? {} : { pacers: pacers.map((pacer) => pacer.snapshot()) }),
+      timings: { ...structuredClone(timings), consumerSeconds: args.consumers * figures.wallSeconds },
+    };
+    if (mode === 'paced') {
+      // The same file again: with content-hash skipping, unchanged records cost no tokens.
+      const again = await runTask(runtime, emulators, sim, budget.tpm);
+      const reasons = (again.records.skipped_reasons ?? {}) as Record<string, number>;
+      result.incremental =
+        'unchanged' in reasons
+          ? {
+              available: true,
+              tokens: again.tokens,
+              upsertRequests: again.upsertRequests,
+              wallSeconds: again.wallSeconds,
+              unchanged: reasons.unchanged,
+              skippedReasons: reasons,
+            }
+          : { available: false, skippedReasons: reasons };
+    }
+    return result;
+  } finally {
+    await runtime.stop();
+    await sim.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
