@@ -1,7 +1,29 @@
-/** Small fakes of the ports for use-case and edge unit tests: each fails loudly when a test reaches a method it did not expect. */
+/**
+ * Small fakes of the ports for use-case and edge unit tests: each fails loudly when a test reaches a method it did not expect,
+ * and the stateful ones (objects, hashes) answer as the real stores do, errors included.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { encode } from 'gpt-tokenizer/encoding/cl100k_base';
 import type { EventName } from '../../events-schema';
+import { loadConfig, type Config } from '../../shared/config';
+import type { Task } from '../../shared/domain/task';
+import { ProviderRejectedError, SourceError } from '../../shared/errors';
 import type { EventDetails } from '../../shared/events/types';
-import type { Logger, PipelineEvents, TaskRepository } from '../../shared/ports';
+import { validateEvent } from '../../shared/events/validate';
+import type {
+  ContentHashStore,
+  Embedder,
+  Logger,
+  ObjectHead,
+  ObjectStore,
+  PipelineEvents,
+  RequestPacer,
+  StoredHash,
+  TaskRepository,
+  VectorRecord,
+  VectorStore,
+} from '../../shared/ports';
 
 function unexpected(name: string): () => never {
   return () => {
@@ -23,20 +45,204 @@ export function fakeTasks(methods: Partial<TaskRepository>): TaskRepository {
   };
 }
 
+/** A task as the repository returns it: RUNNING, not yet planned, nothing counted. */
+export function aTask(overrides: Partial<Task> = {}): Task {
+  const taskId = overrides.taskId ?? 'task-1';
+  const stamp = '2026-11-28T12:00:00.000Z';
+  return {
+    taskId,
+    status: 'RUNNING',
+    dataSource: 's3_csv',
+    namespace: 'ns',
+    request: { schemaVersion: 1, taskId, source: { type: 's3_csv', key: 'uploads/a.csv' } },
+    planned: false,
+    records: { total: 0, processed: 0, skipped: 0, failed: 0, truncated: 0, skippedReasons: {} },
+    chunks: { total: 0, completed: 0, failed: 0 },
+    tokens: 0,
+    errors: [],
+    errorCount: 0,
+    createdAt: stamp,
+    updatedAt: stamp,
+    completionAnnounced: false,
+    ...overrides,
+  };
+}
+
+/** The configuration of a deployment that sets only `env` (the defaults elsewhere), as loadConfig reads it. */
+export function configWith(env: Record<string, string> = {}): Config {
+  return loadConfig(env);
+}
+
 export interface PublishedEvent<N extends EventName = EventName> {
   name: N;
   detail: EventDetails[N];
 }
 
-/** Records what a use case publishes, in order. */
-export function recordingEvents(): PipelineEvents & { published: PublishedEvent[] } {
+/**
+ * Records what a use case publishes, in order, after checking each detail against its schema as
+ * the real producer does; with `failWith`, every publish fails as an unreachable bus would.
+ */
+export function recordingEvents(options: { failWith?: Error } = {}): PipelineEvents & { published: PublishedEvent[] } {
   const published: PublishedEvent[] = [];
   return {
     published,
     async publish(name, details) {
-      for (const detail of details) published.push({ name, detail } as PublishedEvent);
+      const valid = details.map((detail) => validateEvent(name, detail));
+      if (options.failWith) throw options.failWith;
+      for (const detail of valid) published.push({ name, detail } as PublishedEvent);
     },
   };
 }
 
+/** The details of the published events named `name`, in order. */
+export function detailsOf<N extends EventName>(published: PublishedEvent[], name: N): EventDetails[N][] {
+  return published.filter((event): event is PublishedEvent<N> => event.name === name).map((event) => event.detail);
+}
+
 export const silentLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export interface LogEntry {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  extra: unknown[];
+}
+
+/** A logger that keeps what it was told, for tests whose only outcome is a log line. */
+export function recordingLogger(): Logger & { entries: LogEntry[] } {
+  const entries: LogEntry[] = [];
+  const at =
+    (level: LogEntry['level']) =>
+    (input: unknown, ...extra: unknown[]): void =>
+      void entries.push({ level, message: typeof input === 'string' ? input : String((input as { message?: unknown }).message), extra });
+  return { entries, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** An ObjectStore whose every method fails loudly unless the test gives it. */
+export function fakeObjects(methods: Partial<Omit<ObjectStore, 'bucket'>>, bucket = 'test-bucket'): ObjectStore {
+  return { bucket, head: unexpected('objects.head'), read: unexpected('objects.read'), put: unexpected('objects.put'), ...methods };
+}
+
+/**
+ * A bucket in memory, streaming objects in small pieces as S3 does, with S3's answers: a missing
+ * key or a changed ETag fails the read with the SourceError the S3 adapter throws.
+ */
+export function memoryObjects(
+  files: Record<string, string | Buffer> = {},
+  options: { bucket?: string; pieceBytes?: number } = {},
+): ObjectStore & { files: Map<string, Buffer>; reads: { key: string; start?: number; end?: number }[] } {
+  const bucket = options.bucket ?? 'test-bucket';
+  const pieceBytes = options.pieceBytes ?? 16;
+  const stored = new Map(Object.entries(files).map(([key, body]) => [key, Buffer.from(body)]));
+  const reads: { key: string; start?: number; end?: number }[] = [];
+  const etagOf = (body: Buffer) => `"${createHash('md5').update(body).digest('hex')}"`;
+  const headOf = (key: string, body: Buffer): ObjectHead => ({ bucket, key, size: body.length, etag: etagOf(body) });
+  return {
+    bucket,
+    files: stored,
+    reads,
+    async head(key) {
+      const body = stored.get(key);
+      return body && headOf(key, body);
+    },
+    async read(key, { start, end, etag } = {}) {
+      reads.push({ key, start, end });
+      const body = stored.get(key);
+      if (!body) throw new SourceError(`s3://${bucket}/${key} does not exist`);
+      if (etag !== undefined && etag !== etagOf(body)) {
+        throw new SourceError(`s3://${bucket}/${key} changed after it was planned (its ETag is no longer ${etag})`);
+      }
+      const bytes = body.subarray(start ?? 0, end ?? body.length);
+      const pieces: Buffer[] = [];
+      for (let offset = 0; offset < bytes.length; offset += pieceBytes) pieces.push(bytes.subarray(offset, offset + pieceBytes));
+      return Readable.from(pieces);
+    },
+    async put(key, body) {
+      const bytes = Buffer.from(body);
+      stored.set(key, bytes);
+      return headOf(key, bytes);
+    },
+  };
+}
+
+/** What the fake embedder bills for an input: its cl100k token count, as OpenAI's usage would say. */
+export function tokensOf(input: string): number {
+  return encode(input).length;
+}
+
+/**
+ * An embedder answering each input with a small vector of its own. A request holding an input that
+ * `rejects` picks is refused as OpenAI refuses a bad input: the whole request, with a 400. With
+ * `failWith`, every request fails with that error.
+ */
+export function fakeEmbedder(
+  options: { rejects?: (input: string) => boolean; failWith?: () => Error } = {},
+): Embedder & { requests: string[][] } {
+  const requests: string[][] = [];
+  return {
+    description: 'fake embedder',
+    model: 'fake-embedding-model',
+    dimensions: 3,
+    requests,
+    async embed(inputs) {
+      requests.push(inputs);
+      if (options.failWith) throw options.failWith();
+      const bad = inputs.findIndex((input) => options.rejects?.(input));
+      if (bad !== -1) {
+        throw new ProviderRejectedError(`input ${bad} is invalid`, { provider: 'openai', status: 400, type: 'invalid_request_error' });
+      }
+      return {
+        vectors: inputs.map((input) => Float32Array.of(input.length, tokensOf(input), 1)),
+        tokens: inputs.reduce((sum, input) => sum + tokensOf(input), 0),
+      };
+    },
+  };
+}
+
+/** A vector store that keeps each upsert; `upsert` fails as `failWith` says for a batch, when it says. */
+export function recordingVectors(
+  options: { failWith?: (records: VectorRecord[]) => Error | undefined } = {},
+): VectorStore & { upserts: { namespace: string; ids: string[] }[]; stored: Map<string, VectorRecord> } {
+  const upserts: { namespace: string; ids: string[] }[] = [];
+  const stored = new Map<string, VectorRecord>();
+  return {
+    description: 'recording vector store',
+    upserts,
+    stored,
+    async upsert(namespace, records) {
+      const error = options.failWith?.(records);
+      if (error) throw error;
+      upserts.push({ namespace, ids: records.map((record) => record.id) });
+      for (const { id, values, metadata } of records) stored.set(`${namespace}/${id}`, { id, values, metadata });
+    },
+    fetch: unexpected('vectors.fetch'),
+    query: unexpected('vectors.query'),
+  };
+}
+
+/** The content hash store in memory, one entry per namespace and id, the last write winning. */
+export function memoryHashes(): ContentHashStore & { stored: Map<string, StoredHash>; puts: number } {
+  const stored = new Map<string, StoredHash>();
+  const store = {
+    stored,
+    puts: 0,
+    async get(namespace: string, ids: string[]) {
+      const found = new Map<string, StoredHash>();
+      for (const id of ids) {
+        const entry = stored.get(`${namespace}/${id}`);
+        if (entry) found.set(id, entry);
+      }
+      return found;
+    },
+    async put(namespace: string, entries: { id: string; hash: string; tokens: number }[], taskId: string) {
+      store.puts += 1;
+      for (const { id, hash, tokens } of entries) stored.set(`${namespace}/${id}`, { hash, taskId, tokens });
+    },
+  };
+  return store;
+}
+
+/** A pacer that never waits, and notes the tokens each request asked for. */
+export function freePacer(): RequestPacer & { acquired: (number | undefined)[] } {
+  const acquired: (number | undefined)[] = [];
+  return { acquired, acquire: async (tokens) => void acquired.push(tokens) };
+}

@@ -2,9 +2,15 @@
  * TaskCompleted once: a terminal task is re-announced only when its announcement was lost, never
  * while the invocation that ended it may still be publishing.
  */
-import type { Task } from '../../../../shared/domain/task';
-import { ANNOUNCEMENT_LEASE_MS, finishIfSettled, type FinishTaskDeps } from '../../../../shared/usecases/finishTask';
-import { fakeTasks, recordingEvents, silentLogger } from '../../../helpers/fakes';
+import type { Task, TerminalStatus } from '../../../../shared/domain/task';
+import {
+  ANNOUNCEMENT_LEASE_MS,
+  failTaskOfInvalidEvent,
+  finishIfSettled,
+  finishTask,
+  type FinishTaskDeps,
+} from '../../../../shared/usecases/finishTask';
+import { detailsOf, fakeTasks, recordingEvents, silentLogger } from '../../../helpers/fakes';
 
 const ENDED_AT = new Date('2026-11-28T12:00:00.000Z');
 
@@ -52,13 +58,108 @@ describe('finishIfSettled on a task that has ended', () => {
     const { deps, published, marked } = fakeDeps(new Date(ENDED_AT.getTime() + ANNOUNCEMENT_LEASE_MS));
     await finishIfSettled(completedTask(), deps);
     expect(published).toHaveLength(1);
-    expect(published[0]).toMatchObject({ name: 'TaskCompleted', detail: { taskId: 'task-1', status: 'COMPLETED', records: { total: 2, processed: 2 } } });
+    expect(published[0]).toMatchObject({
+      name: 'TaskCompleted',
+      detail: { taskId: 'task-1', status: 'COMPLETED', records: { total: 2, processed: 2 } },
+    });
     expect(marked).toEqual(['task-1']);
   });
 
   it('never announces a task already announced', async () => {
     const { deps, published } = fakeDeps(new Date(ENDED_AT.getTime() + 10 * ANNOUNCEMENT_LEASE_MS));
     await finishIfSettled(completedTask({ completionAnnounced: true }), deps);
+    expect(published).toEqual([]);
+  });
+});
+
+describe('finishIfSettled on a task still open', () => {
+  function openDeps() {
+    const events = recordingEvents();
+    const finishes: { status: TerminalStatus; error?: string }[] = [];
+    const deps: FinishTaskDeps = {
+      tasks: fakeTasks({
+        finish: async (taskId, status, now, error) => {
+          finishes.push({ status, error });
+          return completedTask({ taskId, status, completedAt: now.toISOString() });
+        },
+        markCompletionAnnounced: async () => undefined,
+      }),
+      events,
+      logger: silentLogger,
+      now: () => ENDED_AT,
+    };
+    return { deps, published: events.published, finishes };
+  }
+
+  const running = (records: Partial<Task['records']>, overrides: Partial<Task> = {}) =>
+    completedTask({ status: 'RUNNING', completedAt: undefined, records: { ...completedTask().records, ...records }, ...overrides });
+
+  it.each([
+    ['COMPLETED when no record failed', { processed: 1, skipped: 1, failed: 0 }, 'COMPLETED'],
+    ['PARTIAL when some records failed', { processed: 1, skipped: 0, failed: 1 }, 'PARTIAL'],
+    ['FAILED when every record failed', { processed: 0, skipped: 0, failed: 2 }, 'FAILED'],
+  ] as const)('ends a settled task %s', async (_case, records, status) => {
+    const { deps, published, finishes } = openDeps();
+    await finishIfSettled(running(records), deps);
+    expect(finishes).toEqual([{ status, error: undefined }]);
+    expect(detailsOf(published, 'TaskCompleted')).toEqual([expect.objectContaining({ status })]);
+  });
+
+  it('leaves a task open while a chunk is still out, or while its plan is not complete', async () => {
+    const { deps, published, finishes } = openDeps();
+    await finishIfSettled(running({}, { chunks: { total: 2, completed: 1, failed: 0 } }), deps);
+    await finishIfSettled(running({}, { planned: false }), deps);
+    expect(finishes).toEqual([]);
+    expect(published).toEqual([]);
+  });
+});
+
+describe('finishTask', () => {
+  it('announces only when its own write ended the task', async () => {
+    const events = recordingEvents();
+    const deps: FinishTaskDeps = { tasks: fakeTasks({ finish: async () => undefined }), events, logger: silentLogger, now: () => ENDED_AT };
+    expect(await finishTask('task-1', 'FAILED', deps, 'too late')).toBeUndefined();
+    expect(events.published).toEqual([]);
+  });
+});
+
+describe('failTaskOfInvalidEvent', () => {
+  function depsKnowing(known: string[]) {
+    const events = recordingEvents();
+    const finishes: { taskId: string; error?: string }[] = [];
+    const deps: FinishTaskDeps = {
+      tasks: fakeTasks({
+        get: async (taskId) => (known.includes(taskId) ? completedTask({ taskId, status: 'RUNNING', completedAt: undefined }) : undefined),
+        finish: async (taskId, status, now, error) => {
+          finishes.push({ taskId, error });
+          return completedTask({ taskId, status, completedAt: now.toISOString(), errors: error ? [error] : [] });
+        },
+        markCompletionAnnounced: async () => undefined,
+      }),
+      events,
+      logger: silentLogger,
+      now: () => ENDED_AT,
+    };
+    return { deps, published: events.published, finishes };
+  }
+
+  it('fails the task an invalid internal event names, with the reason', async () => {
+    const { deps, published, finishes } = depsKnowing(['task-1']);
+    await failTaskOfInvalidEvent({ taskId: 'task-1', chunkIndex: 'zero' }, 'ChunkPlanned', '/chunkIndex must be integer', deps);
+    const error = 'an invalid ChunkPlanned event was rejected: /chunkIndex must be integer';
+    expect(finishes).toEqual([{ taskId: 'task-1', error }]);
+    expect(detailsOf(published, 'TaskCompleted')).toEqual([expect.objectContaining({ taskId: 'task-1', status: 'FAILED', errors: [error] })]);
+  });
+
+  it.each([
+    ['names a task that does not exist', { taskId: 'someone-else' }],
+    ['has no task id', { chunkIndex: 0 }],
+    ['has a task id that is no string', { taskId: 7 }],
+    ['is not an object', null],
+  ])('does nothing when the event %s', async (_case, detail) => {
+    const { deps, published, finishes } = depsKnowing(['task-1']);
+    await failTaskOfInvalidEvent(detail, 'ChunkEmbedded', 'bad', deps);
+    expect(finishes).toEqual([]);
     expect(published).toEqual([]);
   });
 });
