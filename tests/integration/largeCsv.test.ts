@@ -104,13 +104,20 @@ describe('large CSV through the state machine (local runtime)', () => {
     const read = objects.read.bind(objects);
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
+    let reached: () => void = () => undefined;
+    const segmentReading = new Promise<void>((resolve) => (reached = resolve));
     objects.read = async (key, options) => {
-      if (key === 'uploads/aborted.csv' && options?.end === undefined) await held;
+      if (key === 'uploads/aborted.csv' && options?.end === undefined) {
+        reached();
+        await held;
+      }
       return read(key, options);
     };
     try {
       await stack.api('/process', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ data_source: 's3_csv', s3_key: 'uploads/aborted.csv', task_id: 'large-aborted' }) });
-      for (let i = 0; i < 200 && !machine().executions.has('large-aborted'); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      // Only a segment reads the whole rest of the object: once that read is held, the execution is running.
+      await segmentReading;
+      expect(machine().executions.get('large-aborted')?.status).toBe('RUNNING');
       machine().executions.get('large-aborted')!.abort();
       const status = await stack.waitForTask('large-aborted');
       expect(machine().executions.get('large-aborted')!.status).toBe('ABORTED');
