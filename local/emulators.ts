@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { TASKS_TABLE_KEYS } from '../infra/tasksTable';
 
 // Both emulators are CommonJS without types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -118,20 +119,13 @@ export function connectEmulators(connection: EmulatorConnection): Emulators {
   };
 }
 
-/** The table serverless.yml declares: string keys pk (hash) and sk (range). */
+/** The table serverless.yml declares, with the same keys (infra/tasksTable.ts). */
 async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
     await client.send(
       new CreateTableCommand({
         TableName: tableName,
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
+        ...TASKS_TABLE_KEYS,
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );

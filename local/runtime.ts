@@ -15,7 +15,7 @@ import { startEventBridgeApi } from './eventBridgeApi';
 import { LocalEventBus, type EventEnvelope } from './eventBus';
 import { LocalDeadLetterSink, LocalQueue, waitForIdle, type SqsHandler } from './sqsQueue';
 import { LocalStateMachine, type LocalTaskHandler } from './stepFunctions';
-import { eventPatternFor, loadWiring, parseHandler, type ConsumerWiring, type Wiring } from './wiring';
+import { eventPatternFor, LARGE_CSV_STATE_MACHINE, loadWiring, parseHandler, type ConsumerWiring, type Wiring } from '../infra/wiring';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -64,7 +64,7 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
-/** Local defaults: the bucket and table names BRIEF §6 fixes, and the well-known local API key. */
+/** Local defaults: the bucket and table names the README documents, and the well-known local API key. */
 export function localEnvironment(env: Record<string, string | undefined>): Record<string, string | undefined> {
   return {
     ...env,
@@ -107,7 +107,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     stateMachines.set(machine.name, new LocalStateMachine({ wiring: machine, repoRoot: REPO_ROOT, handlers, bus, logger: deps.logger }));
   }
   // The planner starts the large-CSV machine (the one wired machine) as it would on AWS.
-  const largeCsv = stateMachines.get('largeCsv');
+  const largeCsv = stateMachines.get(LARGE_CSV_STATE_MACHINE);
   if (largeCsv) deps.largeCsv = largeCsv;
 
   const queues: LocalRuntime['queues'] = new Map();

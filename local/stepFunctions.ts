@@ -13,7 +13,7 @@ import { EXECUTION_STATUS_CHANGE, localStateMachineArn } from '../infra/eventPat
 import type { EventPublisher } from '../shared/ports';
 import { executionNameFor } from '../shared/domain/plan';
 import type { LargeCsvPlanner, LargeCsvPlanState, Logger } from '../shared/ports';
-import type { StateMachineWiring } from './wiring';
+import { taskOfArnVariable, type StateMachineWiring } from '../infra/wiring';
 
 export type LocalTaskHandler = (input: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<unknown>;
 
@@ -42,8 +42,8 @@ export interface LocalExecution {
 
 /** `${PlanSegmentFunctionArn}` → planSegment. */
 function taskNameOf(resource: unknown): string | undefined {
-  const match = /^\$\{([A-Z][A-Za-z0-9]*)FunctionArn\}$/.exec(String(resource));
-  return match ? match[1][0].toLowerCase() + match[1].slice(1) : undefined;
+  const match = /^\$\{(\w+)\}$/.exec(String(resource));
+  return match ? taskOfArnVariable(match[1]) : undefined;
 }
 
 export class LocalStateMachine implements LargeCsvPlanner {
@@ -63,7 +63,10 @@ export class LocalStateMachine implements LargeCsvPlanner {
     }
     // DefinitionSubstitutions, as CloudFormation applies them (with local function ARNs); the
     // Task states then run the local handlers instead of invoking those ARNs.
-    const substituted = text.replace(/\$\{([A-Z][A-Za-z0-9]*)FunctionArn\}/g, (_, name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name[0].toLowerCase()}${name.slice(1)}`);
+    const substituted = text.replace(/\$\{(\w+)\}/g, (variable, name: string) => {
+      const task = taskOfArnVariable(name);
+      return task ? `arn:aws:lambda:us-east-1:000000000000:function:${task}` : variable;
+    });
     this.machine = new StateMachine(JSON.parse(substituted) as StateMachineDefinition);
     this.arn = localStateMachineArn(options.wiring.name);
   }

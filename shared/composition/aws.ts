@@ -41,6 +41,7 @@ export function awsConsumerContext(): Promise<ConsumerContext> {
     const deps = await awsDependencies();
     const queueUrl = process.env.DEAD_LETTER_QUEUE_URL;
     if (!queueUrl) throw new ConfigurationError('DEAD_LETTER_QUEUE_URL is not set');
+    if (!/^[1-9]\d*$/.test(process.env.MAX_RECEIVE_COUNT ?? '5')) throw new ConfigurationError(`MAX_RECEIVE_COUNT is not a whole number >= 1: "${process.env.MAX_RECEIVE_COUNT}"`);
     return { deps, maxReceiveCount: Number(process.env.MAX_RECEIVE_COUNT ?? 5), deadLetters: createSqsDeadLetterSink(new SQSClient({}), queueUrl) };
   })();
   return consumer;

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadWiring } from '../../../local/wiring';
+import { loadWiring } from '../../../infra/wiring';
 
 // asl-validator ships no types: a function of the definition answering { isValid, errors }.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

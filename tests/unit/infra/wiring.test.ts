@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DEFAULT_WIRING_PATH, eventPatternFor, loadWiring, parseHandler, parseWiring } from '../../../local/wiring';
+import { DEFAULT_WIRING_PATH, eventPatternFor, loadWiring, parseHandler, parseWiring } from '../../../infra/wiring';
 import { ConfigurationError } from '../../../shared/errors';
 
 const yamlText = readFileSync(DEFAULT_WIRING_PATH, 'utf8');

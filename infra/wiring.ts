@@ -2,20 +2,22 @@
  * Loads infra/wiring.yml, the one description of which event goes to which queue and handler, into
  * typed objects. Validation is strict (unknown keys, wrong types, out-of-range AWS settings all
  * throw with the offending path) because a typo here would silently change what is deployed.
+ * The one parser: the template compiler (infra/template/) and the local runtime (local/) both
+ * read the wiring through it, so a wiring that local mode rejects cannot be deployed either.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import { eventPatternFor } from '../infra/eventPatterns';
-import type { EventsTrigger, S3Trigger, StateMachineTrigger } from '../infra/eventPatterns';
+import { eventPatternFor } from './eventPatterns';
+import type { EventsTrigger, S3Trigger, StateMachineTrigger } from './eventPatterns';
 import { ConfigurationError } from '../shared/errors';
 
 export { eventPatternFor };
-export type { EventPattern, EventsTrigger, PatternValue, S3Trigger, StateMachineTrigger } from '../infra/eventPatterns';
+export type { EventPattern, EventsTrigger, PatternValue, S3Trigger, StateMachineTrigger } from './eventPatterns';
 
-export const DEFAULT_WIRING_PATH = resolve(__dirname, '../infra/wiring.yml');
+export const DEFAULT_WIRING_PATH = resolve(__dirname, 'wiring.yml');
 
-/** Capabilities a function may be granted; the template compiler maps each to IAM statements. */
+/** Capabilities a function may be granted; the template compiler (infra/template/iam.ts) maps each to IAM statements. */
 export const PERMISSIONS = [
   'tasks:read',
   'tasks:write',
@@ -37,7 +39,8 @@ export type HttpMethod = (typeof HTTP_METHODS)[number];
 /** AWS guidance for SQS -> Lambda: the message stays hidden while any retry of the function runs. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
-interface FunctionWiring {
+/** What every wired function has, whatever triggers it. */
+export interface FunctionWiring {
   name: string;
   description: string;
   /** `path/to/module.exportName`, relative to the repository root. */
@@ -78,8 +81,25 @@ export interface StateMachineWiring {
   description: string;
   /** Path of the ASL definition, relative to the repository root. */
   definition: string;
-  /** Task functions by name; the definition names each as `${<Name>FunctionArn}`. */
+  /** Task functions by name; the definition names each as `${<Name>FunctionArn}` (taskArnVariable). */
   tasks: Record<string, StateMachineTaskWiring>;
+}
+
+/** The state machine the planner starts for CSV objects over LARGE_CSV_THRESHOLD_BYTES (stateMachine:start). */
+export const LARGE_CSV_STATE_MACHINE = 'largeCsv';
+
+/**
+ * `planSegment` → `PlanSegmentFunctionArn`: the DefinitionSubstitutions variable by which a state
+ * machine's definition names the ARN of its task function (`"Resource": "${PlanSegmentFunctionArn}"`).
+ */
+export function taskArnVariable(task: string): string {
+  return `${task[0].toUpperCase()}${task.slice(1)}FunctionArn`;
+}
+
+/** `PlanSegmentFunctionArn` → `planSegment`; undefined for a variable that names no task function. */
+export function taskOfArnVariable(variable: string): string | undefined {
+  const match = /^([A-Z][A-Za-z0-9]*)FunctionArn$/.exec(variable);
+  return match ? `${match[1][0].toLowerCase()}${match[1].slice(1)}` : undefined;
 }
 
 export interface Wiring {
@@ -198,7 +218,7 @@ function httpWiring(at: Reader, name: string, value: unknown): HttpWiring {
   const path = `http.${name}`;
   const raw = at.object(value, path, ['description', 'handler', 'routes', 'timeout', 'memorySize', 'permissions']);
   const routes = at.list(raw.routes, `${path}.routes`).map((entry, index) => {
-    const route = at.string(entry, `${path}.routes[${index}]`, /^[A-Z]+ \/[A-Za-z0-9_{}\/-]*$/);
+    const route = at.string(entry, `${path}.routes[${index}]`, /^[A-Z]+ \/[A-Za-z0-9_{}/-]*$/);
     const [method, routePath] = route.split(' ');
     if (!(HTTP_METHODS as readonly string[]).includes(method)) {
       at.fail(`${path}.routes[${index}]`, `unknown method ${method} (expected one of ${HTTP_METHODS.join(', ')})`);

@@ -1,0 +1,76 @@
+/**
+ * The template compiler: infra/wiring.yml (read by infra/wiring.ts, the one parser, which local
+ * mode uses too) compiled into what serverless.yml includes through infra/serverless-wiring.js:
+ *
+ *   functions: ${file(./infra/serverless-wiring.js):functions}           functions.ts
+ *   resources:
+ *     - ${file(./infra/serverless-wiring.js):resources}                  everything below
+ *   TasksTable keys: ...:tasksTable.AttributeDefinitions / .KeySchema    ../tasksTable.ts
+ *   DataBucket NotificationConfiguration / DependsOn:
+ *     ...:bucketNotification / ...:bucketDependsOn                       queues.ts
+ *
+ * Serverless v3 calls an exported function with `{ options, resolveVariable }` and uses what it
+ * resolves to; the service, stage, bucket name and secret name come from serverless.yml (context.ts).
+ */
+import { loadWiring } from '../wiring';
+import { deadLetterAlarm, functionAlarms } from './alarms';
+import type { Resources } from './cloudFormation';
+import { readContext, type ResolveVariable } from './context';
+import { functions as wiredFunctions } from './functions';
+import { functionRole } from './iam';
+import { bucketNotificationConfiguration, bucketNotificationDependsOn, consumerQueues, consumerRouting } from './queues';
+import { schemaRegistry } from './schemaRegistry';
+import { stateMachineResources } from './stateMachines';
+
+export { TASKS_TABLE_KEYS as tasksTable } from '../tasksTable';
+
+interface Input {
+  resolveVariable: ResolveVariable;
+}
+
+/** serverless.yml's `functions:`. */
+export async function functions({ resolveVariable }: Input) {
+  return wiredFunctions(await readContext(resolveVariable), loadWiring());
+}
+
+/** Every resource the wiring implies, in this order. */
+export async function resources({ resolveVariable }: Input): Promise<{ Resources: Resources }> {
+  const ctx = await readContext(resolveVariable);
+  const wiring = loadWiring();
+  const Resources: Resources = {};
+  // Consumers: queue and DLQ, own role, alarms, and what may send to the queue.
+  for (const [name, consumer] of Object.entries(wiring.consumers)) {
+    Object.assign(
+      Resources,
+      consumerQueues(ctx, name, consumer),
+      functionRole(ctx, wiring, name, consumer.permissions, true),
+      functionAlarms(ctx, name, consumer.timeout),
+      deadLetterAlarm(ctx, name),
+      consumerRouting(ctx, wiring, name, consumer),
+    );
+  }
+  // HTTP functions (serverless.yml's provider.apiGateway builds the REST API): own role, alarms.
+  for (const [name, fn] of Object.entries(wiring.http)) {
+    Object.assign(Resources, functionRole(ctx, wiring, name, fn.permissions, false), functionAlarms(ctx, name, fn.timeout));
+  }
+  // State machines: each task function's own role and alarms, then the machine, its role and alarms.
+  for (const [machineName, machine] of Object.entries(wiring.stateMachines)) {
+    for (const [name, fn] of Object.entries(machine.tasks)) {
+      Object.assign(Resources, functionRole(ctx, wiring, name, fn.permissions, false), functionAlarms(ctx, name, fn.timeout));
+    }
+    Object.assign(Resources, stateMachineResources(ctx, machineName, machine));
+  }
+  // The event contracts.
+  Object.assign(Resources, schemaRegistry(ctx));
+  return { Resources };
+}
+
+/** The data bucket's NotificationConfiguration: S3-triggered consumers' queues. */
+export async function bucketNotification() {
+  return bucketNotificationConfiguration(loadWiring());
+}
+
+/** The data bucket's DependsOn: those queues' policies. */
+export async function bucketDependsOn() {
+  return bucketNotificationDependsOn(loadWiring());
+}

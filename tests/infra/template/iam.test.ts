@@ -1,0 +1,83 @@
+/**
+ * Least privilege: one role per function, statements only from its wired permissions.
+ */
+import { actionsOf, allFunctions, asArray, getAtt, ofType, packaged, pascal, resource, roleStatements, SERVICE, STAGE, stateMachines, usePackagedTemplate, wiring } from './helpers';
+
+usePackagedTemplate();
+
+describe('IAM', () => {
+  /** Service prefixes of the actions each wired permission may add (logs, and sqs for consumers, always). */
+  const PREFIXES: Record<string, string> = {
+    'tasks:read': 'dynamodb:',
+    'tasks:write': 'dynamodb:',
+    'events:put': 'events:',
+    'bucket:read': 's3:',
+    'bucket:write': 's3:',
+    'hashes:write': 'dynamodb:',
+    'secrets:read': 'secretsmanager:',
+    'stateMachine:start': 'states:',
+  };
+
+  it('gives every function its own role and creates no shared default role', () => {
+    expect(packaged().template.Resources.IamRoleLambdaExecution).toBeUndefined();
+    for (const [name] of allFunctions) {
+      expect(resource(`${pascal(name)}LambdaFunction`).Properties.Role).toEqual(getAtt(`${pascal(name)}ExecutionRole`));
+      expect(resource(`${pascal(name)}ExecutionRole`).Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ]);
+    }
+    const lambdaRoles = ofType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'));
+    expect(lambdaRoles).toHaveLength(allFunctions.length);
+    // The only other roles: one per state machine, assumed by Step Functions.
+    expect(ofType('AWS::IAM::Role')).toHaveLength(allFunctions.length + stateMachines.length);
+  });
+
+  it('grants no wildcard actions and no "*" resources', () => {
+    for (const [name] of allFunctions) {
+      for (const statement of roleStatements(name)) {
+        expect(statement.Effect).toBe('Allow');
+        for (const action of asArray(statement.Action)) expect(action).not.toContain('*');
+        for (const target of asArray(statement.Resource)) {
+          expect(target).not.toBe('*');
+          // Every resource is one of ours, named by reference or built on our own names.
+          expect(typeof target).toBe('object');
+        }
+      }
+    }
+  });
+
+  it.each(allFunctions)('%s: grants only the services its wired permissions name', (name, f) => {
+    const allowed = new Set(['logs:', ...f.permissions.map((p) => PREFIXES[p]).filter(Boolean)]);
+    const consumesQueue = name in wiring.consumers;
+    for (const action of actionsOf(roleStatements(name))) {
+      const prefix = action.slice(0, action.indexOf(':') + 1);
+      expect(allowed.has(prefix) || (prefix === 'sqs:' && consumesQueue)).toBe(true);
+    }
+    if (consumesQueue) {
+      const sends = roleStatements(name).filter((s) => asArray(s.Action).includes('sqs:SendMessage'));
+      expect(sends.map((s) => s.Resource)).toEqual(
+        f.permissions.includes('deadLetter:send') ? [getAtt(`${pascal(name)}DeadLetterQueue`)] : [],
+      );
+    }
+  });
+
+  it('lets the embedder touch the bus only to put events on our bus', () => {
+    const busStatements = roleStatements('embedder').filter((s) => actionsOf([s]).some((a) => a.startsWith('events:')));
+    expect(busStatements).toHaveLength(1);
+    expect(busStatements[0].Action).toEqual(['events:PutEvents']);
+    expect(busStatements[0].Resource).toEqual(getAtt('EventBus'));
+  });
+
+  it('lets only functions with secrets:read read the one secret', () => {
+    for (const [name, f] of allFunctions) {
+      const reads = roleStatements(name).filter((s) => actionsOf([s]).some((a) => a.startsWith('secretsmanager:')));
+      if (!f.permissions.includes('secrets:read')) {
+        expect(reads).toEqual([]);
+        continue;
+      }
+      expect(reads).toHaveLength(1);
+      expect(reads[0].Action).toEqual(['secretsmanager:GetSecretValue']);
+      expect(JSON.stringify(reads[0].Resource)).toContain(`:secret:${SERVICE}/${STAGE}-??????`);
+    }
+  });
+});
