@@ -3,7 +3,8 @@
  *   services/ → shared/edges, shared/composition, shared/usecases → shared/domain, shared/ports
  *   shared/adapters implement shared/ports; shared/composition and local/ wire adapters together.
  */
-const DOMAIN_FORBIDDEN_NODE = '^(node:)?(fs|fs/promises|http|https|net|tls|dgram|child_process|worker_threads|cluster|stream|stream/promises)$';
+const DOMAIN_FORBIDDEN_NODE =
+  '^(node:)?(fs|fs/promises|http|https|net|tls|dgram|child_process|worker_threads|cluster|stream|stream/promises)$';
 const PROVIDER_SDKS = '^(@aws-sdk|@aws-lambda-powertools|openai|@pinecone-database|@lancedb|@middy)/?';
 
 module.exports = {
@@ -15,7 +16,12 @@ module.exports = {
       comment: 'shared/domain does no I/O: no adapter, SDK or node I/O module, no outer layer.',
       from: { path: '^shared/domain/' },
       to: {
-        path: [`^shared/(adapters|composition|edges|usecases)/`, '^(services|local|infra|bench|simulators)/', PROVIDER_SDKS, DOMAIN_FORBIDDEN_NODE],
+        path: [
+          `^shared/(adapters|composition|edges|usecases)/`,
+          '^(services|local|infra|bench|simulators)/',
+          PROVIDER_SDKS,
+          DOMAIN_FORBIDDEN_NODE,
+        ],
         dependencyTypesNot: ['type-only'],
       },
     },

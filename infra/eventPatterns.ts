@@ -45,8 +45,16 @@ type Consumer = { trigger: EventsTrigger | S3Trigger | StateMachineTrigger };
  * @returns undefined for an S3-triggered consumer (no rule)
  */
 export function eventPatternFor(consumer: Consumer, eventSource: string): EventPattern | undefined;
-export function eventPatternFor<Arn>(consumer: Consumer, eventSource: string, stateMachineArns: Record<string, Arn>): EventPattern<PatternValue | Arn> | undefined;
-export function eventPatternFor<Arn>(consumer: Consumer, eventSource: string, stateMachineArns: Record<string, Arn> = {}): EventPattern<PatternValue | Arn> | undefined {
+export function eventPatternFor<Arn>(
+  consumer: Consumer,
+  eventSource: string,
+  stateMachineArns: Record<string, Arn>,
+): EventPattern<PatternValue | Arn> | undefined;
+export function eventPatternFor<Arn>(
+  consumer: Consumer,
+  eventSource: string,
+  stateMachineArns: Record<string, Arn> = {},
+): EventPattern<PatternValue | Arn> | undefined {
   const { trigger } = consumer;
   if ('stateMachine' in trigger && trigger.stateMachine) {
     const arn = stateMachineArns[trigger.stateMachine] ?? localStateMachineArn(trigger.stateMachine);

@@ -29,7 +29,10 @@ export async function startEventBridgeApi(bus: LocalEventBus, port: number): Pro
     try {
       reply(200, await bus.putEvents(JSON.parse(body.toString('utf8')) as PutEventsRequest));
     } catch (error) {
-      reply(400, { __type: (error as Error).name === 'ValidationException' ? 'ValidationException' : 'SerializationException', message: (error as Error).message });
+      reply(400, {
+        __type: (error as Error).name === 'ValidationException' ? 'ValidationException' : 'SerializationException',
+        message: (error as Error).message,
+      });
     }
   });
   const address = await listen(server, port, '127.0.0.1');

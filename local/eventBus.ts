@@ -112,9 +112,7 @@ export class LocalEventBus implements EventPublisher {
     const deliveries = entries.slice(failing).map((entry) => this.prepare(entry));
     this.entriesToFail -= failing;
     const results: PutEventsResultEntry[] = [
-      ...entries
-        .slice(0, failing)
-        .map(() => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'Injected by LocalEventBus.failNextEntries' })),
+      ...entries.slice(0, failing).map(() => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'Injected by LocalEventBus.failNextEntries' })),
       ...deliveries.map((delivery) => {
         this.commit(delivery);
         return { EventId: delivery.envelope.id };
@@ -150,9 +148,7 @@ export class LocalEventBus implements EventPublisher {
       detail: JSON.parse(entry.detailJson),
     };
     const body = JSON.stringify(envelope);
-    const targets = [...this.rules.values()]
-      .filter(({ pattern }) => matchesPattern(pattern, envelope))
-      .map(({ target }) => target);
+    const targets = [...this.rules.values()].filter(({ pattern }) => matchesPattern(pattern, envelope)).map(({ target }) => target);
     const size = Buffer.byteLength(body, 'utf8');
     // EventBridge would accept this and then fail to deliver it to the queue, losing it quietly
     // (or into a target DLQ); refusing it here makes that loss visible.
@@ -227,8 +223,7 @@ function isJsonObject(text: string): boolean {
 }
 
 function checkedEntry(entry: Entry): Entry {
-  if (!entry.source || !entry.detailType)
-    throw new EventBusValidationError('an event needs a source and a detail-type');
+  if (!entry.source || !entry.detailType) throw new EventBusValidationError('an event needs a source and a detail-type');
   const size = entrySize(entry);
   if (size > MAX_ENTRY_BYTES) {
     throw new EventBusValidationError(

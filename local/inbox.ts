@@ -27,7 +27,9 @@ export function watchInbox(options: InboxOptions): { close(): void } {
     const file = path.join(options.dir, name);
     const key = `${options.prefix}${name}`;
     try {
-      await options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: createReadStream(file), ContentLength: statSync(file).size }));
+      await options.s3.send(
+        new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: createReadStream(file), ContentLength: statSync(file).size }),
+      );
       renameSync(file, path.join(options.dir, 'uploaded', `${Date.now()}-${name}`));
       options.onUpload(file, key);
     } catch (error) {

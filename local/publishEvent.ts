@@ -22,7 +22,12 @@ function toEntry(event: EventFileEntry, file: string, bus: string | undefined): 
   const source = event.source ?? event.Source ?? 'local.publish-event';
   const detail = event.detail ?? event.Detail;
   if (!detailType || detail === undefined) throw new Error(`${file}: each event needs "detail-type" and "detail"`);
-  return { DetailType: detailType, Source: source, Detail: typeof detail === 'string' ? detail : JSON.stringify(detail), ...(bus ? { EventBusName: bus } : {}) };
+  return {
+    DetailType: detailType,
+    Source: source,
+    Detail: typeof detail === 'string' ? detail : JSON.stringify(detail),
+    ...(bus ? { EventBusName: bus } : {}),
+  };
 }
 
 async function main(args: string[]): Promise<void> {

@@ -363,12 +363,7 @@ class Activity {
 const activity = new Activity();
 
 /** Runs the handler and reads its answer the way Lambda's ReportBatchItemFailures does. */
-async function runHandler(
-  handler: SqsHandler,
-  event: SQSEvent,
-  context: Context,
-  logger: Pick<Console, 'warn'>,
-): Promise<Failures> {
+async function runHandler(handler: SqsHandler, event: SQSEvent, context: Context, logger: Pick<Console, 'warn'>): Promise<Failures> {
   try {
     return failuresOf(await handler(event, context), event);
   } catch (error) {
@@ -407,11 +402,7 @@ function lambdaAttributes(attributes: Record<string, string>): SQSMessageAttribu
 }
 
 /** The Lambda context of one local invocation (the local API uses it too). */
-export function lambdaContext(
-  region: string,
-  options: Pick<ConsumerOptions, 'functionName' | 'memorySize'>,
-  deadline: number,
-): Context {
+export function lambdaContext(region: string, options: Pick<ConsumerOptions, 'functionName' | 'memorySize'>, deadline: number): Context {
   const requestId = randomUUID();
   const unsupported = (): never => {
     throw new Error('callback-style context methods are not supported: return a promise');

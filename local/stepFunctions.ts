@@ -8,7 +8,16 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ExecutionAbortedError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import {
+  ExecutionAbortedError,
+  ExecutionTimeoutError,
+  StateMachine,
+  type RunOptions,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
+
+/** What an execution and its tasks take and give: JSON (the library's own JSONValue, which it does not export). */
+type JsonInput = Parameters<StateMachine['run']>[0];
 import { EXECUTION_STATUS_CHANGE, localStateMachineArn } from '../infra/eventPatterns';
 import type { EventPublisher } from '../shared/ports';
 import { executionNameFor } from '../shared/domain/plan';
@@ -58,7 +67,10 @@ export class LocalStateMachine implements LargeCsvPlanner {
     for (const [stateName, state] of Object.entries(this.states)) {
       if (state.Type !== 'Task') continue;
       const task = taskNameOf(state.Resource);
-      if (!task || !(task in options.wiring.tasks)) throw new Error(`${options.wiring.definition}: state ${stateName} invokes ${state.Resource}, which is no task of stateMachines.${options.wiring.name}`);
+      if (!task || !(task in options.wiring.tasks))
+        throw new Error(
+          `${options.wiring.definition}: state ${stateName} invokes ${state.Resource}, which is no task of stateMachines.${options.wiring.name}`,
+        );
       if (!options.handlers[task]) throw new Error(`no local handler for task ${task}`);
     }
     // DefinitionSubstitutions, as CloudFormation applies them (with local function ARNs); the
@@ -80,7 +92,7 @@ export class LocalStateMachine implements LargeCsvPlanner {
 
   /** Runs one execution in the background; its end (whatever it is) is published on the bus. */
   run(name: string, input: unknown): LocalExecution {
-    const taskResourceLocalHandlers: Record<string, (input: any) => Promise<any>> = {};
+    const taskResourceLocalHandlers: NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers'] & object = {};
     const retryIntervalOverrides: Record<string, number> = {};
     for (const [stateName, state] of Object.entries(this.states)) {
       if (state.Type !== 'Task') continue;
@@ -89,24 +101,27 @@ export class LocalStateMachine implements LargeCsvPlanner {
       const handler = this.options.handlers[task];
       taskResourceLocalHandlers[stateName] = (taskInput) => {
         const deadline = Date.now() + timeoutMs;
-        return handler(taskInput, { getRemainingTimeInMillis: () => deadline - Date.now() }) as Promise<any>;
+        return handler(taskInput, { getRemainingTimeInMillis: () => deadline - Date.now() }) as Promise<JsonInput>;
       };
       if (state.Retry) retryIntervalOverrides[stateName] = this.options.retryIntervalMs ?? 10;
     }
-    const running = this.machine.run(input as any, { overrides: { taskResourceLocalHandlers, retryIntervalOverrides } });
+    const running = this.machine.run(input as JsonInput, { overrides: { taskResourceLocalHandlers, retryIntervalOverrides } });
     const execution: LocalExecution = { name, input, status: 'RUNNING', abort: running.abort, done: Promise.resolve() };
-    execution.done = running.result.then(
-      (output) => {
-        execution.status = 'SUCCEEDED';
-        execution.output = output;
-      },
-      (error: Error) => {
-        execution.status = error instanceof ExecutionTimeoutError ? 'TIMED_OUT' : error instanceof ExecutionAbortedError ? 'ABORTED' : 'FAILED';
-        const caught = (error as { cause?: { name?: string; message?: string } }).cause;
-        execution.error = caught?.name ?? error.name;
-        execution.cause = caught?.message ?? error.message;
-      },
-    ).then(() => this.publishStatus(execution));
+    execution.done = running.result
+      .then(
+        (output) => {
+          execution.status = 'SUCCEEDED';
+          execution.output = output;
+        },
+        (error: Error) => {
+          execution.status =
+            error instanceof ExecutionTimeoutError ? 'TIMED_OUT' : error instanceof ExecutionAbortedError ? 'ABORTED' : 'FAILED';
+          const caught = (error as { cause?: { name?: string; message?: string } }).cause;
+          execution.error = caught?.name ?? error.name;
+          execution.cause = caught?.message ?? error.message;
+        },
+      )
+      .then(() => this.publishStatus(execution));
     this.executions.set(name, execution);
     return execution;
   }
@@ -130,7 +145,13 @@ export class LocalStateMachine implements LargeCsvPlanner {
       error: execution.error ?? null,
       cause: execution.cause ?? null,
     };
-    if (execution.status !== 'SUCCEEDED') this.options.logger.warn('large-CSV execution ended without success', { name: execution.name, status: execution.status, error: execution.error, cause: execution.cause });
+    if (execution.status !== 'SUCCEEDED')
+      this.options.logger.warn('large-CSV execution ended without success', {
+        name: execution.name,
+        status: execution.status,
+        error: execution.error,
+        cause: execution.cause,
+      });
     try {
       await this.options.bus.publish([{ detailType: EXECUTION_STATUS_CHANGE, source: 'aws.states', detail }]);
     } catch (error) {

@@ -10,7 +10,14 @@ import { ids } from './ids';
 
 /** What every function declares, whatever triggers it: its name, code, size and own role. */
 function baseFunction(ctx: Context, name: string, fn: FunctionWiring) {
-  return { name: physicalName(ctx, name), description: fn.description, handler: fn.handler, timeout: fn.timeout, memorySize: fn.memorySize, role: ids(name).role };
+  return {
+    name: physicalName(ctx, name),
+    description: fn.description,
+    handler: fn.handler,
+    timeout: fn.timeout,
+    memorySize: fn.memorySize,
+    role: ids(name).role,
+  };
 }
 
 export function functions(ctx: Context, wiring: Wiring): Record<string, object> {
@@ -42,7 +49,9 @@ export function functions(ctx: Context, wiring: Wiring): Record<string, object> 
   for (const [name, fn] of Object.entries(wiring.http)) {
     out[name] = {
       ...baseFunction(ctx, name, fn),
-      events: fn.routes.map((route) => ({ http: { method: route.method.toLowerCase(), path: route.path.replace(/^\//, ''), private: true } })),
+      events: fn.routes.map((route) => ({
+        http: { method: route.method.toLowerCase(), path: route.path.replace(/^\//, ''), private: true },
+      })),
     };
   }
   // Task functions of the state machines: invoked by their machine only, no event source.

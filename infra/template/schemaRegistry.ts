@@ -29,10 +29,15 @@ export function schemaRegistry(ctx: Context): Resources {
   const resources: Resources = {
     [registry]: {
       Type: 'AWS::EventSchemas::Registry',
-      Properties: { RegistryName: `${ctx.service}-${ctx.stage}`, Description: 'Events of vectordb-catchup (events-schema/ in its repository)' },
+      Properties: {
+        RegistryName: `${ctx.service}-${ctx.stage}`,
+        Description: 'Events of vectordb-catchup (events-schema/ in its repository)',
+      },
     },
   };
-  for (const file of readdirSync(SCHEMA_DIR).filter((name) => /^[A-Za-z]+\.v\d+\.json$/.test(name)).sort()) {
+  for (const file of readdirSync(SCHEMA_DIR)
+    .filter((name) => /^[A-Za-z]+\.v\d+\.json$/.test(name))
+    .sort()) {
     const [eventName, version] = file.split('.');
     resources[`${eventName}${version.toUpperCase()}Schema`] = {
       Type: 'AWS::EventSchemas::Schema',

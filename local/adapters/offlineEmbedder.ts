@@ -27,8 +27,7 @@ const FALLBACK_SEED = 0xc2b2ae35;
 
 /** Words that occur in nearly every English text: without IDF they would make unrelated texts look alike. */
 const STOP_WORDS = new Set(
-  ('a an and are as at be but by for from has have in is it its of on or that the this to was were ' +
-    'will with').split(' '),
+  ('a an and are as at be but by for from has have in is it its of on or that the this to was were ' + 'will with').split(' '),
 );
 
 const WORD = /[\p{L}\p{N}]+/gu;

@@ -37,5 +37,10 @@ export function metabaseSource({ metabase }: Config, apiKey: KeyReader): Questio
 
 /** Keeps `consumers` pacers that share no memory, together, within the configured RPM/TPM budget. */
 export function requestPacer({ openai }: Config, consumers: number): RatePacer {
-  return createRequestPacer({ requestsPerMinute: openai.rpm, tokensPerMinute: openai.tpm, followProviderTokenLimit: openai.tpmFromProvider, consumers });
+  return createRequestPacer({
+    requestsPerMinute: openai.rpm,
+    tokensPerMinute: openai.tpm,
+    followProviderTokenLimit: openai.tpmFromProvider,
+    consumers,
+  });
 }

@@ -42,7 +42,7 @@ export interface FittedText {
 const SEGMENT_CHARS = 2000;
 
 function* segments(text: string): Generator<string> {
-  for (let start = 0; start < text.length; ) {
+  for (let start = 0; start < text.length;) {
     let end = Math.min(text.length, start + SEGMENT_CHARS);
     if (end < text.length) {
       const space = text.lastIndexOf(' ', end);
@@ -77,7 +77,13 @@ export function fitToTokenLimit(text: string, maxTokens: number = EMBEDDING_LIMI
  * Groups items into requests, in order, never over the input-count or summed-token cap and
  * never splitting an item.
  */
-export function batchByTokens<T extends { tokens: number }>(items: T[], limits: { maxInputs: number; maxTokens: number } = { maxInputs: EMBEDDING_LIMITS.maxInputsPerRequest, maxTokens: EMBEDDING_LIMITS.maxTokensPerRequest }): T[][] {
+export function batchByTokens<T extends { tokens: number }>(
+  items: T[],
+  limits: { maxInputs: number; maxTokens: number } = {
+    maxInputs: EMBEDDING_LIMITS.maxInputsPerRequest,
+    maxTokens: EMBEDDING_LIMITS.maxTokensPerRequest,
+  },
+): T[][] {
   const batches: T[][] = [];
   let current: T[] = [];
   let tokens = 0;
@@ -100,7 +106,11 @@ export function upsertBytes(record: VectorRecord): number {
 }
 
 /** Groups vectors into upserts, in order, within a record count and Pinecone's request size. */
-export function batchForUpsert<T extends VectorRecord>(records: T[], maxRecords: number, maxBytes: number = UPSERT_LIMITS.maxBytesPerRequest): T[][] {
+export function batchForUpsert<T extends VectorRecord>(
+  records: T[],
+  maxRecords: number,
+  maxBytes: number = UPSERT_LIMITS.maxBytesPerRequest,
+): T[][] {
   const batches: T[][] = [];
   let current: T[] = [];
   let bytes = 0;

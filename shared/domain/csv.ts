@@ -122,7 +122,13 @@ export async function planCsv(stream: Readable, options: CsvPlanOptions): Promis
   let stoppedAt: CsvChunkPlan | undefined;
 
   const closeChunk = (byteEnd: number) => {
-    ready.push({ chunkIndex: ready.length + emitted, byteStart: chunkStart, byteEnd, recordCount: chunkRecords, firstRecordNumber: records - chunkRecords + 1 });
+    ready.push({
+      chunkIndex: ready.length + emitted,
+      byteStart: chunkStart,
+      byteEnd,
+      recordCount: chunkRecords,
+      firstRecordNumber: records - chunkRecords + 1,
+    });
     chunkStart = byteEnd;
     chunkRecords = 0;
   };
@@ -206,7 +212,16 @@ export async function planCsv(stream: Readable, options: CsvPlanOptions): Promis
   }
   const stopped = (at: CsvChunkPlan): CsvPlanSummary => {
     const planned = at.firstRecordNumber - 1 + at.recordCount - (resume?.recordsSoFar ?? 0);
-    return { header: header as string[], delimiter, chunks: emitted - firstChunkIndex, records: planned, bytes: at.byteEnd - base, malformedRecords, done: false, nextOffset: at.byteEnd };
+    return {
+      header: header as string[],
+      delimiter,
+      chunks: emitted - firstChunkIndex,
+      records: planned,
+      bytes: at.byteEnd - base,
+      malformedRecords,
+      done: false,
+      nextOffset: at.byteEnd,
+    };
   };
   if (stoppedAt) {
     (parser as unknown as { destroy(): void }).destroy();
@@ -225,7 +240,16 @@ export async function planCsv(stream: Readable, options: CsvPlanOptions): Promis
   await flush();
   // Stopped with chunks still unannounced: the next pass cuts them again from nextOffset.
   if (stoppedAt && ready.length) return stopped(stoppedAt);
-  return { header, delimiter, chunks: emitted - firstChunkIndex, records: records - (resume?.recordsSoFar ?? 0), bytes: bytesRead, malformedRecords, done: true, nextOffset: base + bytesRead };
+  return {
+    header,
+    delimiter,
+    chunks: emitted - firstChunkIndex,
+    records: records - (resume?.recordsSoFar ?? 0),
+    bytes: bytesRead,
+    malformedRecords,
+    done: true,
+    nextOffset: base + bytesRead,
+  };
 }
 
 function writeTo(parser: ReturnType<typeof parse>, piece: Buffer): Promise<void> {
@@ -245,7 +269,11 @@ export interface CsvRangeRecord {
  * Parses one planned byte range (whole records only) into records numbered from
  * firstRecordNumber. Records the parser rejects come back with an error, in order.
  */
-export function parseCsvRange(bytes: Uint8Array, delimiter: string, firstRecordNumber: number): { records: CsvRangeRecord[]; encoding: string } {
+export function parseCsvRange(
+  bytes: Uint8Array,
+  delimiter: string,
+  firstRecordNumber: number,
+): { records: CsvRangeRecord[]; encoding: string } {
   const { text, encoding } = decodeText(bytes);
   const records: CsvRangeRecord[] = [];
   parseSync(text, {

@@ -152,7 +152,8 @@ export function createRequestPacer(options: PacerOptions): RatePacer {
   };
 
   /** Milliseconds of this consumer's share that `units` cost at `perMinute` (0 when unlimited). */
-  const cost = (units: number, perMinute: number, factor: number): number => (perMinute === Infinity ? 0 : (units * MINUTE_MS * consumers) / (perMinute * factor));
+  const cost = (units: number, perMinute: number, factor: number): number =>
+    perMinute === Infinity ? 0 : (units * MINUTE_MS * consumers) / (perMinute * factor);
 
   const hold = (until: number, kind: 'headers' | 'rateLimited'): void => {
     if (until <= holdUntil) return;
@@ -250,7 +251,12 @@ export function createRequestPacer(options: PacerOptions): RatePacer {
  * Milliseconds until the provider's bucket holds `needed`, from its remaining level, its limit
  * per minute and its reset time; 0 when it holds enough or the headers do not say.
  */
-export function refillWait(remaining: number | undefined, needed: number, limitPerMinute: number | undefined, resetMs: number | undefined): number {
+export function refillWait(
+  remaining: number | undefined,
+  needed: number,
+  limitPerMinute: number | undefined,
+  resetMs: number | undefined,
+): number {
   if (remaining === undefined || !(needed > 0) || remaining >= needed) return 0;
   const byRate = positive(limitPerMinute) ? ((needed - remaining) * MINUTE_MS) / limitPerMinute : Infinity;
   const wait = Math.min(byRate, resetMs ?? Infinity);
@@ -276,7 +282,7 @@ export function parseGoDuration(value: string | null | undefined): number | unde
   const text = value?.trim();
   if (!text) return undefined;
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const unitMs: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, 'µs': 0.001, 'μs': 0.001, ns: 0.000001 };
+  const unitMs: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, μs: 0.001, ns: 0.000001 };
   const part = /(\d+(?:\.\d*)?|\.\d+)(h|ms|m|s|us|µs|μs|ns)/y;
   let total = 0;
   let index = 0;

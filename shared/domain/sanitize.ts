@@ -22,6 +22,7 @@ const MD_STRIKE = /~~(?=\S)([\s\S]*?\S)~~/g;
 const MD_INLINE_CODE = /`([^`\n]+)`/g;
 
 /** C0/C1 control characters separate words, like whitespace. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001F\u007F-\u009F]/g;
 /** Zero-width and bidi marks, the BOM and lone surrogates carry nothing to embed. */
 const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\uFEFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -31,11 +32,7 @@ export function sanitizeText(raw: string | null | undefined): string {
   if (!raw) return '';
   let text = raw.normalize('NFKC');
   if (text.includes('<')) {
-    text = text
-      .replace(SCRIPT_OR_STYLE, ' ')
-      .replace(HTML_COMMENT, ' ')
-      .replace(BLOCK_TAG, '\n')
-      .replace(ANY_TAG, '');
+    text = text.replace(SCRIPT_OR_STYLE, ' ').replace(HTML_COMMENT, ' ').replace(BLOCK_TAG, '\n').replace(ANY_TAG, '');
   }
   // Entities are decoded after tags are gone, so an encoded "&lt;b&gt;" survives as literal text.
   if (text.includes('&')) text = decodeHTML(text);

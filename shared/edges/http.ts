@@ -95,7 +95,8 @@ function json(statusCode: number, body: unknown): APIGatewayProxyResult {
 function errorResponse(error: unknown, deps: Dependencies | undefined): APIGatewayProxyResult {
   if (error instanceof HttpProblem) return json(error.statusCode, { error: error.message });
   const mapped = STATUS_OF.find(([type]) => error instanceof type);
-  if (mapped && error instanceof RequestError) return json(mapped[1], { error: error.message, ...(error.field ? { parameter: error.field } : {}) });
+  if (mapped && error instanceof RequestError)
+    return json(mapped[1], { error: error.message, ...(error.field ? { parameter: error.field } : {}) });
   const status = (error as { statusCode?: number }).statusCode;
   // middy's own errors (e.g. malformed JSON, 422) are meant to be shown.
   if (status && status < 500) return json(status, { error: (error as Error).message });

@@ -14,9 +14,10 @@ function compiled(): Record<EventName, ValidateFunction> {
   if (!validators) {
     const ajv = new Ajv({ allErrors: true, strict: true });
     addFormats(ajv);
-    validators = Object.fromEntries(
-      Object.entries(eventSchemas).map(([name, schema]) => [name, ajv.compile(schema)]),
-    ) as Record<EventName, ValidateFunction>;
+    validators = Object.fromEntries(Object.entries(eventSchemas).map(([name, schema]) => [name, ajv.compile(schema)])) as Record<
+      EventName,
+      ValidateFunction
+    >;
   }
   return validators;
 }

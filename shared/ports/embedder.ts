@@ -31,7 +31,6 @@ export interface Embedder {
   embed(inputs: string[]): Promise<EmbeddingResult>;
 }
 
-
 /** What the provider said about its budget with one answer (all optional: not every server sends them). */
 export type RateLimitInfo = NonNullable<EmbeddingResult['rateLimit']>;
 
@@ -44,4 +43,3 @@ export interface RequestPacer {
    */
   observe?(outcome: unknown): void;
 }
-

@@ -17,4 +17,3 @@ export interface ObjectStore {
   read(key: string, options?: { start?: number; end?: number; etag?: string }): Promise<Readable>;
   put(key: string, body: string | Buffer): Promise<ObjectHead>;
 }
-

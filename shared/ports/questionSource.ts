@@ -5,4 +5,3 @@ export interface QuestionSource {
   readonly description: string;
   rows(questionId: number, options: { startDate?: string }): AsyncIterable<Record<string, unknown>>;
 }
-

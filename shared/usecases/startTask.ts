@@ -19,7 +19,8 @@ export async function startTask(request: TaskRequest, deps: StartTaskDeps): Prom
   if (source.type === 's3_csv') {
     const object = await deps.objects.head(source.key);
     if (!object) throw new NotFoundError(`s3_key "${source.key}" does not exist in bucket "${deps.objects.bucket}"`, 's3_key');
-    if (object.size === 0) throw new UnusableInputError(`s3_key "${source.key}" is an empty file: a CSV needs at least a header row`, 's3_key');
+    if (object.size === 0)
+      throw new UnusableInputError(`s3_key "${source.key}" is an empty file: a CSV needs at least a header row`, 's3_key');
     // The run reads the version that was checked, even if the key is overwritten meanwhile.
     if (object.versionId) return requestTask({ ...request, source: { ...source, versionId: object.versionId } }, deps);
   }

@@ -13,9 +13,13 @@ export function authenticate(header: string | undefined, apiKey: string | undefi
     );
   }
   if (key !== apiKey) {
-    throw apiError(401, `Incorrect API key provided: ${redact(key)}. You can find your API key at https://platform.openai.com/account/api-keys.`, {
-      code: 'invalid_api_key',
-    });
+    throw apiError(
+      401,
+      `Incorrect API key provided: ${redact(key)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+      {
+        code: 'invalid_api_key',
+      },
+    );
   }
 }
 

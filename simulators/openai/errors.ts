@@ -18,7 +18,12 @@ export function apiError(
 export function injectedFailure(status: number, retryAfterMs: number | undefined): HttpError {
   const headers = retryAfterMs === undefined ? {} : retryAfterHeaders(retryAfterMs);
   if (status === 429) {
-    return apiError(429, 'Rate limit reached for requests. Please try again later.', { type: 'requests', code: 'rate_limit_exceeded' }, headers);
+    return apiError(
+      429,
+      'Rate limit reached for requests. Please try again later.',
+      { type: 'requests', code: 'rate_limit_exceeded' },
+      headers,
+    );
   }
   if (status >= 500) return serverError(status, headers);
   return apiError(status, `Injected failure with status ${status}.`, {}, headers);

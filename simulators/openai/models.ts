@@ -33,10 +33,14 @@ export function resolveDimensions(requested: unknown, spec: ModelSpec): number {
     });
   }
   if (value > spec.nativeDimensions) {
-    throw apiError(400, `Invalid 'dimensions': integer above maximum value. Expected a value <= ${spec.nativeDimensions}, but got ${value} instead.`, {
-      param: 'dimensions',
-      code: 'integer_above_max_value',
-    });
+    throw apiError(
+      400,
+      `Invalid 'dimensions': integer above maximum value. Expected a value <= ${spec.nativeDimensions}, but got ${value} instead.`,
+      {
+        param: 'dimensions',
+        code: 'integer_above_max_value',
+      },
+    );
   }
   return value;
 }

@@ -17,7 +17,7 @@ export function parseEmbeddingsRequest(raw: Buffer, models: Map<string, ModelSpe
   const body = parseJsonObject(raw.toString('utf8'), () =>
     apiError(
       400,
-      'We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly. ' +
+      "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. " +
         'The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)',
     ),
   );

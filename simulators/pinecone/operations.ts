@@ -15,7 +15,9 @@ export function upsert({ namespaces, dimension, stats }: IndexState, body: Recor
   const vectors = body.vectors;
   if (!Array.isArray(vectors) || vectors.length === 0) throw badRequest('Invalid request: vectors must contain at least 1 record.');
   if (vectors.length > MAX_UPSERT_RECORDS) {
-    throw badRequest(`Request contains ${vectors.length} vectors, which exceeds the limit of ${MAX_UPSERT_RECORDS} vectors per upsert request.`);
+    throw badRequest(
+      `Request contains ${vectors.length} vectors, which exceeds the limit of ${MAX_UPSERT_RECORDS} vectors per upsert request.`,
+    );
   }
   const records = vectors.map((vector: unknown) => validateRecord(vector, dimension));
   const size = records.reduce((sum, record) => sum + record.values.length * 4 + metadataBytes(record.metadata), 0);
@@ -54,7 +56,9 @@ export function queryVectors({ namespaces, dimension }: IndexState, body: Record
   const includeMetadata = body.includeMetadata === true;
   const maxTopK = includeValues || includeMetadata ? MAX_TOP_K_WITH_DATA : MAX_TOP_K;
   if ((topK as number) > maxTopK) {
-    throw badRequest(`topK must be less than or equal to ${maxTopK}${maxTopK === MAX_TOP_K_WITH_DATA ? ' when including values or metadata' : ''}.`);
+    throw badRequest(
+      `topK must be less than or equal to ${maxTopK}${maxTopK === MAX_TOP_K_WITH_DATA ? ' when including values or metadata' : ''}.`,
+    );
   }
   if (body.filter !== undefined) throw badRequest('Metadata filters are not supported by this simulator.');
   const namespace = resolveNamespace(body.namespace);
@@ -62,7 +66,8 @@ export function queryVectors({ namespaces, dimension }: IndexState, body: Record
   let vector: number[];
   if (Array.isArray(body.vector) && body.id === undefined) {
     vector = body.vector as number[];
-    if (!vector.every((v) => typeof v === 'number' && Number.isFinite(v))) throw badRequest('Invalid request: vector must be a list of numbers.');
+    if (!vector.every((v) => typeof v === 'number' && Number.isFinite(v)))
+      throw badRequest('Invalid request: vector must be a list of numbers.');
     if (vector.length !== dimension) {
       throw badRequest(`Query vector dimension ${vector.length} does not match the dimension of the index ${dimension}`);
     }

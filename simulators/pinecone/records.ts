@@ -14,7 +14,8 @@ export function validateRecord(value: unknown, dimension: number): StoredVector 
   if (!Array.isArray(values) || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) {
     throw badRequest(`Vector ${id}: values must be a list of numbers.`);
   }
-  if (values.length !== dimension) throw badRequest(`Vector dimension ${values.length} does not match the dimension of the index ${dimension}`);
+  if (values.length !== dimension)
+    throw badRequest(`Vector dimension ${values.length} does not match the dimension of the index ${dimension}`);
   if (!values.some((v) => v !== 0)) throw badRequest('Dense vectors must contain at least one non-zero value.');
   const record: StoredVector = { id, values: values.map((v: number) => Math.fround(v)) };
   if (metadata !== undefined && metadata !== null) {
@@ -33,11 +34,14 @@ function validateMetadata(value: unknown): Record<string, SimulatedMetadataValue
       (typeof item === 'number' && Number.isFinite(item)) ||
       (Array.isArray(item) && item.every((element) => typeof element === 'string'));
     if (!valid) {
-      throw badRequest(`Metadata value must be a string, number, boolean or list of strings, got '${JSON.stringify(item)}' for field '${field}'`);
+      throw badRequest(
+        `Metadata value must be a string, number, boolean or list of strings, got '${JSON.stringify(item)}' for field '${field}'`,
+      );
     }
   }
   const size = metadataBytes(metadata);
-  if (size > MAX_METADATA_BYTES) throw badRequest(`Metadata size is ${size} bytes, which exceeds the limit of ${MAX_METADATA_BYTES} bytes per vector`);
+  if (size > MAX_METADATA_BYTES)
+    throw badRequest(`Metadata size is ${size} bytes, which exceeds the limit of ${MAX_METADATA_BYTES} bytes per vector`);
   return metadata as Record<string, SimulatedMetadataValue>;
 }
 

@@ -10,7 +10,15 @@ export function useEmulators(tableName: string): () => Emulators {
   let dataDir: string | undefined;
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), `${tableName}-`));
-    emulators = await startEmulators({ dataDir, persist: false, region: 'us-east-1', tableName, bucketName: 'bucket-test', dynamoPort: 0, s3Port: 0 });
+    emulators = await startEmulators({
+      dataDir,
+      persist: false,
+      region: 'us-east-1',
+      tableName,
+      bucketName: 'bucket-test',
+      dynamoPort: 0,
+      s3Port: 0,
+    });
   });
   afterAll(async () => {
     await emulators?.close();

@@ -19,7 +19,9 @@ describe('REST API (local runtime)', () => {
       expect(await stack.api(route, { apiKey: null })).toEqual({ status: 401, body: { error: 'missing x-api-key header' } });
       expect(await stack.api(route, { apiKey: 'wrong' })).toEqual({ status: 403, body: { error: 'invalid API key' } });
     }
-    expect((await stack.api('/process', { method: 'POST', apiKey: null, body: '{}', headers: { 'content-type': 'application/json' } })).status).toBe(401);
+    expect(
+      (await stack.api('/process', { method: 'POST', apiKey: null, body: '{}', headers: { 'content-type': 'application/json' } })).status,
+    ).toBe(401);
   });
 
   it.each([
@@ -49,7 +51,10 @@ describe('REST API (local runtime)', () => {
   });
 
   it('says plainly when Metabase (the older default source) is not configured, and checks question_id', async () => {
-    expect((await stack.api('/process?start_date=2025-01-01')).body).toEqual({ error: 'question_id is required for data_source=metabase (no METABASE_QUESTION_ID is configured)', parameter: 'question_id' });
+    expect((await stack.api('/process?start_date=2025-01-01')).body).toEqual({
+      error: 'question_id is required for data_source=metabase (no METABASE_QUESTION_ID is configured)',
+      parameter: 'question_id',
+    });
     expect((await stack.api('/process?start_date=2025-01-01&question_id=abc')).body.parameter).toBe('question_id');
     const { status, body } = await stack.api('/process?start_date=2025-01-01&question_id=232');
     expect(status).toBe(503);
@@ -57,15 +62,29 @@ describe('REST API (local runtime)', () => {
   });
 
   it('answers 404 for an unknown task and 400 without task_id', async () => {
-    expect(await stack.api('/status?task_id=does-not-exist')).toEqual({ status: 404, body: { error: 'no task with task_id "does-not-exist"' } });
+    expect(await stack.api('/status?task_id=does-not-exist')).toEqual({
+      status: 404,
+      body: { error: 'no task with task_id "does-not-exist"' },
+    });
     expect((await stack.api('/status')).body).toEqual({ error: 'task_id is required', parameter: 'task_id' });
   });
 
   it('starts a task from a JSON body, idempotently by task_id, and from an s3:// URL of its own bucket', async () => {
-    const post = (body: unknown) => stack.api('/process', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-    const first = await post({ data_source: 's3_csv', s3_key: 's3://vectordb-catchup-local/uploads/small.csv', task_id: 'my-run-1', namespace: 'other-ns' });
+    const post = (body: unknown) =>
+      stack.api('/process', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const first = await post({
+      data_source: 's3_csv',
+      s3_key: 's3://vectordb-catchup-local/uploads/small.csv',
+      task_id: 'my-run-1',
+      namespace: 'other-ns',
+    });
     expect(first.status).toBe(202);
-    expect(first.body).toMatchObject({ task_id: 'my-run-1', status: 'PENDING', namespace: 'other-ns', status_url: '/status?task_id=my-run-1' });
+    expect(first.body).toMatchObject({
+      task_id: 'my-run-1',
+      status: 'PENDING',
+      namespace: 'other-ns',
+      status_url: '/status?task_id=my-run-1',
+    });
     const again = await post({ data_source: 's3_csv', s3_key: 'uploads/small.csv', task_id: 'my-run-1' });
     expect(again.status).toBe(200);
     expect(again.body.message).toMatch(/already exists/);
@@ -106,7 +125,12 @@ describe('POST /cancel (local runtime)', () => {
     await tasks.create({ taskId: 'to-cancel', dataSource: 's3_csv', namespace: 'ns', request }, new Date());
     const cancelled = await stack.api('/cancel?task_id=to-cancel', { method: 'POST' });
     expect(cancelled).toMatchObject({ status: 200, body: { task_id: 'to-cancel', status: 'CANCELLED', errors: ['cancelled by request'] } });
-    expect(stack.runtime.bus.published().filter((event) => event['detail-type'] === 'TaskCompleted').map((event) => event.detail)).toEqual([expect.objectContaining({ taskId: 'to-cancel', status: 'CANCELLED' })]);
+    expect(
+      stack.runtime.bus
+        .published()
+        .filter((event) => event['detail-type'] === 'TaskCompleted')
+        .map((event) => event.detail),
+    ).toEqual([expect.objectContaining({ taskId: 'to-cancel', status: 'CANCELLED' })]);
     expect((await stack.api('/cancel?task_id=to-cancel', { method: 'POST' })).status).toBe(409);
     expect((await stack.api('/cancel?task_id=nope', { method: 'POST' })).status).toBe(404);
     expect((await stack.api('/cancel', { method: 'POST' })).body).toEqual({ error: 'task_id is required', parameter: 'task_id' });

@@ -30,7 +30,13 @@ describe('CSV pipeline (local runtime, simulators)', () => {
   it('ends COMPLETED with every record counted exactly once', () => {
     expect(finalStatus.status).toBe('COMPLETED');
     expect(finalStatus.data_source).toBe('s3_csv');
-    expect(finalStatus.records).toMatchObject({ total: 5000, processed: 5000 - csv.emptyTextIds.size, skipped: csv.emptyTextIds.size, failed: 0, truncated: 1 });
+    expect(finalStatus.records).toMatchObject({
+      total: 5000,
+      processed: 5000 - csv.emptyTextIds.size,
+      skipped: csv.emptyTextIds.size,
+      failed: 0,
+      truncated: 1,
+    });
     expect(finalStatus.records.skipped_reasons).toEqual({ empty_text: csv.emptyTextIds.size });
     expect(finalStatus.chunks).toEqual({ total: 5, completed: 5, failed: 0 });
     expect(finalStatus.progress).toBe(1);
@@ -40,13 +46,22 @@ describe('CSV pipeline (local runtime, simulators)', () => {
 
   it('upserts every non-empty record once, into the namespace, with sanitised text and metadata', () => {
     const stored = stack.pinecone.dump(NAMESPACE);
-    const expectedIds = csv.rows.filter((row) => !csv.emptyTextIds.has(row.id)).map((row) => row.id).sort();
+    const expectedIds = csv.rows
+      .filter((row) => !csv.emptyTextIds.has(row.id))
+      .map((row) => row.id)
+      .sort();
     expect(stored.map((vector) => vector.id)).toEqual(expectedIds);
     const byId = new Map(stored.map((vector) => [vector.id, vector]));
     for (const row of csv.rows.filter((r) => !csv.emptyTextIds.has(r.id) && !csv.longTextIds.has(r.id))) {
       const vector = byId.get(row.id)!;
       expect(vector.values).toHaveLength(1536);
-      expect(vector.metadata).toMatchObject({ text: sanitizeText(row.formatted_text), date: row.date, category: row.category, _task_id: taskId, _source: 's3://vectordb-catchup-local/uploads/people.csv' });
+      expect(vector.metadata).toMatchObject({
+        text: sanitizeText(row.formatted_text),
+        date: row.date,
+        category: row.category,
+        _task_id: taskId,
+        _source: 's3://vectordb-catchup-local/uploads/people.csv',
+      });
       expect(vector.metadata).not.toHaveProperty('_truncated');
       if (row.price === '') expect(vector.metadata).not.toHaveProperty('price');
       else expect(vector.metadata?.price).toBe(row.price);

@@ -2,7 +2,7 @@
  * Bad input and failing providers through the local runtime: every record ends in exactly one
  * count, every task reaches a terminal state, and every problem is named.
  */
-import { loadWiring } from '../../local/wiring';
+import { loadWiring } from '../../infra/wiring';
 import { NAMESPACE, startLocalStack, type LocalStack } from '../helpers/localStack';
 
 describe('failures and messy input (local runtime)', () => {
@@ -24,12 +24,16 @@ describe('failures and messy input (local runtime)', () => {
   }
 
   const completedEvents = (taskId: string) =>
-    stack.runtime.bus.published().filter((event) => event['detail-type'] === 'TaskCompleted' && (event.detail as { taskId: string }).taskId === taskId);
+    stack.runtime.bus
+      .published()
+      .filter((event) => event['detail-type'] === 'TaskCompleted' && (event.detail as { taskId: string }).taskId === taskId);
 
   it('fails a CSV without the text column, naming the columns it has, and announces it', async () => {
     const status = await run('bad/no-text.csv', 'id,body,date\n1,hello,2025-01-01\n');
     expect(status.status).toBe('FAILED');
-    expect(status.errors).toEqual(['s3://vectordb-catchup-local/bad/no-text.csv has no text column "formatted_text"; its columns are: id, body, date']);
+    expect(status.errors).toEqual([
+      's3://vectordb-catchup-local/bad/no-text.csv has no text column "formatted_text"; its columns are: id, body, date',
+    ]);
     expect(completedEvents(status.task_id)).toHaveLength(1);
   });
 
@@ -59,7 +63,13 @@ describe('failures and messy input (local runtime)', () => {
     ].join('\n');
     const status = await run('messy/file.csv', csv, '&start_date=2025-01-01');
     expect(status.status).toBe('PARTIAL');
-    expect(status.records).toMatchObject({ total: 8, processed: 2, skipped: 2, failed: 4, skipped_reasons: { before_start_date: 1, empty_text: 1 } });
+    expect(status.records).toMatchObject({
+      total: 8,
+      processed: 2,
+      skipped: 2,
+      failed: 4,
+      skipped_reasons: { before_start_date: 1, empty_text: 1 },
+    });
     expect(status.records.processed + status.records.skipped + status.records.failed).toBe(status.records.total);
     expect(status.errors).toEqual(
       expect.arrayContaining([
@@ -69,14 +79,21 @@ describe('failures and messy input (local runtime)', () => {
         expect.stringMatching(/^record 8: unreadable CSV record: Quote Not Closed/),
       ]),
     );
-    expect(stack.pinecone.dump(NAMESPACE).filter((vector) => vector.metadata?._task_id === status.task_id).map((vector) => vector.id).sort()).toEqual(['1', '7']);
+    expect(
+      stack.pinecone
+        .dump(NAMESPACE)
+        .filter((vector) => vector.metadata?._task_id === status.task_id)
+        .map((vector) => vector.id)
+        .sort(),
+    ).toEqual(['1', '7']);
   });
 
   it('hashes stable ids for a file without an id column, so a re-run overwrites', async () => {
     const body = 'formatted_text,category\nalpha,a\nbeta,b\n';
     const first = await run('noid/a.csv', body);
     const second = await run('noid/a.csv', body, '&force=true');
-    const vectors = () => stack.pinecone.dump(NAMESPACE).filter((vector) => vector.metadata?._source === 's3://vectordb-catchup-local/noid/a.csv');
+    const vectors = () =>
+      stack.pinecone.dump(NAMESPACE).filter((vector) => vector.metadata?._source === 's3://vectordb-catchup-local/noid/a.csv');
     expect(first.records.processed).toBe(2);
     expect(second.records.processed).toBe(2);
     expect(vectors()).toHaveLength(2);
@@ -84,7 +101,9 @@ describe('failures and messy input (local runtime)', () => {
   });
 
   it('rejects an invalid event to the DLQ at once, with the reason, never retrying it', async () => {
-    await stack.runtime.bus.publish([{ detailType: 'ChunkPlanned', source: 'vectordb-catchup', detail: { schemaVersion: 1, taskId: 'x', chunkIndex: -1 } }]);
+    await stack.runtime.bus.publish([
+      { detailType: 'ChunkPlanned', source: 'vectordb-catchup', detail: { schemaVersion: 1, taskId: 'x', chunkIndex: -1 } },
+    ]);
     await stack.runtime.waitForIdle(30_000);
     const { queue, deadLetters } = stack.runtime.queues.get('embedder')!;
     const rejected = deadLetters.messages();
@@ -99,14 +118,24 @@ describe('failures and messy input (local runtime)', () => {
     const request = { schemaVersion: 1 as const, taskId: 'victim', source: { type: 's3_csv' as const, key: 'x.csv' } };
     await tasks.create({ taskId: 'victim', dataSource: 's3_csv', namespace: NAMESPACE, request }, new Date());
     await tasks.start('victim', new Date());
-    await stack.runtime.bus.publish([{ detailType: 'ChunkEmbedded', source: 'vectordb-catchup', detail: { schemaVersion: 1, taskId: 'victim', chunkIndex: 0 } }]);
+    await stack.runtime.bus.publish([
+      { detailType: 'ChunkEmbedded', source: 'vectordb-catchup', detail: { schemaVersion: 1, taskId: 'victim', chunkIndex: 0 } },
+    ]);
     const status = await stack.waitForTask('victim');
     expect(status.status).toBe('FAILED');
-    expect(status.errors[0]).toMatch(/^an invalid ChunkEmbedded event was rejected: ChunkEmbedded event is invalid: \(root\) must have required property 'outcome'/);
+    expect(status.errors[0]).toMatch(
+      /^an invalid ChunkEmbedded event was rejected: ChunkEmbedded event is invalid: \(root\) must have required property 'outcome'/,
+    );
   });
 
   it('runs a TaskRequested from another system and fails it clearly when its object is missing', async () => {
-    await stack.runtime.bus.publish([{ detailType: 'TaskRequested', source: 'crm-exporter', detail: { schemaVersion: 1, taskId: 'crm-2025-06-01', source: { type: 's3_csv', key: 'exports/missing.csv' } } }]);
+    await stack.runtime.bus.publish([
+      {
+        detailType: 'TaskRequested',
+        source: 'crm-exporter',
+        detail: { schemaVersion: 1, taskId: 'crm-2025-06-01', source: { type: 's3_csv', key: 'exports/missing.csv' } },
+      },
+    ]);
     const status = await stack.waitForTask('crm-2025-06-01');
     expect(status).toMatchObject({ status: 'FAILED', errors: ['s3://vectordb-catchup-local/exports/missing.csv does not exist'] });
   });

@@ -26,7 +26,10 @@ describe('S3 auto-trigger (local runtime)', () => {
     const detail = events[0].detail as { taskId: string; source: { key: string }; requestedBy: string };
     expect(detail).toMatchObject({ source: { type: 's3_csv', key: 'incoming/batch one.csv' }, requestedBy: 's3' });
     const status = await stack.waitForTask(detail.taskId);
-    expect(status).toMatchObject({ status: 'COMPLETED', records: { total: 120, processed: 120 - csv.emptyTextIds.size, skipped: csv.emptyTextIds.size, failed: 0 } });
+    expect(status).toMatchObject({
+      status: 'COMPLETED',
+      records: { total: 120, processed: 120 - csv.emptyTextIds.size, skipped: csv.emptyTextIds.size, failed: 0 },
+    });
     expect(stack.pinecone.dump(NAMESPACE)).toHaveLength(120 - csv.emptyTextIds.size);
   });
 
@@ -34,7 +37,12 @@ describe('S3 auto-trigger (local runtime)', () => {
     const ingest = stack.runtime.queues.get('ingest')!;
     const before = requested().length;
     const notification = {
-      Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'vectordb-catchup-local' }, object: { key: 'incoming/batch+one.csv', eTag: 'abc', sequencer: '1' } } }],
+      Records: [
+        {
+          eventName: 'ObjectCreated:Put',
+          s3: { bucket: { name: 'vectordb-catchup-local' }, object: { key: 'incoming/batch+one.csv', eTag: 'abc', sequencer: '1' } },
+        },
+      ],
     };
     ingest.queue.send(JSON.stringify(notification));
     ingest.queue.send(JSON.stringify(notification));

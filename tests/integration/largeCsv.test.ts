@@ -14,7 +14,9 @@ describe('large CSV through the state machine (local runtime)', () => {
   let stack: LocalStack;
 
   beforeAll(async () => {
-    stack = await startLocalStack({ env: { LARGE_CSV_THRESHOLD_BYTES: '1024', LARGE_CSV_SEGMENT_BUDGET_MS: '1', LARGE_CSV_SEGMENT_MARGIN_MS: '0' } });
+    stack = await startLocalStack({
+      env: { LARGE_CSV_THRESHOLD_BYTES: '1024', LARGE_CSV_SEGMENT_BUDGET_MS: '1', LARGE_CSV_SEGMENT_MARGIN_MS: '0' },
+    });
   });
 
   afterAll(async () => {
@@ -23,17 +25,29 @@ describe('large CSV through the state machine (local runtime)', () => {
 
   const machine = () => stack.runtime.stateMachines.get('largeCsv')!;
   const chunkEvents = (taskId: string) =>
-    stack.runtime.bus.published().filter((event) => event['detail-type'] === 'ChunkPlanned' && (event.detail as { taskId?: string }).taskId === taskId);
+    stack.runtime.bus
+      .published()
+      .filter((event) => event['detail-type'] === 'ChunkPlanned' && (event.detail as { taskId?: string }).taskId === taskId);
 
   it('plans a CSV over the threshold in several segments and ends COMPLETED with exact counts', async () => {
     const csv = peopleCsv(3200);
     await stack.putObject('uploads/large.csv', csv.bytes);
-    const started = await stack.api('/process', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ data_source: 's3_csv', s3_key: 'uploads/large.csv', task_id: 'large-1' }) });
+    const started = await stack.api('/process', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ data_source: 's3_csv', s3_key: 'uploads/large.csv', task_id: 'large-1' }),
+    });
     expect(started.status).toBe(202);
     const status = await stack.waitForTask('large-1');
 
     expect(status.status).toBe('COMPLETED');
-    expect(status.records).toMatchObject({ total: 3200, processed: 3200 - csv.emptyTextIds.size, skipped: csv.emptyTextIds.size, failed: 0, truncated: 1 });
+    expect(status.records).toMatchObject({
+      total: 3200,
+      processed: 3200 - csv.emptyTextIds.size,
+      skipped: csv.emptyTextIds.size,
+      failed: 0,
+      truncated: 1,
+    });
     expect(status.chunks).toEqual({ total: 4, completed: 4, failed: 0 });
 
     const execution = machine().executions.get('large-1')!;
@@ -44,20 +58,25 @@ describe('large CSV through the state machine (local runtime)', () => {
 
     // Every chunk announced once, the byte ranges tiling the file after the header.
     const ranges = chunkEvents('large-1')
-      .map((event) => (event.detail as { chunkIndex: number; source: { byteStart: number; byteEnd: number } }))
+      .map((event) => event.detail as { chunkIndex: number; source: { byteStart: number; byteEnd: number } })
       .sort((a, b) => a.chunkIndex - b.chunkIndex);
     expect(ranges.map((chunk) => chunk.chunkIndex)).toEqual([0, 1, 2, 3]);
     for (let i = 1; i < ranges.length; i += 1) expect(ranges[i].source.byteStart).toBe(ranges[i - 1].source.byteEnd);
     expect(ranges[3].source.byteEnd).toBe(csv.bytes.length);
 
     const stored = stack.pinecone.dump(NAMESPACE).filter((vector) => vector.metadata?._task_id === 'large-1');
-    const expectedIds = csv.rows.filter((row) => !csv.emptyTextIds.has(row.id)).map((row) => row.id).sort();
+    const expectedIds = csv.rows
+      .filter((row) => !csv.emptyTextIds.has(row.id))
+      .map((row) => row.id)
+      .sort();
     expect(stored.map((vector) => vector.id).sort()).toEqual(expectedIds);
     const byId = new Map(stored.map((vector) => [vector.id, vector]));
     for (const row of csv.rows.filter((r) => !csv.emptyTextIds.has(r.id) && !csv.longTextIds.has(r.id))) {
       expect(byId.get(row.id)?.metadata?.text).toBe(sanitizeText(row.formatted_text));
     }
-    const completed = stack.runtime.bus.published().filter((event) => event['detail-type'] === 'TaskCompleted' && (event.detail as { taskId: string }).taskId === 'large-1');
+    const completed = stack.runtime.bus
+      .published()
+      .filter((event) => event['detail-type'] === 'TaskCompleted' && (event.detail as { taskId: string }).taskId === 'large-1');
     expect(completed).toHaveLength(1);
   });
 
@@ -86,11 +105,17 @@ describe('large CSV through the state machine (local runtime)', () => {
       return read(key, options);
     };
     try {
-      await stack.api('/process', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ data_source: 's3_csv', s3_key: 'uploads/changing.csv', task_id: 'large-changing' }) });
+      await stack.api('/process', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ data_source: 's3_csv', s3_key: 'uploads/changing.csv', task_id: 'large-changing' }),
+      });
       const status = await stack.waitForTask('large-changing');
       expect(deleted).toBe(true);
       expect(status.status).toBe('FAILED');
-      expect(JSON.stringify(status.errors)).toMatch(/large-CSV planning failed: SourceError: s3:\/\/vectordb-catchup-local\/uploads\/changing\.csv does not exist/);
+      expect(JSON.stringify(status.errors)).toMatch(
+        /large-CSV planning failed: SourceError: s3:\/\/vectordb-catchup-local\/uploads\/changing\.csv does not exist/,
+      );
       expect(machine().executions.get('large-changing')!.status).toBe('FAILED');
     } finally {
       objects.read = read;
@@ -114,7 +139,11 @@ describe('large CSV through the state machine (local runtime)', () => {
       return read(key, options);
     };
     try {
-      await stack.api('/process', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ data_source: 's3_csv', s3_key: 'uploads/aborted.csv', task_id: 'large-aborted' }) });
+      await stack.api('/process', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ data_source: 's3_csv', s3_key: 'uploads/aborted.csv', task_id: 'large-aborted' }),
+      });
       // Only a segment reads the whole rest of the object: once that read is held, the execution is running.
       await segmentReading;
       expect(machine().executions.get('large-aborted')?.status).toBe('RUNNING');

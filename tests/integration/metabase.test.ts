@@ -31,7 +31,9 @@ describe('Metabase source (local runtime, Metabase simulator)', () => {
         236: { rows, forbidden: true },
       },
     });
-    stack = await startLocalStack({ env: { METABASE_URL: metabase.url, METABASE_API_KEY: METABASE_KEY, METABASE_QUESTION_ID: '232', PINECONE_NAMESPACE: 'catalog' } });
+    stack = await startLocalStack({
+      env: { METABASE_URL: metabase.url, METABASE_API_KEY: METABASE_KEY, METABASE_QUESTION_ID: '232', PINECONE_NAMESPACE: 'catalog' },
+    });
   });
 
   afterAll(async () => {
@@ -49,18 +51,40 @@ describe('Metabase source (local runtime, Metabase simulator)', () => {
     const status = await run('start_date=2025-01-15');
     const kept = rows.filter((row) => row.date >= '2025-01-15');
     const empty = kept.filter((row) => !row.formatted_text);
-    expect(metabase.stats.lastParameters).toEqual([expect.objectContaining({ type: 'date/single', target: ['variable', ['template-tag', 'start_date']], value: '2025-01-15' })]);
-    expect(status).toMatchObject({ status: 'COMPLETED', data_source: 'metabase', records: { total: kept.length, processed: kept.length - empty.length, skipped: empty.length, failed: 0 } });
+    expect(metabase.stats.lastParameters).toEqual([
+      expect.objectContaining({ type: 'date/single', target: ['variable', ['template-tag', 'start_date']], value: '2025-01-15' }),
+    ]);
+    expect(status).toMatchObject({
+      status: 'COMPLETED',
+      data_source: 'metabase',
+      records: { total: kept.length, processed: kept.length - empty.length, skipped: empty.length, failed: 0 },
+    });
     expect(status.chunks.total).toBe(Math.ceil(kept.length / 1000));
     const stored = stack.pinecone.dump('catalog');
-    expect(stored.map((vector) => vector.id).sort()).toEqual(kept.filter((row) => row.formatted_text).map((row) => String(row.id)).sort());
+    expect(stored.map((vector) => vector.id).sort()).toEqual(
+      kept
+        .filter((row) => row.formatted_text)
+        .map((row) => String(row.id))
+        .sort(),
+    );
     const sample = stored.find((vector) => vector.id === '16')!;
-    expect(sample.metadata).toMatchObject({ text: 'Listing 16: red running shoes', price: 40, active: false, date: '2025-01-16', _source: 'metabase://question/232', _data_source: 'metabase' });
+    expect(sample.metadata).toMatchObject({
+      text: 'Listing 16: red running shoes',
+      price: 40,
+      active: false,
+      date: '2025-01-16',
+      _source: 'metabase://question/232',
+      _data_source: 'metabase',
+    });
     expect(stored.find((vector) => vector.id === '22')?.metadata).not.toHaveProperty('price');
   });
 
   it('completes a question that returns zero rows with zero records', async () => {
-    expect(await run('question_id=234&start_date=2025-01-01')).toMatchObject({ status: 'COMPLETED', records: { total: 0, processed: 0 }, chunks: { total: 0 } });
+    expect(await run('question_id=234&start_date=2025-01-01')).toMatchObject({
+      status: 'COMPLETED',
+      records: { total: 0, processed: 0 },
+      chunks: { total: 0 },
+    });
   });
 
   it.each([

@@ -31,7 +31,8 @@ describe('Metabase simulator', () => {
       body: init.body,
     });
   const postJson = (path: string, body: unknown) => post(path, { body: JSON.stringify(body) });
-  const postForm = (path: string, fields: Record<string, string>) => post(path, { body: new URLSearchParams(fields).toString(), form: true });
+  const postForm = (path: string, fields: Record<string, string>) =>
+    post(path, { body: new URLSearchParams(fields).toString(), form: true });
 
   beforeAll(async () => {
     sim = await startMetabaseSimulator({
@@ -139,10 +140,17 @@ describe('Metabase simulator', () => {
   describe('the card', () => {
     it('shows its date parameter with the id and target a request must use', async () => {
       const response = await fetch(`${sim.url}/api/card/232`, { headers: { 'x-api-key': KEY } });
-      const card = (await response.json()) as { parameters: Array<{ id: string; target: unknown }>; dataset_query: { native: { 'template-tags': object } } };
+      const card = (await response.json()) as {
+        parameters: Array<{ id: string; target: unknown }>;
+        dataset_query: { native: { 'template-tags': object } };
+      };
       expect(response.status).toBe(200);
-      expect(card.parameters).toEqual([expect.objectContaining({ type: 'date/single', target: ['variable', ['template-tag', 'start_date']] })]);
-      expect(card.dataset_query.native['template-tags']).toEqual({ start_date: expect.objectContaining({ id: card.parameters[0].id, type: 'date' }) });
+      expect(card.parameters).toEqual([
+        expect.objectContaining({ type: 'date/single', target: ['variable', ['template-tag', 'start_date']] }),
+      ]);
+      expect(card.dataset_query.native['template-tags']).toEqual({
+        start_date: expect.objectContaining({ id: card.parameters[0].id, type: 'date' }),
+      });
     });
 
     it('has no parameters when the question has no date column', async () => {
@@ -239,7 +247,11 @@ describe('Metabase simulator', () => {
     it('caps POST /api/card/:id/query at 2,000 rows, as arrays under data.rows, answered 202', async () => {
       sim.setQuestion(21, { rows: Array.from({ length: 2500 }, (_, id) => ({ id, name: `n${id}` })) });
       const response = await postJson('/api/card/21/query', {});
-      const body = (await response.json()) as { data: { rows: unknown[][]; cols: Array<{ name: string }> }; row_count: number; status: string };
+      const body = (await response.json()) as {
+        data: { rows: unknown[][]; cols: Array<{ name: string }> };
+        row_count: number;
+        status: string;
+      };
       expect(response.status).toBe(202);
       expect(body.status).toBe('completed');
       expect(body.row_count).toBe(2000);

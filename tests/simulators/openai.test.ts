@@ -161,7 +161,10 @@ describe('OpenAI embeddings simulator', () => {
 
       const error = await apiErrorOf(client.embeddings.create({ model: MODEL, input: ['short', textOfTokens(8193)] }));
       expect(error.status).toBe(400);
-      expect(error.error).toMatchObject({ message: "Invalid 'input': maximum context length is 8192 tokens.", type: 'invalid_request_error' });
+      expect(error.error).toMatchObject({
+        message: "Invalid 'input': maximum context length is 8192 tokens.",
+        type: 'invalid_request_error',
+      });
     });
 
     it('rejects more than 300,000 tokens summed over one request', async () => {
@@ -263,7 +266,10 @@ describe('OpenAI simulator rate limits (fixed clock)', () => {
     time = 1_700_000_000_000;
   });
 
-  async function withSimulator(options: { rpm: number; tpm: number }, run: (client: OpenAI, sim: OpenAISimulator) => Promise<void>): Promise<void> {
+  async function withSimulator(
+    options: { rpm: number; tpm: number },
+    run: (client: OpenAI, sim: OpenAISimulator) => Promise<void>,
+  ): Promise<void> {
     const sim = await startOpenAISimulator({ ...options, now });
     try {
       await run(new OpenAI({ apiKey: 'any', baseURL: sim.url, maxRetries: 0 }), sim);

@@ -55,7 +55,9 @@ describe('Pinecone data-plane simulator', () => {
       await index.upsert({ records: [{ id: 'a', values: vector(1), metadata: { text: 'hello', tags: ['x', 'y'], n: 3, ok: true } }] });
 
       expect(sim.namespaces()).toEqual(['__default__']);
-      expect(sim.dump()).toEqual([{ id: 'a', values: vector(1).map(Math.fround), metadata: { text: 'hello', tags: ['x', 'y'], n: 3, ok: true } }]);
+      expect(sim.dump()).toEqual([
+        { id: 'a', values: vector(1).map(Math.fround), metadata: { text: 'hello', tags: ['x', 'y'], n: 3, ok: true } },
+      ]);
       expect(sim.stats.apiVersions).toEqual(['2026-07']);
       expect(sim.stats.upsertBatchSizes).toEqual([1]);
     });
@@ -136,7 +138,8 @@ describe('Pinecone data-plane simulator', () => {
       const small = await startPineconeSimulator({ dimension: 8 });
       try {
         const index = new Pinecone({ apiKey: 'any', maxRetries: 0 }).index({ host: small.url });
-        const batch = (count: number): PineconeRecord[] => Array.from({ length: count }, (_, i) => ({ id: `s-${i}`, values: vector(i, 8) }));
+        const batch = (count: number): PineconeRecord[] =>
+          Array.from({ length: count }, (_, i) => ({ id: `s-${i}`, values: vector(i, 8) }));
         await index.upsert({ records: batch(1000) });
 
         const error = await errorOf(index.upsert({ records: batch(1001) }));
@@ -182,7 +185,9 @@ describe('Pinecone data-plane simulator', () => {
       const error = await errorOf(pc.index({ host: sim.url }).upsert({ records: [{ id: 'a', values: vector(1), metadata }] }));
 
       expect(error.name).toBe('PineconeBadRequestError');
-      expect(error.message).toBe(`Metadata value must be a string, number, boolean or list of strings, got '${JSON.stringify(value)}' for field 'bad'`);
+      expect(error.message).toBe(
+        `Metadata value must be a string, number, boolean or list of strings, got '${JSON.stringify(value)}' for field 'bad'`,
+      );
     });
 
     it('accepts ids of 512 characters and rejects 513', async () => {
@@ -207,7 +212,11 @@ describe('Pinecone data-plane simulator', () => {
         body: JSON.stringify({ vectors: [{ id: 'a', values: [1, 2] }] }),
       });
       expect(response.status).toBe(400);
-      expect(await response.json()).toEqual({ code: 3, message: 'Vector dimension 2 does not match the dimension of the index 1536', details: [] });
+      expect(await response.json()).toEqual({
+        code: 3,
+        message: 'Vector dimension 2 does not match the dimension of the index 1536',
+        details: [],
+      });
     });
 
     it('rejects more than 1000 ids in a fetch or a delete', async () => {

@@ -51,7 +51,12 @@ export function createEventBridgePublisher(client: EventBridgeClient, busName: s
 
   return {
     async publish(events: BusEvent[]) {
-      const entries = events.map((event) => ({ EventBusName: busName, Source: event.source, DetailType: event.detailType, Detail: JSON.stringify(event.detail) }));
+      const entries = events.map((event) => ({
+        EventBusName: busName,
+        Source: event.source,
+        DetailType: event.detailType,
+        Detail: JSON.stringify(event.detail),
+      }));
       for (let i = 0; i < entries.length; i += MAX_ENTRIES_PER_CALL) await putBatch(entries.slice(i, i + MAX_ENTRIES_PER_CALL));
     },
   };

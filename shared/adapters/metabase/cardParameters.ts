@@ -32,9 +32,14 @@ export async function dateParameterFor(
   try {
     card = JSON.parse(await bodyText(response));
   } catch (error) {
-    throw new MetabaseError(`Metabase question ${questionId}: GET ${client.base}/api/card/${questionId} did not answer JSON`, 'bad_response', response.status, {
-      cause: error,
-    });
+    throw new MetabaseError(
+      `Metabase question ${questionId}: GET ${client.base}/api/card/${questionId} did not answer JSON`,
+      'bad_response',
+      response.status,
+      {
+        cause: error,
+      },
+    );
   } finally {
     deadline.clear();
   }
@@ -68,7 +73,9 @@ function cardParameter(card: unknown, name: string): { id: string; target: unkno
 
 function cardParameterNames(card: unknown): string[] {
   const { parameters, dataset_query: query } = (card ?? {}) as { parameters?: unknown; dataset_query?: unknown };
-  const fromParameters = Array.isArray(parameters) ? (parameters as CardParameter[]).map((parameter) => tagOf(parameter.target) ?? parameter.slug ?? parameter.name) : [];
+  const fromParameters = Array.isArray(parameters)
+    ? (parameters as CardParameter[]).map((parameter) => tagOf(parameter.target) ?? parameter.slug ?? parameter.name)
+    : [];
   const names = [...fromParameters, ...templateTags(query).map((tag) => tag.name)];
   return [...new Set(names.filter((name): name is string => typeof name === 'string'))];
 }

@@ -87,12 +87,18 @@ export function createMetabaseClient({
   /** What a request that got no usable answer reports, once the retries are spent or refused. */
   const metabaseError = ({ attempt, status, text, cause }: AttemptFailure, questionId: number): MetabaseError => {
     if (status === undefined) {
-      return new MetabaseError(`Metabase at ${base} is unreachable: ${describe(cause)}${after(attempt)}`, 'unreachable', undefined, { cause });
+      return new MetabaseError(`Metabase at ${base} is unreachable: ${describe(cause)}${after(attempt)}`, 'unreachable', undefined, {
+        cause,
+      });
     }
     const said = messageIn(text);
     if (status === 401) return new MetabaseError(`Metabase rejected METABASE_API_KEY (HTTP 401)`, 'unauthorized', status);
     if (status === 403) {
-      return new MetabaseError(`Metabase rejected METABASE_API_KEY for question ${questionId} (HTTP 403)${said ? `: ${said}` : ''}`, 'unauthorized', status);
+      return new MetabaseError(
+        `Metabase rejected METABASE_API_KEY for question ${questionId} (HTTP 403)${said ? `: ${said}` : ''}`,
+        'unauthorized',
+        status,
+      );
     }
     if (status === 404) return new MetabaseError(`Metabase has no question ${questionId} (HTTP 404)`, 'not_found', status);
     if (status >= 500 && !said) {

@@ -38,7 +38,12 @@ export async function* parseRows(response: Response, deadline: Deadline, questio
     } catch (error) {
       const failure = held ? failureOf(held.value) : undefined;
       if (failure !== undefined) throw queryFailed(questionId, failure, response.status);
-      throw badResponse(questionId, `the response broke off after ${count} rows (${describe(error)}); the query may have failed mid-stream`, response.status, error);
+      throw badResponse(
+        questionId,
+        `the response broke off after ${count} rows (${describe(error)}); the query may have failed mid-stream`,
+        response.status,
+        error,
+      );
     }
   };
   try {
@@ -69,7 +74,11 @@ export async function* parseRows(response: Response, deadline: Deadline, questio
     if (!parser.isEnded) {
       const failure = held ? failureOf(held.value) : undefined;
       if (failure !== undefined) throw queryFailed(questionId, failure, response.status);
-      throw badResponse(questionId, `the response ended after ${count} rows without closing its JSON array; the query may have failed mid-stream`, response.status);
+      throw badResponse(
+        questionId,
+        `the response ended after ${count} rows without closing its JSON array; the query may have failed mid-stream`,
+        response.status,
+      );
     }
     if (held) yield asRow(held.value, count, questionId, response.status);
   } finally {
@@ -78,12 +87,21 @@ export async function* parseRows(response: Response, deadline: Deadline, questio
   }
 }
 
-async function notAnArray(chunk: Uint8Array, next: () => Promise<IteratorResult<Uint8Array>>, questionId: number, status: number): Promise<MetabaseError> {
+async function notAnArray(
+  chunk: Uint8Array,
+  next: () => Promise<IteratorResult<Uint8Array>>,
+  questionId: number,
+  status: number,
+): Promise<MetabaseError> {
   const text = await restOf(chunk, next);
   const failure = failureIn(text);
   if (failure !== undefined) return queryFailed(questionId, failure, status);
   const said = messageIn(text);
-  return badResponse(questionId, `expected a JSON array of rows, got ${said ? `"${said}"` : JSON.stringify(text.trim().slice(0, 200))}`, status);
+  return badResponse(
+    questionId,
+    `expected a JSON array of rows, got ${said ? `"${said}"` : JSON.stringify(text.trim().slice(0, 200))}`,
+    status,
+  );
 }
 
 async function brokenArray(

@@ -86,13 +86,20 @@ export function createOpenAIEmbedder({
       let response: Omit<OpenAI.CreateEmbeddingResponse, 'data'> & { data: { index: number; embedding: string | number[] }[] };
       let headers: Headers;
       try {
-        ({ data: response, response: { headers } } = await throttles.run(met, () =>
-          client.embeddings.create({ model, input: inputs, encoding_format: 'base64', ...(shortenable ? { dimensions } : {}) }).withResponse(),
+        ({
+          data: response,
+          response: { headers },
+        } = await throttles.run(met, () =>
+          client.embeddings
+            .create({ model, input: inputs, encoding_format: 'base64', ...(shortenable ? { dimensions } : {}) })
+            .withResponse(),
         ));
       } catch (error) {
         throw toProviderError(error, met);
       }
-      const data = [...response.data].sort((a, b) => a.index - b.index).map((item) => ({ index: item.index, embedding: toVector(item.embedding) }));
+      const data = [...response.data]
+        .sort((a, b) => a.index - b.index)
+        .map((item) => ({ index: item.index, embedding: toVector(item.embedding) }));
       if (data.length !== inputs.length || data.some((item, i) => item.index !== i || item.embedding.length !== dimensions)) {
         throw new ProviderError(
           `The embeddings response does not match the request: ${data.length} vectors for ${inputs.length} inputs, ` +
@@ -100,7 +107,11 @@ export function createOpenAIEmbedder({
           { provider: PROVIDER, code: 'unexpected_response' },
         );
       }
-      return { vectors: data.map((item) => item.embedding), tokens: response.usage.total_tokens, rateLimit: rateLimitOf(headers, met, false) };
+      return {
+        vectors: data.map((item) => item.embedding),
+        tokens: response.usage.total_tokens,
+        rateLimit: rateLimitOf(headers, met, false),
+      };
     },
   };
 }
@@ -124,7 +135,8 @@ function toVector(embedding: string | number[]): Vector {
 /** The answer's x-ratelimit-* headers and the 429s met by the call; undefined when there is neither. */
 function rateLimitOf(headers: Headers | undefined, met: Throttles, final: boolean): RateLimit | undefined {
   const info: RateLimit = headers ? readRateLimitHeaders((name) => headers.get(name)) : {};
-  if (met.count > 0) info.rateLimited = { count: met.count, ...(met.retryAfterMs !== undefined ? { retryAfterMs: met.retryAfterMs } : {}), final };
+  if (met.count > 0)
+    info.rateLimited = { count: met.count, ...(met.retryAfterMs !== undefined ? { retryAfterMs: met.retryAfterMs } : {}), final };
   return Object.keys(info).length > 0 ? info : undefined;
 }
 

@@ -28,7 +28,8 @@ export function createS3ObjectStore(client: S3Client, bucket: string): ObjectSto
         return output.Body as Readable;
       } catch (error) {
         const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-        if (status === 412) throw new SourceError(`s3://${bucket}/${key} changed after it was planned (its ETag is no longer ${etag})`, { cause: error });
+        if (status === 412)
+          throw new SourceError(`s3://${bucket}/${key} changed after it was planned (its ETag is no longer ${etag})`, { cause: error });
         if (status === 404) throw new SourceError(`s3://${bucket}/${key} does not exist`, { cause: error });
         throw error;
       }
@@ -36,7 +37,13 @@ export function createS3ObjectStore(client: S3Client, bucket: string): ObjectSto
 
     async put(key, body) {
       const output = await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-      return { bucket, key, size: Buffer.byteLength(body), etag: output.ETag ?? '', versionId: output.VersionId ?? undefined } satisfies ObjectHead;
+      return {
+        bucket,
+        key,
+        size: Buffer.byteLength(body),
+        etag: output.ETag ?? '',
+        versionId: output.VersionId ?? undefined,
+      } satisfies ObjectHead;
     },
   };
 }

@@ -23,7 +23,8 @@ describe('alarms', () => {
       }),
     );
     const dlqAlarm = alarms().find(
-      (a) => a.Namespace === 'AWS/SQS' && JSON.stringify(dimension(a)) === JSON.stringify(getAtt(`${pascal(name)}DeadLetterQueue`, 'QueueName')),
+      (a) =>
+        a.Namespace === 'AWS/SQS' && JSON.stringify(dimension(a)) === JSON.stringify(getAtt(`${pascal(name)}DeadLetterQueue`, 'QueueName')),
     );
     expect(dlqAlarm).toMatchObject({
       MetricName: 'ApproximateNumberOfMessagesVisible',

@@ -14,7 +14,9 @@ describe('REST API', () => {
 
   it('exposes exactly the wired routes, each to its function, each requiring the API key', () => {
     const methods = ofType('AWS::ApiGateway::Method').map(([, r]) => r.Properties);
-    const actual = methods.map((m) => `${m.HttpMethod} ${pathOf(m.ResourceId)} -> ${JSON.stringify(m.Integration.Uri).match(/"(\w+)LambdaFunction"/)![1]}`);
+    const actual = methods.map(
+      (m) => `${m.HttpMethod} ${pathOf(m.ResourceId)} -> ${JSON.stringify(m.Integration.Uri).match(/"(\w+)LambdaFunction"/)![1]}`,
+    );
     const expected = httpFunctions.flatMap(([name, h]) => h.routes.map((route) => `${route} -> ${pascal(name)}`));
     expect(actual.sort()).toEqual(expected.sort());
     for (const method of methods) expect(method.ApiKeyRequired).toBe(true);

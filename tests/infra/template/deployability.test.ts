@@ -68,7 +68,15 @@ describe('the packaged status function', () => {
       mkdirSync(join(bundleDir, name, '..'), { recursive: true });
       writeFileSync(join(bundleDir, name), content);
     }
-    const emulators = await startEmulators({ dataDir: bundleDir, persist: false, region: 'us-east-1', tableName: 'bundle-tasks', bucketName: 'bundle-bucket', dynamoPort: 0, s3Port: 0 });
+    const emulators = await startEmulators({
+      dataDir: bundleDir,
+      persist: false,
+      region: 'us-east-1',
+      tableName: 'bundle-tasks',
+      bucketName: 'bundle-bucket',
+      dynamoPort: 0,
+      s3Port: 0,
+    });
     const saved = { ...process.env };
     Object.assign(process.env, {
       AWS_REGION: 'us-east-1',
@@ -82,11 +90,17 @@ describe('the packaged status function', () => {
     delete process.env.SECRETS_ID;
     try {
       const request = { schemaVersion: 1 as const, taskId: 'bundled', source: { type: 's3_csv' as const, key: 'a.csv' } };
-      await createDynamoTaskRepository(emulators.dynamo, 'bundle-tasks').create({ taskId: 'bundled', dataSource: 's3_csv', namespace: 'ns', request }, new Date());
+      await createDynamoTaskRepository(emulators.dynamo, 'bundle-tasks').create(
+        { taskId: 'bundled', dataSource: 's3_csv', namespace: 'ns', request },
+        new Date(),
+      );
       // Node's own require: the bundle runs as Lambda would load it, outside jest's module system.
       const { handler } = createRequire(__filename)(join(bundleDir, 'services/api/status.js'));
       const invoke = (taskId: string, key?: string) =>
-        handler({ httpMethod: 'GET', headers: key ? { 'x-api-key': key } : {}, queryStringParameters: { task_id: taskId }, body: null }, { getRemainingTimeInMillis: () => 29000 });
+        handler(
+          { httpMethod: 'GET', headers: key ? { 'x-api-key': key } : {}, queryStringParameters: { task_id: taskId }, body: null },
+          { getRemainingTimeInMillis: () => 29000 },
+        );
       const found = await invoke('bundled', 'bundle-smoke-key-0123456789');
       expect(found.statusCode).toBe(200);
       expect(JSON.parse(found.body)).toMatchObject({ task_id: 'bundled', status: 'PENDING', data_source: 's3_csv' });

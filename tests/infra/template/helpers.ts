@@ -48,7 +48,6 @@ interface Wiring {
 }
 
 /** CloudFormation JSON is loosely typed by nature. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 export interface Resource {
   Type: string;

@@ -148,7 +148,8 @@ function inputsHash(): string {
     hash.update(readFileSync(file));
   }
   const serverlessYml = readFileSync(join(ROOT, 'serverless.yml'), 'utf8');
-  for (const [, name] of [...serverlessYml.matchAll(/\benv:([A-Za-z_][A-Za-z0-9_]*)/g)].sort()) hash.update(`${name}=${process.env[name] ?? ''}\0`);
+  for (const [, name] of [...serverlessYml.matchAll(/\benv:([A-Za-z_][A-Za-z0-9_]*)/g)].sort())
+    hash.update(`${name}=${process.env[name] ?? ''}\0`);
   hash.update(process.version);
   return hash.digest('hex').slice(0, 16);
 }

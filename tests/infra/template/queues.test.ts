@@ -10,7 +10,11 @@ describe('routing', () => {
     const routed = consumers.filter(([, c]) => c.trigger.events);
     // Consumers of a state machine's status changes have their rule on the default bus (see stateMachine.test.ts).
     const ruled = consumers.filter(([, c]) => c.trigger.events || c.trigger.stateMachine);
-    expect(ofType('AWS::Events::Rule').map(([id]) => id).sort()).toEqual(ruled.map(([n]) => `${pascal(n)}Rule`).sort());
+    expect(
+      ofType('AWS::Events::Rule')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(ruled.map(([n]) => `${pascal(n)}Rule`).sort());
     for (const [name, c] of routed) {
       const expected: Json = { 'detail-type': c.trigger.events };
       if (c.trigger.internal) expected.source = [wiring.eventSource];

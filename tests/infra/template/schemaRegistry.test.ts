@@ -11,7 +11,9 @@ describe('event schema registry', () => {
   it('registers every published contract, as Draft 4 with the same constraints', () => {
     const schemas = ofType('AWS::EventSchemas::Schema');
     const files = readdirSync(join(ROOT, 'events-schema')).filter((name) => name.endsWith('.v1.json'));
-    expect(schemas.map(([, r]) => r.Properties.SchemaName).sort()).toEqual(files.map((name) => `vectordb-catchup@${name.split('.')[0]}`).sort());
+    expect(schemas.map(([, r]) => r.Properties.SchemaName).sort()).toEqual(
+      files.map((name) => `vectordb-catchup@${name.split('.')[0]}`).sort(),
+    );
     for (const [, schema] of schemas) {
       expect(schema.Properties.Type).toBe('JSONSchemaDraft4');
       const content = JSON.parse(schema.Properties.Content);

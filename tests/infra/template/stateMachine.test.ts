@@ -3,7 +3,25 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { actionsOf, allFunctions, asArray, consumers, getAtt, type Json, ofType, pascal, resource, roleStatements, ROOT, SERVICE, STAGE, stateMachines, type Statement, taskFunctions, usePackagedTemplate } from './helpers';
+import {
+  actionsOf,
+  allFunctions,
+  asArray,
+  consumers,
+  getAtt,
+  type Json,
+  ofType,
+  pascal,
+  resource,
+  roleStatements,
+  ROOT,
+  SERVICE,
+  STAGE,
+  stateMachines,
+  type Statement,
+  taskFunctions,
+  usePackagedTemplate,
+} from './helpers';
 
 usePackagedTemplate();
 
@@ -26,7 +44,9 @@ describe('Step Functions (large-CSV fan-out)', () => {
 
   it.each(stateMachines)('%s: its role is assumed by Step Functions and may invoke exactly its task functions', (name, machine) => {
     const role = resource(`${pascal(name)}StateMachineRole`).Properties;
-    expect(role.AssumeRolePolicyDocument.Statement).toEqual([{ Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' }, Action: 'sts:AssumeRole' },
+    ]);
     const statements: Statement[] = role.Policies.flatMap((p: Json) => p.PolicyDocument.Statement);
     expect(statements).toHaveLength(1);
     expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: ['lambda:InvokeFunction'] });
@@ -35,9 +55,15 @@ describe('Step Functions (large-CSV fan-out)', () => {
 
   it('task functions have no event source: only their machine invokes them', () => {
     for (const [name] of taskFunctions) {
-      const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(([, r]) => r.Properties.FunctionName['Fn::GetAtt'][0] === `${pascal(name)}LambdaFunction`);
+      const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(
+        ([, r]) => r.Properties.FunctionName['Fn::GetAtt'][0] === `${pascal(name)}LambdaFunction`,
+      );
       expect(mappings).toEqual([]);
-      expect(ofType('AWS::Lambda::Permission').filter(([, r]) => JSON.stringify(r.Properties.FunctionName).includes(`${pascal(name)}LambdaFunction`))).toEqual([]);
+      expect(
+        ofType('AWS::Lambda::Permission').filter(([, r]) =>
+          JSON.stringify(r.Properties.FunctionName).includes(`${pascal(name)}LambdaFunction`),
+        ),
+      ).toEqual([]);
     }
     // Planning a segment may take the whole 15 minutes; it stops itself before (LARGE_CSV_SEGMENT_MARGIN_MS).
     expect(resource('PlanSegmentLambdaFunction').Properties.Timeout).toBe(900);
@@ -52,7 +78,10 @@ describe('Step Functions (large-CSV fan-out)', () => {
       expect(rule.EventPattern).toEqual({
         source: ['aws.states'],
         'detail-type': ['Step Functions Execution Status Change'],
-        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: `${pascal(c.trigger.stateMachine!)}StateMachine` }] },
+        detail: {
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+          stateMachineArn: [{ Ref: `${pascal(c.trigger.stateMachine!)}StateMachine` }],
+        },
       });
       expect(rule.Targets).toEqual([expect.objectContaining({ Arn: getAtt(`${pascal(name)}Queue`) })]);
     }
@@ -69,12 +98,21 @@ describe('Step Functions (large-CSV fan-out)', () => {
       expect(starts[0].Action).toEqual(['states:StartExecution']);
       expect(asArray(starts[0].Resource)).toEqual([{ Ref: 'LargeCsvStateMachine' }]);
     }
-    expect(resource('PlannerLambdaFunction').Properties.Environment.Variables.LARGE_CSV_STATE_MACHINE_ARN).toEqual({ Ref: 'LargeCsvStateMachine' });
+    expect(resource('PlannerLambdaFunction').Properties.Environment.Variables.LARGE_CSV_STATE_MACHINE_ARN).toEqual({
+      Ref: 'LargeCsvStateMachine',
+    });
   });
 
   it('alarms on any failed or timed-out execution', () => {
-    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties).filter((a) => a.Namespace === 'AWS/States');
+    const alarms = ofType('AWS::CloudWatch::Alarm')
+      .map(([, r]) => r.Properties)
+      .filter((a) => a.Namespace === 'AWS/States');
     expect(alarms.map((a) => a.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
-    for (const alarm of alarms) expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'LargeCsvStateMachine' } }] });
+    for (const alarm of alarms)
+      expect(alarm).toMatchObject({
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'LargeCsvStateMachine' } }],
+      });
   });
 });

@@ -15,7 +15,9 @@ const wiring = loadWiring();
 const machine = wiring.stateMachines.largeCsv;
 const text = readFileSync(path.resolve(__dirname, '../../..', machine.definition), 'utf8');
 const definition = JSON.parse(text);
-const substituted = JSON.parse(text.replace(/\$\{(\w+)FunctionArn\}/g, 'arn:aws:lambda:us-east-1:123456789012:function:vectordb-catchup-dev-$1'));
+const substituted = JSON.parse(
+  text.replace(/\$\{(\w+)FunctionArn\}/g, 'arn:aws:lambda:us-east-1:123456789012:function:vectordb-catchup-dev-$1'),
+);
 
 describe('large-CSV state machine definition', () => {
   it('is valid ASL once its task ARNs are substituted', () => {
@@ -35,7 +37,9 @@ describe('large-CSV state machine definition', () => {
   it('retries Lambda service errors with backoff and catches everything into FailPlan', () => {
     for (const name of ['PlanSegment', 'FinishPlan']) {
       const state = definition.States[name];
-      expect(state.Retry[0].ErrorEquals).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'Lambda.SdkClientException']));
+      expect(state.Retry[0].ErrorEquals).toEqual(
+        expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'Lambda.SdkClientException']),
+      );
       expect(state.Retry[0].BackoffRate).toBeGreaterThan(1);
       expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'FailPlan' }]);
     }

@@ -23,7 +23,13 @@ describe('startLocalRuntime with emulators started elsewhere (the benchmark)', (
   it('uses them instead of starting its own, subscribes to their notifications, and closes them on stop', async () => {
     const listeners: ((notification: S3Notification) => void)[] = [];
     const close = jest.fn(async () => undefined);
-    const emulators = connectEmulators({ dynamoEndpoint: elsewhere.dynamoEndpoint, s3Endpoint: elsewhere.s3Endpoint, region, onObjectCreated: (listener) => listeners.push(listener), close });
+    const emulators = connectEmulators({
+      dynamoEndpoint: elsewhere.dynamoEndpoint,
+      s3Endpoint: elsewhere.s3Endpoint,
+      region,
+      onObjectCreated: (listener) => listeners.push(listener),
+      close,
+    });
 
     const runtime = await startLocalRuntime({ dataDir, env, emulators });
     try {

@@ -75,9 +75,7 @@ describe('LocalQueue delivery', () => {
       awsRegion: 'eu-west-1',
     });
     expect(Number(record.attributes.SentTimestamp)).toBeGreaterThanOrEqual(before);
-    expect(Number(record.attributes.ApproximateFirstReceiveTimestamp)).toBeGreaterThanOrEqual(
-      Number(record.attributes.SentTimestamp),
-    );
+    expect(Number(record.attributes.ApproximateFirstReceiveTimestamp)).toBeGreaterThanOrEqual(Number(record.attributes.SentTimestamp));
   });
 
   it('delivers batches of up to batchSize', async () => {
@@ -162,9 +160,7 @@ describe('LocalQueue batch results (ReportBatchItemFailures)', () => {
     ['an answer that is not an object', () => 'ok'],
   ])('fails the whole batch on %s', async (_, answer) => {
     const queue = newQueue();
-    const { handler, seen } = recorder((records, call) =>
-      call === 1 ? (answer(records) as SQSBatchResponse) : undefined,
-    );
+    const { handler, seen } = recorder((records, call) => (call === 1 ? (answer(records) as SQSBatchResponse) : undefined));
     ['a', 'b'].forEach((body) => queue.send(body));
     queue.consume(handler, consumer({ batchSize: 10 }));
     await queue.whenIdle();
@@ -377,9 +373,7 @@ describe('waitForIdle and stop', () => {
     const gate = deferred();
     queue.consume(() => gate.promise, consumer());
     queue.send('a');
-    await expect(waitForIdle([queue], { timeoutMs: 20 })).rejects.toThrow(
-      /stuck: 0 waiting, 1 in flight \(1 invocations\)/,
-    );
+    await expect(waitForIdle([queue], { timeoutMs: 20 })).rejects.toThrow(/stuck: 0 waiting, 1 in flight \(1 invocations\)/);
     gate.resolve();
     await queue.whenIdle();
   });

@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createLanceDbVectorStore, type LanceDbVectorStore } from '../../../local/adapters/lancedbVectorStore';
-import type { Metadata, VectorRecord } from '../../../shared/ports';
+import { createLanceDbVectorStore, type LanceDbVectorStore } from '../../../../local/adapters/lancedbVectorStore';
+import type { Metadata, VectorRecord } from '../../../../shared/ports';
 
 const DIMENSIONS = 1536;
 
@@ -91,7 +91,10 @@ describe('createLanceDbVectorStore', () => {
     }
     for (let batch = 0; batch < 60; batch += 20) {
       const ids = Array.from({ length: 20 }, (_, i) => [`r${batch + i}-0`, `r${batch + i}-1`]).flat();
-      await store.upsert('many', ids.map((id) => record(id, 0.3, { round: 2 })));
+      await store.upsert(
+        'many',
+        ids.map((id) => record(id, 0.3, { round: 2 })),
+      );
     }
     await expect(store.count('many')).resolves.toBe(120);
     const found = await store.fetch('many', ['r0-0', 'r49-1', 'r59-0']);
@@ -101,7 +104,10 @@ describe('createLanceDbVectorStore', () => {
   it('queries by cosine similarity, best first, limited to topK', async () => {
     const store = open();
     const angles = { far: 1.2, near: 0.1, middle: 0.6, opposite: Math.PI };
-    await store.upsert('catalog', Object.entries(angles).map(([id, angle]) => record(id, angle, { label: id })));
+    await store.upsert(
+      'catalog',
+      Object.entries(angles).map(([id, angle]) => record(id, angle, { label: id })),
+    );
     const matches = await store.query('catalog', vectorAt(0), 3);
     expect(matches.map((match) => match.id)).toEqual(['near', 'middle', 'far']);
     expect(matches[0].metadata).toEqual({ label: 'near' });
@@ -118,7 +124,14 @@ describe('createLanceDbVectorStore', () => {
       await expect(store.count(namespace)).resolves.toBe(1);
       const matches = await store.query(namespace, vectorAt(0), 10);
       expect(matches.map((match) => [match.id, match.metadata.namespace])).toEqual([[`only-${i}`, namespace]]);
-      expect((await store.fetch(namespace, namespaces.map((_, j) => `only-${j}`))).size).toBe(1);
+      expect(
+        (
+          await store.fetch(
+            namespace,
+            namespaces.map((_, j) => `only-${j}`),
+          )
+        ).size,
+      ).toBe(1);
     }
   });
 
@@ -133,7 +146,10 @@ describe('createLanceDbVectorStore', () => {
   it('fetches ids that need quoting in SQL', async () => {
     const store = open();
     const ids = ["it's", 'back\\slash', 'naïve "quoted"', "'); DROP TABLE x; --", 'a,b'];
-    await store.upsert('odd-ids', ids.map((id, i) => record(id, 0.1 * i)));
+    await store.upsert(
+      'odd-ids',
+      ids.map((id, i) => record(id, 0.1 * i)),
+    );
     const found = await store.fetch('odd-ids', ids);
     expect([...found.keys()].sort()).toEqual([...ids].sort());
     await expect(store.count('odd-ids')).resolves.toBe(ids.length);
@@ -141,17 +157,24 @@ describe('createLanceDbVectorStore', () => {
 
   it('lands every record when 5 upserts run at once on a new namespace', async () => {
     const store = open();
-    const batches = Array.from({ length: 5 }, (_, b) => Array.from({ length: 40 }, (_, i) => record(`b${b}-r${i}`, 0.01 * i, { batch: b })));
+    const batches = Array.from({ length: 5 }, (_, b) =>
+      Array.from({ length: 40 }, (_, i) => record(`b${b}-r${i}`, 0.01 * i, { batch: b })),
+    );
     await Promise.all(batches.map((batch) => store.upsert('concurrent', batch)));
     await expect(store.count('concurrent')).resolves.toBe(200);
-    const found = await store.fetch('concurrent', batches.flat().map((stored) => stored.id));
+    const found = await store.fetch(
+      'concurrent',
+      batches.flat().map((stored) => stored.id),
+    );
     expect(found.size).toBe(200);
   });
 
-  it('serialises writes from two stores on one directory, each seeing the other\'s', async () => {
+  it("serialises writes from two stores on one directory, each seeing the other's", async () => {
     const [first, second] = [open(), open()];
     await Promise.all(
-      Array.from({ length: 6 }, (_, b) => (b % 2 ? first : second).upsert('shared', [record(`r${b}`, 0.1 * b), record('same', 0.5, { writer: b })])),
+      Array.from({ length: 6 }, (_, b) =>
+        (b % 2 ? first : second).upsert('shared', [record(`r${b}`, 0.1 * b), record('same', 0.5, { writer: b })]),
+      ),
     );
     await expect(first.count('shared')).resolves.toBe(7);
     await expect(second.count('shared')).resolves.toBe(7);
@@ -174,7 +197,9 @@ describe('createLanceDbVectorStore', () => {
 
   it('rejects vectors of the wrong dimension instead of storing them', async () => {
     const store = open();
-    await expect(store.upsert('catalog', [{ id: 'short', values: Float32Array.of(1, 0, 0), metadata: {} }])).rejects.toThrow(/3 dimensions.*1536/);
+    await expect(store.upsert('catalog', [{ id: 'short', values: Float32Array.of(1, 0, 0), metadata: {} }])).rejects.toThrow(
+      /3 dimensions.*1536/,
+    );
     await expect(store.count('catalog')).resolves.toBe(0);
     await store.upsert('catalog', [record('a', 0)]);
     await expect(store.query('catalog', Float32Array.of(1, 0), 1)).rejects.toThrow(/2 dimensions/);

@@ -1,9 +1,9 @@
 /** PutEvents partial failures are resent, never dropped; batches never exceed 10 entries. */
 import type { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { createEventBridgePublisher } from '../../../shared/adapters/eventbridge/eventPublisher';
-import { LocalEventBus } from '../../../local/eventBus';
-import { ProviderUnavailableError } from '../../../shared/errors';
-import type { BusEvent } from '../../../shared/ports';
+import { createEventBridgePublisher } from '../../../../../shared/adapters/eventbridge/eventPublisher';
+import { LocalEventBus } from '../../../../../local/eventBus';
+import { ProviderUnavailableError } from '../../../../../shared/errors';
+import type { BusEvent } from '../../../../../shared/ports';
 
 function busClient(bus: LocalEventBus, calls: number[]): EventBridgeClient {
   return {
@@ -14,7 +14,8 @@ function busClient(bus: LocalEventBus, calls: number[]): EventBridgeClient {
   } as unknown as EventBridgeClient;
 }
 
-const events = (count: number): BusEvent[] => Array.from({ length: count }, (_, i) => ({ detailType: 'Thing', source: 'test', detail: { i } }));
+const events = (count: number): BusEvent[] =>
+  Array.from({ length: count }, (_, i) => ({ detailType: 'Thing', source: 'test', detail: { i } }));
 
 describe('EventBridge publisher', () => {
   it('sends at most 10 entries per call and resends exactly the failed entries', async () => {
@@ -23,7 +24,12 @@ describe('EventBridge publisher', () => {
     bus.failNextEntries(3);
     await createEventBridgePublisher(busClient(bus, calls), 'bus', { sleep: async () => undefined }).publish(events(23));
     expect(calls).toEqual([10, 3, 10, 3]);
-    expect(bus.published().map((event) => (event.detail as { i: number }).i).sort((a, b) => a - b)).toEqual(Array.from({ length: 23 }, (_, i) => i));
+    expect(
+      bus
+        .published()
+        .map((event) => (event.detail as { i: number }).i)
+        .sort((a, b) => a - b),
+    ).toEqual(Array.from({ length: 23 }, (_, i) => i));
   });
 
   it('gives up with the error codes after its attempts, rather than reporting success', async () => {

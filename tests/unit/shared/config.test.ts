@@ -2,8 +2,8 @@
  * Configuration: the chunk byte bound that keeps a chunk's pacing within the embedder's timeout.
  */
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
-import { loadConfig } from '../../shared/config';
-import { ConfigurationError } from '../../shared/errors';
+import { loadConfig } from '../../../shared/config';
+import { ConfigurationError } from '../../../shared/errors';
 
 describe('loadConfig: chunk size', () => {
   it('bounds a chunk by what one consumer may embed in half the embedder timeout: 1M TPM / 5 consumers × 150 s', () => {

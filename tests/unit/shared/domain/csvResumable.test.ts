@@ -5,8 +5,8 @@
  * passes must tile the file exactly, every range must end at a row end (never inside a quoted
  * newline), and memory must stay flat. No timing assertions.
  */
-import { planCsv, type CsvChunkPlan, type CsvResumePoint } from '../../../shared/domain/csv';
-import { GENERATED_HEADER, generatedCsvStream, generatedRowEnds } from '../../helpers/generatedCsv';
+import { planCsv, type CsvChunkPlan, type CsvResumePoint } from '../../../../shared/domain/csv';
+import { GENERATED_HEADER, generatedCsvStream, generatedRowEnds } from '../../../helpers/generatedCsv';
 
 const FILE_BYTES = 200 * 1024 * 1024;
 const CHUNKS_PER_PASS = 500;
@@ -69,7 +69,13 @@ describe('resumable CSV planning (generated 200 MiB stream)', () => {
       expect(summary.nextOffset).toBe(previous!.byteEnd);
       if (summary.done) break;
       expect(summary.chunks).toBe(CHUNKS_PER_PASS);
-      resume = { byteOffset: summary.nextOffset, header: summary.header, delimiter: summary.delimiter, chunkIndex: totalChunks, recordsSoFar: totalRecords };
+      resume = {
+        byteOffset: summary.nextOffset,
+        header: summary.header,
+        delimiter: summary.delimiter,
+        chunkIndex: totalChunks,
+        recordsSoFar: totalRecords,
+      };
       expect(summary.records).toBe(CHUNKS_PER_PASS * 1000);
     }
 

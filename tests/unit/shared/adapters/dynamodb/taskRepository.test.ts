@@ -1,8 +1,8 @@
 /** The task table's exactly-once writes, against dynalite (which has no transactions, like the design assumes). */
-import { createDynamoTaskRepository } from '../../../shared/adapters/dynamodb/taskRepository';
-import type { TaskRepository } from '../../../shared/ports';
-import type { ChunkEmbedded } from '../../../shared/events/types';
-import { useEmulators } from '../../helpers/emulators';
+import { createDynamoTaskRepository } from '../../../../../shared/adapters/dynamodb/taskRepository';
+import type { TaskRepository } from '../../../../../shared/ports';
+import type { ChunkEmbedded } from '../../../../../shared/events/types';
+import { useEmulators } from '../../../../helpers/emulators';
 
 describe('DynamoDB task repository (dynalite)', () => {
   const emulators = useEmulators('tasks-test');
@@ -33,7 +33,9 @@ describe('DynamoDB task repository (dynalite)', () => {
 
   it('adds each chunk exactly once, however often it is delivered, concurrently too', async () => {
     await tasks.start('t1', now);
-    const results = await Promise.all([chunk(0, 5), chunk(0, 5), chunk(1, 3, 2), chunk(1, 3, 2), chunk(0, 5)].map((c) => tasks.recordChunk(c, now)));
+    const results = await Promise.all(
+      [chunk(0, 5), chunk(0, 5), chunk(1, 3, 2), chunk(1, 3, 2), chunk(0, 5)].map((c) => tasks.recordChunk(c, now)),
+    );
     expect(results.filter((result) => result.applied)).toHaveLength(2);
     const task = await tasks.get('t1');
     expect(task?.records).toMatchObject({ processed: 8, skipped: 2, failed: 2, skippedReasons: { empty_text: 2 } });

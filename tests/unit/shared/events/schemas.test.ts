@@ -1,21 +1,28 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { eventNames, eventSchemas } from '../../../events-schema';
-import { InvalidEventError } from '../../../shared/errors';
-import { pipelineEvents } from '../../../shared/events/publish';
-import type { TaskRequested } from '../../../shared/events/types';
-import { validateEvent } from '../../../shared/events/validate';
-import type { BusEvent } from '../../../shared/ports';
+import { eventNames, eventSchemas } from '../../../../events-schema';
+import { InvalidEventError } from '../../../../shared/errors';
+import { pipelineEvents } from '../../../../shared/events/publish';
+import type { TaskRequested } from '../../../../shared/events/types';
+import { validateEvent } from '../../../../shared/events/validate';
+import type { BusEvent } from '../../../../shared/ports';
 
 describe('events-schema', () => {
   it('the TypeScript types are generated from the current schemas (npm run gen:event-types)', () => {
     // The generator loads prettier through a dynamic import, which jest's module system cannot do.
-    const root = path.resolve(__dirname, '../../..');
-    expect(() => execFileSync(path.join(root, 'node_modules/.bin/tsx'), ['events-schema/generate-types.ts', '--check'], { cwd: root, stdio: 'pipe' })).not.toThrow();
+    const root = path.resolve(__dirname, '../../../..');
+    expect(() =>
+      execFileSync(path.join(root, 'node_modules/.bin/tsx'), ['events-schema/generate-types.ts', '--check'], { cwd: root, stdio: 'pipe' }),
+    ).not.toThrow();
   });
 
   it.each(eventNames)('%s is closed (additionalProperties: false) and versioned', (name) => {
-    const schema = eventSchemas[name] as { additionalProperties: boolean; required: string[]; properties: Record<string, unknown>; $id: string };
+    const schema = eventSchemas[name] as {
+      additionalProperties: boolean;
+      required: string[];
+      properties: Record<string, unknown>;
+      $id: string;
+    };
     expect(schema.additionalProperties).toBe(false);
     expect(schema.required).toContain('schemaVersion');
     expect(schema.properties.schemaVersion).toEqual({ const: 1 });
@@ -32,13 +39,23 @@ describe('validateEvent', () => {
 
   it('names every problem: missing, unknown and malformed fields', () => {
     try {
-      validateEvent('TaskRequested', { ...request, taskId: 'bad id!', startDate: '2025/01/01', surprise: true, source: { type: 'ftp', key: 'a' } });
+      validateEvent('TaskRequested', {
+        ...request,
+        taskId: 'bad id!',
+        startDate: '2025/01/01',
+        surprise: true,
+        source: { type: 'ftp', key: 'a' },
+      });
       throw new Error('expected a rejection');
     } catch (error) {
       expect(error).toBeInstanceOf(InvalidEventError);
       const { problems } = error as InvalidEventError;
       expect(problems).toEqual(
-        expect.arrayContaining(['(root) must NOT have additional properties (surprise)', '/taskId must match pattern "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"', '/startDate must match pattern "^\\d{4}-\\d{2}-\\d{2}$"']),
+        expect.arrayContaining([
+          '(root) must NOT have additional properties (surprise)',
+          '/taskId must match pattern "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"',
+          '/startDate must match pattern "^\\d{4}-\\d{2}-\\d{2}$"',
+        ]),
       );
     }
   });

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
-import { decodeText, parseCsvRange, planCsv, sniffDelimiter, type CsvChunkPlan } from '../../../shared/domain/csv';
-import { SourceError } from '../../../shared/errors';
-import { peopleCsv } from '../../helpers/csvFixtures';
+import { decodeText, parseCsvRange, planCsv, sniffDelimiter, type CsvChunkPlan } from '../../../../shared/domain/csv';
+import { SourceError } from '../../../../shared/errors';
+import { peopleCsv } from '../../../helpers/csvFixtures';
 
 /** Streams bytes in pieces of varying size, so record boundaries fall anywhere in a piece. */
 function streamOf(bytes: Buffer, pieceSizes = [1, 7, 64, 1000, 3]): Readable {
@@ -50,7 +50,9 @@ describe('planCsv + parseCsvRange', () => {
     });
     expect(chunks.at(-1)?.byteEnd).toBe(bytes.length);
     const records = readAll(bytes, chunks);
-    expect(records.map((record) => record.values)).toEqual(rows.map((row) => [row.id, row.formatted_text, row.date, row.category, row.price]));
+    expect(records.map((record) => record.values)).toEqual(
+      rows.map((row) => [row.id, row.formatted_text, row.date, row.category, row.price]),
+    );
     expect(records.map((record) => record.recordNumber)).toEqual(rows.map((_, i) => i + 1));
   });
 
@@ -66,7 +68,12 @@ describe('planCsv + parseCsvRange', () => {
     const bytes = Buffer.from('id,formatted_text\r\n1,"a\nb"\n2,c\r3,d\r\n\r\n4,"e,f"');
     const { summary, chunks } = await plan(bytes, 2);
     expect(summary.records).toBe(4);
-    expect(readAll(bytes, chunks).map((record) => record.values)).toEqual([['1', 'a\nb'], ['2', 'c'], ['3', 'd'], ['4', 'e,f']]);
+    expect(readAll(bytes, chunks).map((record) => record.values)).toEqual([
+      ['1', 'a\nb'],
+      ['2', 'c'],
+      ['3', 'd'],
+      ['4', 'e,f'],
+    ]);
   });
 
   it('counts an unclosed quote as one failed record with the parser message, losing nothing silently', async () => {
@@ -82,7 +89,10 @@ describe('planCsv + parseCsvRange', () => {
   it('keeps ragged rows as records for the embedder to reject', async () => {
     const bytes = Buffer.from('id,formatted_text,extra\n1,a\n2,b,c,d\n');
     const { chunks } = await plan(bytes);
-    expect(readAll(bytes, chunks).map((record) => record.values)).toEqual([['1', 'a'], ['2', 'b', 'c', 'd']]);
+    expect(readAll(bytes, chunks).map((record) => record.values)).toEqual([
+      ['1', 'a'],
+      ['2', 'b', 'c', 'd'],
+    ]);
   });
 
   it('plans a header-only file as zero chunks and rejects an empty one', async () => {

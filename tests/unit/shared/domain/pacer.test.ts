@@ -1,7 +1,14 @@
 /**
  * The pacing arithmetic on a virtual clock: nothing here waits for real time.
  */
-import { createRequestPacer, parseGoDuration, readRateLimitHeaders, refillWait, type PacerOptions, type RatePacer } from '../../../shared/domain/pacer';
+import {
+  createRequestPacer,
+  parseGoDuration,
+  readRateLimitHeaders,
+  refillWait,
+  type PacerOptions,
+  type RatePacer,
+} from '../../../../shared/domain/pacer';
 
 /** A discrete-event clock: sleep() resolves when run() reaches its time, in time order. */
 function virtualClock() {
@@ -223,7 +230,14 @@ describe('createRequestPacer', () => {
 
     it('holds for the refill of the difference when it comes before the reset, jittered', async () => {
       const clock = virtualClock();
-      const pacer = createRequestPacer({ consumers: 2, tokensPerMinute: 60_000_000, now: clock.now, sleep: clock.sleep, random: () => 0.5, jitter: 0.5 });
+      const pacer = createRequestPacer({
+        consumers: 2,
+        tokensPerMinute: 60_000_000,
+        now: clock.now,
+        sleep: clock.sleep,
+        random: () => 0.5,
+        jitter: 0.5,
+      });
       await sendTimes(clock, pacer, [1000]);
       // Needed 2 × 1000, 1500 left, 6000 per minute → 5 s; × (1 + 0.5 × 0.5).
       pacer.observe({ rateLimit: { limitTokens: 6000, remainingTokens: 1500, resetTokensMs: 45_000 } });
@@ -234,7 +248,9 @@ describe('createRequestPacer', () => {
     it('holds on too few remaining requests as well, and not at all when the provider has enough', async () => {
       const clock = virtualClock();
       const pacer = await idlePacerOn(clock, { consumers: 5 });
-      pacer.observe({ rateLimit: { limitRequests: 600, remainingRequests: 100, resetRequestsMs: 50_000, limitTokens: 1000, remainingTokens: 1000 } });
+      pacer.observe({
+        rateLimit: { limitRequests: 600, remainingRequests: 100, resetRequestsMs: 50_000, limitTokens: 1000, remainingTokens: 1000 },
+      });
       expect(await sendTimes(clock, pacer, [0])).toEqual([0]);
       pacer.observe({ rateLimit: { limitRequests: 600, remainingRequests: 2, resetRequestsMs: 50_000 } });
       // 3 requests short at 10 per second.
@@ -245,7 +261,13 @@ describe('createRequestPacer', () => {
   describe('observe: 429s', () => {
     it('cuts the rate on a 429 the client retried, once per cooldown, and recovers it slowly', async () => {
       const clock = virtualClock();
-      const pacer = pacerOn(clock, { requestsPerMinute: 600, burstSeconds: 0.1, decrease: 0.5, decreaseCooldownMs: 2000, recoverPerSecond: 0.1 });
+      const pacer = pacerOn(clock, {
+        requestsPerMinute: 600,
+        burstSeconds: 0.1,
+        decrease: 0.5,
+        decreaseCooldownMs: 2000,
+        recoverPerSecond: 0.1,
+      });
       pacer.observe({ rateLimit: { rateLimited: { count: 3, retryAfterMs: 200 } } });
       pacer.observe({ rateLimit: { rateLimited: { count: 1 } } });
       expect(pacer.snapshot()).toMatchObject({ multiplier: 0.5, rateLimited: 4, decreases: 1 });
@@ -264,7 +286,13 @@ describe('createRequestPacer', () => {
 
     it('never cuts below the floor', () => {
       const clock = virtualClock();
-      const pacer = pacerOn(clock, { requestsPerMinute: 600, decrease: 0.5, minMultiplier: 0.25, decreaseCooldownMs: 0, recoverPerSecond: 0 });
+      const pacer = pacerOn(clock, {
+        requestsPerMinute: 600,
+        decrease: 0.5,
+        minMultiplier: 0.25,
+        decreaseCooldownMs: 0,
+        recoverPerSecond: 0,
+      });
       for (let i = 0; i < 10; i++) pacer.observe({ rateLimit: { rateLimited: { count: 1 } } });
       expect(pacer.snapshot().multiplier).toBe(0.25);
     });
@@ -309,7 +337,8 @@ describe('createRequestPacer', () => {
     it('ignores outcomes that say nothing about the budget', async () => {
       const clock = virtualClock();
       const pacer = pacerOn(clock, { requestsPerMinute: 600 });
-      for (const outcome of [undefined, null, 'text', new Error('boom'), { vectors: [], tokens: 3 }, { rateLimit: null }]) pacer.observe(outcome);
+      for (const outcome of [undefined, null, 'text', new Error('boom'), { vectors: [], tokens: 3 }, { rateLimit: null }])
+        pacer.observe(outcome);
       expect(pacer.snapshot()).toMatchObject({ multiplier: 1, holds: { headers: 0, rateLimited: 0 }, rateLimited: 0 });
     });
   });

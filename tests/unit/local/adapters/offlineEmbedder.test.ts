@@ -2,7 +2,7 @@
  * The offline embedder: deterministic unit vectors whose cosine similarity follows shared words,
  * so that local search ranks the obviously relevant record first.
  */
-import { createOfflineEmbedder } from '../../../local/adapters/offlineEmbedder';
+import { createOfflineEmbedder } from '../../../../local/adapters/offlineEmbedder';
 
 function dot(a: Float32Array, b: Float32Array): number {
   let sum = 0;

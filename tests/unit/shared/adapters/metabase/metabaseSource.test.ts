@@ -6,8 +6,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createMetabaseSource, MetabaseError, type MetabaseErrorKind, type MetabaseSourceOptions } from '../../../shared/adapters/metabase/metabaseSource';
-import { startMetabaseSimulator, type MetabaseRow, type MetabaseSimulator } from '../../../simulators/metabase';
+import {
+  createMetabaseSource,
+  MetabaseError,
+  type MetabaseErrorKind,
+  type MetabaseSourceOptions,
+} from '../../../../../shared/adapters/metabase/metabaseSource';
+import { startMetabaseSimulator, type MetabaseRow, type MetabaseSimulator } from '../../../../../simulators/metabase';
 
 const KEY = 'mb_adapter_test_key';
 const ROWS: MetabaseRow[] = [
@@ -45,7 +50,8 @@ async function closedPort(): Promise<number> {
 
 describe('createMetabaseSource', () => {
   let sim: MetabaseSimulator;
-  const source = (options: Partial<MetabaseSourceOptions> = {}) => createMetabaseSource({ url: sim.url, apiKey: KEY, retryBaseMs: 5, ...options });
+  const source = (options: Partial<MetabaseSourceOptions> = {}) =>
+    createMetabaseSource({ url: sim.url, apiKey: KEY, retryBaseMs: 5, ...options });
 
   beforeAll(async () => {
     sim = await startMetabaseSimulator({ apiKey: KEY, questions: { 232: { rows: ROWS, dateColumn: 'created_at' } } });
@@ -65,16 +71,25 @@ describe('createMetabaseSource', () => {
 
       expect(rows.map((row) => row.id)).toEqual(['a2', 'a3']);
       expect(sim.stats.lastParameters).toEqual([
-        { id: '232-start_date-0000-0000-simulated', type: 'date/single', target: ['variable', ['template-tag', 'start_date']], value: '2025-01-01' },
+        {
+          id: '232-start_date-0000-0000-simulated',
+          type: 'date/single',
+          target: ['variable', ['template-tag', 'start_date']],
+          value: '2025-01-01',
+        },
       ]);
     });
 
     it('uses the configured parameter name and type', async () => {
       sim.setQuestion(30, { rows: ROWS, dateColumn: 'created_at', dateTag: 'since' });
-      const rows = await collect(source({ dateParameter: { name: 'since', type: 'date/all-options' } }).rows(30, { startDate: '2025-02-01' }));
+      const rows = await collect(
+        source({ dateParameter: { name: 'since', type: 'date/all-options' } }).rows(30, { startDate: '2025-02-01' }),
+      );
 
       expect(rows.map((row) => row.id)).toEqual(['a3']);
-      expect(sim.stats.lastParameters).toEqual([expect.objectContaining({ type: 'date/all-options', target: ['variable', ['template-tag', 'since']] })]);
+      expect(sim.stats.lastParameters).toEqual([
+        expect.objectContaining({ type: 'date/all-options', target: ['variable', ['template-tag', 'since']] }),
+      ]);
     });
 
     it('takes the date parameter from the template tags of a card that lists no parameters', async () => {
@@ -104,7 +119,10 @@ describe('createMetabaseSource', () => {
     };
 
     it('names a rejected API key (401), without retrying', async () => {
-      expect(await kindAndMessage(source({ apiKey: 'mb_wrong' }).rows(232, {}))).toEqual(['unauthorized', 'Metabase rejected METABASE_API_KEY (HTTP 401)']);
+      expect(await kindAndMessage(source({ apiKey: 'mb_wrong' }).rows(232, {}))).toEqual([
+        'unauthorized',
+        'Metabase rejected METABASE_API_KEY (HTTP 401)',
+      ]);
       expect(sim.stats.requests).toBe(1);
     });
 
@@ -126,14 +144,21 @@ describe('createMetabaseSource', () => {
       sim.setQuestion(34, { rows: ROWS, failWith: 'ERROR: column "created_at" does not exist', failStatus: status });
       const { error, yielded } = await failureOf(source().rows(34, {}));
 
-      expect([error.kind, error.message, error.status]).toEqual(['query_failed', 'Metabase question 34 failed: ERROR: column "created_at" does not exist', status]);
+      expect([error.kind, error.message, error.status]).toEqual([
+        'query_failed',
+        'Metabase question 34 failed: ERROR: column "created_at" does not exist',
+        status,
+      ]);
       expect(yielded).toBe(0);
       expect(sim.stats.requests).toBe(1);
     });
 
     it('reports a query failure answered 500 (newer Metabase) as the failure, without retrying', async () => {
       sim.setQuestion(35, { rows: ROWS, failWith: 'Query exceeded the timeout', failStatus: 500 });
-      expect(await kindAndMessage(source().rows(35, {}))).toEqual(['query_failed', 'Metabase question 35 failed: Query exceeded the timeout']);
+      expect(await kindAndMessage(source().rows(35, {}))).toEqual([
+        'query_failed',
+        'Metabase question 35 failed: Query exceeded the timeout',
+      ]);
       expect(sim.stats.requests).toBe(1);
     });
 
@@ -176,18 +201,24 @@ describe('createMetabaseSource', () => {
         calls++;
         return fetch(input, init);
       };
-      const { error } = await failureOf(createMetabaseSource({ url, apiKey: KEY, fetchImpl: counting, connectRetries: 2, retryBaseMs: 5 }).rows(232, {}));
+      const { error } = await failureOf(
+        createMetabaseSource({ url, apiKey: KEY, fetchImpl: counting, connectRetries: 2, retryBaseMs: 5 }).rows(232, {}),
+      );
 
       expect(calls).toBe(3);
       expect(error.kind).toBe('unreachable');
       expect(error.retryable).toBe(true);
-      expect(error.message).toBe(`Metabase at ${url} is unreachable: connect ECONNREFUSED ${url.slice('http://'.length)} (after 3 attempts)`);
+      expect(error.message).toBe(
+        `Metabase at ${url} is unreachable: connect ECONNREFUSED ${url.slice('http://'.length)} (after 3 attempts)`,
+      );
     });
 
     it('gives up on a Metabase that does not answer in time', async () => {
       const slow = await startMetabaseSimulator({ apiKey: KEY, latencyMs: 2000, questions: { 1: { rows: ROWS } } });
       try {
-        const { error } = await failureOf(createMetabaseSource({ url: slow.url, apiKey: KEY, timeoutMs: 50, connectRetries: 0 }).rows(1, {}));
+        const { error } = await failureOf(
+          createMetabaseSource({ url: slow.url, apiKey: KEY, timeoutMs: 50, connectRetries: 0 }).rows(1, {}),
+        );
         expect([error.kind, error.message]).toEqual(['unreachable', `Metabase at ${slow.url} is unreachable: no answer within 50 ms`]);
       } finally {
         await slow.close();

@@ -3,9 +3,9 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createOpenAIEmbedder } from '../../../shared/adapters/openai/openaiEmbedder';
-import { ProviderError, ProviderRejectedError, ProviderUnavailableError } from '../../../shared/errors';
-import { startOpenAISimulator, type OpenAISimulator } from '../../../simulators/openai';
+import { createOpenAIEmbedder } from '../../../../../shared/adapters/openai/openaiEmbedder';
+import { ProviderError, ProviderRejectedError, ProviderUnavailableError } from '../../../../../shared/errors';
+import { startOpenAISimulator, type OpenAISimulator } from '../../../../../simulators/openai';
 
 const KEY = 'sk-adapter-test-key';
 

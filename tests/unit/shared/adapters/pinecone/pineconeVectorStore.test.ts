@@ -2,10 +2,10 @@
  * The Pinecone vector store adapter against the data-plane simulator, through the official client.
  * Retry waits go through an injected sleep that records them, so no test waits for real.
  */
-import { ConfigurationError, ProviderError, ProviderRejectedError, ProviderUnavailableError } from '../../../shared/errors';
-import { createPineconeVectorStore } from '../../../shared/adapters/pinecone/pineconeVectorStore';
-import type { VectorRecord } from '../../../shared/ports';
-import { startPineconeSimulator, type PineconeSimulator } from '../../../simulators/pinecone';
+import { ConfigurationError, ProviderError, ProviderRejectedError, ProviderUnavailableError } from '../../../../../shared/errors';
+import { createPineconeVectorStore } from '../../../../../shared/adapters/pinecone/pineconeVectorStore';
+import type { VectorRecord } from '../../../../../shared/ports';
+import { startPineconeSimulator, type PineconeSimulator } from '../../../../../simulators/pinecone';
 
 const KEY = 'pc-adapter-test-key';
 

@@ -1,6 +1,6 @@
 import { encode } from 'gpt-tokenizer/encoding/cl100k_base';
-import { EMBEDDING_LIMITS, batchByTokens, batchForUpsert, fitToTokenLimit, upsertBytes } from '../../../shared/domain/batching';
-import type { VectorRecord } from '../../../shared/ports';
+import { EMBEDDING_LIMITS, batchByTokens, batchForUpsert, fitToTokenLimit, upsertBytes } from '../../../../shared/domain/batching';
+import type { VectorRecord } from '../../../../shared/ports';
 
 describe('fitToTokenLimit', () => {
   it('keeps a text within the limit whole', () => {
@@ -29,7 +29,7 @@ describe('fitToTokenLimit', () => {
 
 describe('batchByTokens', () => {
   it('never exceeds the input count or the token cap, keeps order, never splits an item', () => {
-    const items = Array.from({ length: 5000 }, (_, i) => ({ i, tokens: (i * 37) % 900 + 1 }));
+    const items = Array.from({ length: 5000 }, (_, i) => ({ i, tokens: ((i * 37) % 900) + 1 }));
     const batches = batchByTokens(items, { maxInputs: 2048, maxTokens: 250_000 });
     expect(batches.flat().map((item) => item.i)).toEqual(items.map((item) => item.i));
     for (const batch of batches) {
@@ -45,10 +45,17 @@ describe('batchByTokens', () => {
 });
 
 describe('batchForUpsert', () => {
-  const vector = (id: string, textBytes: number): VectorRecord => ({ id, values: new Float32Array(1536).fill(0.1), metadata: { text: 'x'.repeat(textBytes) } });
+  const vector = (id: string, textBytes: number): VectorRecord => ({
+    id,
+    values: new Float32Array(1536).fill(0.1),
+    metadata: { text: 'x'.repeat(textBytes) },
+  });
 
   it('caps batches at the record count', () => {
-    const batches = batchForUpsert(Array.from({ length: 250 }, (_, i) => vector(String(i), 10)), 100);
+    const batches = batchForUpsert(
+      Array.from({ length: 250 }, (_, i) => vector(String(i), 10)),
+      100,
+    );
     expect(batches.map((batch) => batch.length)).toEqual([100, 100, 50]);
   });
 
