@@ -66,7 +66,13 @@ function panel({ top, title, maxT, maxY, lines }: Panel): string[] {
   return parts;
 }
 
-export function renderChart(options: { title: string; budgetTokensPerSecond: number; series: Series[]; notes: string[]; windowSeconds?: number }): string {
+export function renderChart(options: {
+  title: string;
+  budgetTokensPerSecond: number;
+  series: Series[];
+  notes: string[];
+  windowSeconds?: number;
+}): string {
   const budget = options.budgetTokensPerSecond;
   const maxT = Math.max(1, ...options.series.flatMap((series) => series.samples.map((sample) => sample.t)));
   // Long runs send big requests seconds apart: a wider window shows the rate, not the requests.
@@ -86,8 +92,18 @@ export function renderChart(options: { title: string; budgetTokensPerSecond: num
       maxT,
       maxY: maxTokens,
       lines: [
-        { colour: BUDGET_COLOUR, dashed: true, points: [{ t: 0, value: 0 }, { t: maxT, value: budget * maxT }] },
-        ...options.series.map((series) => ({ colour: series.colour, points: series.samples.map((sample) => ({ t: sample.t, value: sample.tokens })) })),
+        {
+          colour: BUDGET_COLOUR,
+          dashed: true,
+          points: [
+            { t: 0, value: 0 },
+            { t: maxT, value: budget * maxT },
+          ],
+        },
+        ...options.series.map((series) => ({
+          colour: series.colour,
+          points: series.samples.map((sample) => ({ t: sample.t, value: sample.tokens })),
+        })),
       ],
     }),
     ...panel({
@@ -95,7 +111,17 @@ export function renderChart(options: { title: string; budgetTokensPerSecond: num
       title: `Tokens billed per second, ${windowSeconds} s window (dashed: the budget, ${number(budget)}/s); ticks below: seconds with 429s`,
       maxT,
       maxY: maxRate,
-      lines: [{ colour: BUDGET_COLOUR, dashed: true, points: [{ t: 0, value: budget }, { t: maxT, value: budget }] }, ...rateLines],
+      lines: [
+        {
+          colour: BUDGET_COLOUR,
+          dashed: true,
+          points: [
+            { t: 0, value: budget },
+            { t: maxT, value: budget },
+          ],
+        },
+        ...rateLines,
+      ],
     }),
   ];
   const plotW = WIDTH - LEFT - RIGHT;
@@ -105,7 +131,9 @@ export function renderChart(options: { title: string; budgetTokensPerSecond: num
     for (let i = 1; i < samples.length; i++) {
       if (samples[i].rateLimited > samples[i - 1].rateLimited) {
         const x = (LEFT + (samples[i].t / maxT) * plotW).toFixed(1);
-        parts.push(`<line x1="${x}" x2="${x}" y1="${axisY + 20 + index * 6}" y2="${axisY + 25 + index * 6}" stroke="${series.colour}" stroke-width="2"/>`);
+        parts.push(
+          `<line x1="${x}" x2="${x}" y1="${axisY + 20 + index * 6}" y2="${axisY + 25 + index * 6}" stroke="${series.colour}" stroke-width="2"/>`,
+        );
       }
     }
     const legendY = legendTop + 20 + index * 18;

@@ -23,7 +23,12 @@ export interface Timings {
 }
 
 /** Replaces the embedder queue's handler with one that runs each invocation in a consumer slot. */
-export function emulateSeparateConsumers(runtime: LocalRuntime, concurrency: number, pacers: RequestPacer[], queueName = 'embedder'): Timings {
+export function emulateSeparateConsumers(
+  runtime: LocalRuntime,
+  concurrency: number,
+  pacers: RequestPacer[],
+  queueName = 'embedder',
+): Timings {
   const queue = runtime.queues.get(queueName)?.queue;
   if (!queue) throw new Error(`no local queue "${queueName}"`);
   const timings: Timings = { invocations: 0, handlerMs: 0, awaitedMs: {} };
@@ -72,7 +77,8 @@ function timeCalls(timings: Timings, target: object | undefined, category: strin
   for (const name of names ?? Object.keys(record)) {
     const method = record[name];
     if (typeof method !== 'function') continue;
-    record[name] = (...args: unknown[]) => timed(timings, category, () => Promise.resolve((method as (...a: unknown[]) => unknown).apply(target, args)));
+    record[name] = (...args: unknown[]) =>
+      timed(timings, category, () => Promise.resolve((method as (...a: unknown[]) => unknown).apply(target, args)));
   }
 }
 

@@ -7,8 +7,38 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 
-const NOUNS = ['running shoes', 'green tea', 'jazz records', 'mountain bike', 'espresso machine', 'wool scarf', 'desk lamp', 'camping tent', 'yoga mat', 'phone case', 'cast-iron pan', 'headphones', 'backpack', 'water bottle', 'notebook', 'sunglasses'];
-const ADJECTIVES = ['lightweight', 'durable', 'handmade', 'organic', 'compact', 'waterproof', 'refurbished', 'premium', 'vintage', 'ergonomic', 'recycled', 'wireless'];
+const NOUNS = [
+  'running shoes',
+  'green tea',
+  'jazz records',
+  'mountain bike',
+  'espresso machine',
+  'wool scarf',
+  'desk lamp',
+  'camping tent',
+  'yoga mat',
+  'phone case',
+  'cast-iron pan',
+  'headphones',
+  'backpack',
+  'water bottle',
+  'notebook',
+  'sunglasses',
+];
+const ADJECTIVES = [
+  'lightweight',
+  'durable',
+  'handmade',
+  'organic',
+  'compact',
+  'waterproof',
+  'refurbished',
+  'premium',
+  'vintage',
+  'ergonomic',
+  'recycled',
+  'wireless',
+];
 const PHRASES = [
   'ships within two business days',
   'customers often buy it together with a matching accessory',
@@ -49,7 +79,9 @@ export function recordText(i: number, next: () => number): string {
   for (let s = 1; s < sentences; s++) parts.push(`It is ${pick(ADJECTIVES)} and ${pick(PHRASES)}.`);
   if (next() < 0.1) parts.push(pick(UNICODE));
   const text = parts.join(' ');
-  return next() < 0.2 ? `<p>${text.replace('Item', '<b>Item').replace(':', ':</b>')}</p>\n<ul><li>${pick(PHRASES)} &amp; more</li></ul>` : text;
+  return next() < 0.2
+    ? `<p>${text.replace('Item', '<b>Item').replace(':', ':</b>')}</p>\n<ul><li>${pick(PHRASES)} &amp; more</li></ul>`
+    : text;
 }
 
 /** Writes `rows` records to `path`; resolves with the file's size in bytes. */

@@ -13,6 +13,8 @@ import { API_KEY, S3_KEY } from './settings';
 export interface RunFigures {
   status: string;
   records: Record<string, unknown>;
+  /** `/status`'s `vectors` (upserted, metadata_updated, deleted), when it reports them. */
+  vectors?: Record<string, unknown>;
   /** Tokens the provider billed (a request retried after a failed chunk counts again). */
   tokens: number;
   /** Tokens the task reports (each record's tokens once). */
@@ -52,6 +54,7 @@ type TaskStatus = {
   status: string;
   records?: { total?: number; processed?: number; skipped?: number; failed?: number } & Record<string, unknown>;
   embedding_tokens?: number;
+  vectors?: Record<string, unknown>;
 };
 
 const PROGRESS_EVERY_MS = 15_000;
@@ -79,12 +82,13 @@ function progressLine(status: TaskStatus, seconds: number, sample: Series['sampl
   return `  … ${fmt(seconds)} s: ${fmt(done)} records${of}${rate}, RSS ${fmt(process.memoryUsage.rss() / 2 ** 20)} MB`;
 }
 
-/** Starts a task on the uploaded file and follows it to the end, sampling the simulator and memory. */
+/** Starts a task on the file uploaded at `s3Key` and follows it to the end, sampling the simulator and memory. */
 export async function runTask(
   runtime: LocalRuntime,
   emulators: EmulatorHandle,
   sim: SimulatorHandle,
   budgetTpm: number,
+  s3Key = S3_KEY,
 ): Promise<RunFigures> {
   const heapBefore = heapAfterGc();
   const before = await sim.stats();
@@ -110,7 +114,7 @@ export async function runTask(
     return { stats, emulatorStats };
   };
   const sampler = setInterval(() => void sample(), 1000);
-  const task = await api<{ task_id: string }>(runtime, `/process?data_source=s3_csv&s3_key=${encodeURIComponent(S3_KEY)}&namespace=bench`);
+  const task = await api<{ task_id: string }>(runtime, `/process?data_source=s3_csv&s3_key=${encodeURIComponent(s3Key)}&namespace=bench`);
   let status: TaskStatus;
   let reported = started;
   for (;;) {
@@ -134,6 +138,7 @@ export async function runTask(
   return {
     status: status.status,
     records,
+    ...(status.vectors ? { vectors: status.vectors } : {}),
     tokens,
     taskTokens: status.embedding_tokens ?? 0,
     wallSeconds,

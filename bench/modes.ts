@@ -1,12 +1,11 @@
 /**
  * The three modes (see run.ts), each on a fresh runtime, fresh emulators and fresh simulators:
- * the budget it runs under, the pacers it gives the consumers, and the paced mode's second,
- * incremental run.
+ * the budget it runs under, the pacers it gives the consumers, and the paced mode's incremental
+ * re-runs (incremental.ts): the same key again, and the same file under another key.
  */
-import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { localEnvironment, startLocalRuntime } from '../local/runtime';
 import { loadConfig } from '../shared/config';
 import { createRequestPacer, type RatePacer } from '../shared/domain/pacer';
@@ -14,9 +13,10 @@ import type { Args, Mode } from './args';
 import { baselineEmbedder } from './baseline';
 import { startEmulatorProcess, startSimulatorProcess } from './children';
 import { emulateSeparateConsumers, type Timings } from './consumers';
+import { runReRuns, upload, type Incremental } from './incremental';
 import { runTask, type RunFigures } from './measure';
 import { startProfiling, type CpuProfileSummary } from './profile';
-import { API_KEY, BASELINE, OPENAI_KEY, PINECONE_KEY, S3_KEY, UNLIMITED } from './settings';
+import { API_KEY, BASELINE, OPENAI_KEY, OTHER_S3_KEY, PINECONE_KEY, S3_KEY, UNLIMITED } from './settings';
 
 export interface ModeResult extends RunFigures {
   mode: Mode;
@@ -25,14 +25,8 @@ export interface ModeResult extends RunFigures {
   timings: Timings & { consumerSeconds: number };
   /** CPU of the pipeline process by component (unlimited mode). */
   cpuProfile?: CpuProfileSummary;
-  incremental?: {
-    available: boolean;
-    tokens?: number;
-    upsertRequests?: number;
-    wallSeconds?: number;
-    unchanged?: number;
-    skippedReasons?: Record<string, number>;
-  };
+  /** The paced mode's re-runs: the same key again, with the re-run under another key as `otherKey`. */
+  incremental?: Incremental;
 }
 
 export async function runMode(mode: Mode, args: Args, csvPath: string): Promise<ModeResult> {
@@ -77,10 +71,7 @@ export async function runMode(mode: Mode, args: Args, csvPath: string): Promise<
     const consumerPacers = mode === 'baseline' ? [createRequestPacer({ consumers: 1 })] : pacers;
     const timings = emulateSeparateConsumers(runtime, args.consumers, consumerPacers);
 
-    const size = statSync(csvPath).size;
-    await runtime.emulators.s3.send(
-      new PutObjectCommand({ Bucket: config.bucketName, Key: S3_KEY, Body: createReadStream(csvPath), ContentLength: size }),
-    );
+    await upload(runtime, csvPath, S3_KEY);
 
     const stopProfiling = mode === 'unlimited' ? await startProfiling() : undefined;
     const figures = await runTask(runtime, emulators, sim, budget.tpm);
@@ -94,20 +85,9 @@ export async function runMode(mode: Mode, args: Args, csvPath: string): Promise<
       timings: { ...structuredClone(timings), consumerSeconds: args.consumers * figures.wallSeconds },
     };
     if (mode === 'paced') {
-      // The same file again: with content-hash skipping, unchanged records cost no tokens.
-      const again = await runTask(runtime, emulators, sim, budget.tpm);
-      const reasons = (again.records.skipped_reasons ?? {}) as Record<string, number>;
-      result.incremental =
-        'unchanged' in reasons
-          ? {
-              available: true,
-              tokens: again.tokens,
-              upsertRequests: again.upsertRequests,
-              wallSeconds: again.wallSeconds,
-              unchanged: reasons.unchanged,
-              skippedReasons: reasons,
-            }
-          : { available: false, skippedReasons: reasons };
+      // The same file again, then under another key: unchanged records should cost no tokens and no upserts.
+      const context = { runtime, emulators, sim, budgetTpm: budget.tpm, firstWallSeconds: figures.wallSeconds };
+      result.incremental = await runReRuns(context, csvPath, S3_KEY, OTHER_S3_KEY);
     }
     return result;
   } finally {

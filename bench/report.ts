@@ -1,6 +1,7 @@
 /** The summary `npm run bench` prints: the set-up, each mode's figures, and the comparison with the targets. */
 import type { Args } from './args';
 import { fmt, pct } from './format';
+import type { Incremental, ReRun } from './incremental';
 import type { ModeResult } from './modes';
 import { UNLIMITED } from './settings';
 
@@ -44,8 +45,31 @@ export function modeLines(result: ModeResult): string[] {
             `${fmt(inc.upsertRequests ?? 0)} upsert requests, ${fmt(inc.wallSeconds ?? 0, 1)} s`
         : '  incremental: not available',
     );
+    lines.push(...reRunTable(inc));
   }
   return lines;
+}
+
+/** The two re-runs side by side: the same key again, and the same file uploaded under another key. */
+function reRunTable(same: Incremental): string[] {
+  const runs: ReRun[] = [same, ...(same.otherKey ? [same.otherKey] : [])];
+  const rows: [string, (run: ReRun) => string][] = [
+    ['tokens billed', (run) => fmt(run.tokens)],
+    ['upsert requests', (run) => fmt(run.upsertRequests)],
+    ['embedding requests', (run) => fmt(run.embeddingRequests)],
+    ['records unchanged', (run) => fmt(run.unchanged)],
+    ['seconds', (run) => fmt(run.wallSeconds, 1)],
+    ["share of the first run's time", (run) => pct(run.shareOfFirstRun)],
+  ];
+  const headers = ['same key', 'other key'].slice(0, runs.length);
+  const label = Math.max(...rows.map(([name]) => name.length));
+  const width = Math.max(...headers.map((header) => header.length), ...rows.flatMap(([, cell]) => runs.map((run) => cell(run).length)));
+  const line = (name: string, cells: string[]) => `    ${name.padEnd(label)}  ${cells.map((cell) => cell.padStart(width)).join('  ')}`;
+  return [
+    `  incremental re-runs of the same file (${runs.map((run) => run.key).join(', then ')}): each should cost nothing`,
+    line('', headers),
+    ...rows.map(([name, cell]) => line(name, runs.map(cell))),
+  ];
 }
 
 function describe(result: ModeResult): string[] {
@@ -90,7 +114,7 @@ function whereTheTimeGoes(result: ModeResult): string[] {
   const lines = [
     `  where the time goes: the ${fmt(timings.consumerSeconds)} consumer-seconds (${fmt(result.wallSeconds, 1)} s × ${consumers}) ` +
       `awaited ${parts.join(', ')}` +
-      ' (awaits include queueing behind the other consumers\' CPU work: one event loop)',
+      " (awaits include queueing behind the other consumers' CPU work: one event loop)",
   ];
   if (result.cpuProfile) {
     const busy = result.cpuProfile.components.filter((entry) => entry.component !== 'idle');

@@ -12,7 +12,9 @@
  *
  *   paced      this pipeline: 5 consumers, each pacing itself to 1/5 of the budget (as separate
  *              Lambdas do) and adapting to the rate-limit headers and 429s; then the same file a
- *              second time (incremental: unchanged records should cost nothing)
+ *              second time, and a third time uploaded under another key (incremental: unchanged
+ *              records should cost nothing; a re-run that spends a token or an upsert fails the
+ *              benchmark, after the figures are printed and written)
  *   baseline   the older system's strategy in the same pipeline: 20 requests/s shared by the 5
  *              consumers, 100 inputs per embeddings request, no token budget, no adaptation
  *   unlimited  this pipeline with an unlimited budget: what the machine itself can do, and where
@@ -31,8 +33,8 @@
  * Prints a summary, and writes bench-results/<timestamp>-<rows>.json and .svg.
  *
  * args.ts reads the flags, modes.ts runs each mode (in children.ts's helper processes, with
- * baseline.ts for the older strategy), measure.ts measures a run, report.ts prints the summary
- * and output.ts writes the files.
+ * baseline.ts for the older strategy and incremental.ts for the re-runs), measure.ts measures a
+ * run, report.ts prints the summary and output.ts writes the files.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -40,6 +42,7 @@ import path from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { parseArgs } from './args';
 import { writeCatalogueCsv } from './dataset';
+import { promiseBroken } from './incremental';
 import { runMode, type ModeResult } from './modes';
 import { writeOutputs } from './output';
 import { compare, inputLine, modeLines, setupLines, summaryLines, type Machine } from './report';
@@ -78,6 +81,15 @@ async function main(): Promise<void> {
 
   const written = writeOutputs(args, machine, results, comparison);
   console.log(`written: ${path.relative(process.cwd(), written.json)}, ${path.relative(process.cwd(), written.svg)}`);
+
+  // The product's promise: an unchanged file costs nothing, whatever key it is uploaded under.
+  const broken = promiseBroken(paced?.incremental);
+  if (broken.length > 0) {
+    console.error(`FAILED: unchanged records must cost zero tokens and zero upserts:\n${broken.map((line) => `  - ${line}`).join('\n')}`);
+    process.exitCode = 1;
+  } else if (paced?.incremental) {
+    console.log('incremental: both re-runs (same key, other key) spent 0 tokens and 0 upserts, as promised');
+  }
 }
 
 main().catch((error: unknown) => {

@@ -10,3 +10,5 @@ export const UNLIMITED = 1e9;
 export const BASELINE = { requestsPerSecond: 20, inputsPerRequest: 100 };
 /** Where the generated CSV is uploaded. */
 export const S3_KEY = 'bench/catalogue.csv';
+/** Where the same file is uploaded a second time, for the re-run under another key. */
+export const OTHER_S3_KEY = 'bench/catalogue-again.csv';

@@ -21,7 +21,15 @@ export interface SimulatorProcessOptions {
 }
 
 export interface SimulatorStats {
-  openai: { requests: number; tokens: number; inputs: number; statusCounts: Record<string, number>; rateLimited: { requests: number; tokens: number }; maxInFlight: number; maxTokensPerRequest: number };
+  openai: {
+    requests: number;
+    tokens: number;
+    inputs: number;
+    statusCounts: Record<string, number>;
+    rateLimited: { requests: number; tokens: number };
+    maxInFlight: number;
+    maxTokensPerRequest: number;
+  };
   pinecone: { requests: number; upserts: number; upsertedVectors: number; statusCounts: Record<string, number> };
   /** This process's CPU time (user + system) in seconds, and its resident memory. */
   cpuSeconds: number;
@@ -47,7 +55,12 @@ async function main(): Promise<void> {
     const { stats } = pinecone;
     const statusCounts = { ...forgotten.statusCounts };
     for (const [status, count] of Object.entries(stats.statusCounts)) statusCounts[status] = (statusCounts[status] ?? 0) + count;
-    return { requests: forgotten.requests + stats.requests, upserts: forgotten.upserts + stats.operations.upsert, upsertedVectors: forgotten.upsertedVectors + stats.upsertedVectors, statusCounts };
+    return {
+      requests: forgotten.requests + stats.requests,
+      upserts: forgotten.upserts + stats.operations.upsert,
+      upsertedVectors: forgotten.upsertedVectors + stats.upsertedVectors,
+      statusCounts,
+    };
   };
   const forget = setInterval(() => {
     if (pinecone.stats.upsertedVectors < keep) return;

@@ -2,9 +2,10 @@
 import ChunkEmbedded from './ChunkEmbedded.v1.json';
 import ChunkPlanned from './ChunkPlanned.v1.json';
 import TaskCompleted from './TaskCompleted.v1.json';
+import SyncStepRequested from './SyncStepRequested.v1.json';
 import TaskRequested from './TaskRequested.v1.json';
 
-export const eventSchemas = { TaskRequested, ChunkPlanned, ChunkEmbedded, TaskCompleted } as const;
+export const eventSchemas = { TaskRequested, ChunkPlanned, ChunkEmbedded, SyncStepRequested, TaskCompleted } as const;
 
 export type EventName = keyof typeof eventSchemas;
 export const eventNames = Object.keys(eventSchemas) as EventName[];

@@ -15,4 +15,5 @@ module.exports = {
   bucketNotification: template.bucketNotification,
   bucketDependsOn: template.bucketDependsOn,
   tasksTable: template.tasksTable,
+  environment: template.environment,
 };

@@ -22,6 +22,8 @@ export const PERMISSIONS = [
   'tasks:read',
   'tasks:write',
   'hashes:write',
+  // Query on the dataset index: a full sync pages through a dataset's fingerprints.
+  'hashes:scan',
   'events:put',
   'bucket:read',
   'bucket:write',
@@ -128,14 +130,17 @@ export function parseWiring(text: string, origin = 'wiring.yml'): Wiring {
   const consumers = mapEntries(at.object(top.consumers, 'consumers'), (name, value) => consumerWiring(at, name, value));
   const http = mapEntries(at.object(top.http, 'http'), (name, value) => httpWiring(at, name, value));
   const stateMachines =
-    top.stateMachines === undefined ? {} : mapEntries(at.object(top.stateMachines, 'stateMachines'), (name, value) => stateMachineWiring(at, name, value));
+    top.stateMachines === undefined
+      ? {}
+      : mapEntries(at.object(top.stateMachines, 'stateMachines'), (name, value) => stateMachineWiring(at, name, value));
 
   for (const name of Object.keys(http)) {
     if (name in consumers) at.fail(`http.${name}`, 'a consumer has the same name (function names must be unique)');
   }
   for (const machine of Object.values(stateMachines)) {
     for (const name of Object.keys(machine.tasks)) {
-      if (name in consumers || name in http) at.fail(`stateMachines.${machine.name}.tasks.${name}`, 'another function has the same name (function names must be unique)');
+      if (name in consumers || name in http)
+        at.fail(`stateMachines.${machine.name}.tasks.${name}`, 'another function has the same name (function names must be unique)');
     }
   }
   for (const consumer of Object.values(consumers)) {
@@ -160,7 +165,14 @@ function stateMachineWiring(at: Reader, name: string, value: unknown): StateMach
   const raw = at.object(value, path, ['description', 'definition', 'tasks']);
   const tasks = mapEntries(at.object(raw.tasks, `${path}.tasks`), (task, entry) => {
     const taskPath = `${path}.tasks.${task}`;
-    return functionWiring(at, task, at.object(entry, taskPath, ['description', 'handler', 'timeout', 'memorySize', 'permissions']), taskPath, 900, false);
+    return functionWiring(
+      at,
+      task,
+      at.object(entry, taskPath, ['description', 'handler', 'timeout', 'memorySize', 'permissions']),
+      taskPath,
+      900,
+      false,
+    );
   });
   return {
     name,
@@ -268,9 +280,7 @@ function trigger(at: Reader, value: unknown, path: string): ConsumerTrigger {
     };
   }
   if (raw.events === undefined) at.fail(path, 'needs events, s3 or stateMachine');
-  const events = unique(at, raw.events, `${path}.events`, (entry, entryPath) =>
-    at.string(entry, entryPath, /^[A-Z][A-Za-z0-9]{0,127}$/),
-  );
+  const events = unique(at, raw.events, `${path}.events`, (entry, entryPath) => at.string(entry, entryPath, /^[A-Z][A-Za-z0-9]{0,127}$/));
   const internal = raw.internal === undefined ? false : raw.internal;
   if (typeof internal !== 'boolean') at.fail(`${path}.internal`, 'must be true or false');
   return { events, internal };
@@ -282,7 +292,8 @@ function permissions(at: Reader, value: unknown, path: string, hasDeadLetterQueu
     if (!(PERMISSIONS as readonly string[]).includes(permission)) {
       at.fail(entryPath, `unknown permission "${permission}" (expected one of ${PERMISSIONS.join(', ')})`);
     }
-    if (permission === 'deadLetter:send' && !hasDeadLetterQueue) at.fail(entryPath, 'deadLetter:send is for consumers only (no dead-letter queue here)');
+    if (permission === 'deadLetter:send' && !hasDeadLetterQueue)
+      at.fail(entryPath, 'deadLetter:send is for consumers only (no dead-letter queue here)');
     return permission as Permission;
   });
 }
@@ -344,4 +355,23 @@ class Reader {
 
 function join(path: string, key: string): string {
   return path ? `${path}.${key}` : key;
+}
+
+/**
+ * The settings the functions derive from the wiring, as environment variables: serverless.yml
+ * gives them to every function and local mode to its configuration, from this one place. The
+ * planner sizes chunks by the embedder's concurrency and timeout.
+ */
+export function environmentFromWiring(wiring: Wiring): Record<string, string> {
+  const { embedder } = wiring.consumers;
+  return {
+    EVENT_SOURCE: wiring.eventSource,
+    ...(embedder ? { EMBEDDER_CONCURRENCY: String(embedder.maximumConcurrency), EMBEDDER_TIMEOUT_SECONDS: String(embedder.timeout) } : {}),
+  };
+}
+
+/** Where uploaded CSV objects start tasks: the ingest consumer's S3 prefix. */
+export function ingestPrefixOf(wiring: Wiring): string | undefined {
+  const ingest = Object.values(wiring.consumers).find((consumer) => 's3' in consumer.trigger);
+  return ingest && 's3' in ingest.trigger ? ingest.trigger.s3.prefix : undefined;
 }

@@ -5,7 +5,16 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  ScanCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { TASKS_TABLE_KEYS } from '../infra/tasksTable';
 
@@ -23,7 +32,10 @@ interface S3rverInstance {
 
 /** What s3rver emits per object write: the S3 notification event shape. */
 export interface S3Notification {
-  Records: { eventName: string; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; sequencer?: string } } }[];
+  Records: {
+    eventName: string;
+    s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; sequencer?: string } };
+  }[];
 }
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -60,7 +72,12 @@ export interface EmulatorOptions {
 }
 
 export async function startEmulators(options: EmulatorOptions): Promise<Emulators> {
-  const dynamoServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.persist ? { path: ensureDir(options.dataDir, 'dynamodb') } : {}) });
+  const dynamoServer = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.persist ? { path: ensureDir(options.dataDir, 'dynamodb') } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     dynamoServer.once('error', reject);
     dynamoServer.listen(options.dynamoPort, '127.0.0.1', () => resolve());
@@ -119,18 +136,34 @@ export function connectEmulators(connection: EmulatorConnection): Emulators {
   };
 }
 
-/** The table serverless.yml declares, with the same keys (infra/tasksTable.ts). */
+/**
+ * The table serverless.yml declares, with the same keys and index (infra/tasksTable.ts). A table
+ * kept under .local/ from before the dataset index existed is rebuilt with it, its items copied
+ * over: dynalite cannot add an index to a table (its UpdateTable ignores one).
+ */
 async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const create = () => client.send(new CreateTableCommand({ TableName: tableName, ...TASKS_TABLE_KEYS, BillingMode: 'PAY_PER_REQUEST' }));
   try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        ...TASKS_TABLE_KEYS,
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await create();
+    return;
   } catch (error) {
-    if (!(error instanceof ResourceInUseException) && (error as Error).name !== 'ResourceInUseException') throw error;
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const wanted = TASKS_TABLE_KEYS.GlobalSecondaryIndexes.map((index) => index.IndexName);
+  if (wanted.every((name) => Table?.GlobalSecondaryIndexes?.some((index) => index.IndexName === name))) return;
+  const items: Record<string, AttributeValue>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  await client.send(new DeleteTableCommand({ TableName: tableName }));
+  await create();
+  for (let i = 0; i < items.length; i += 25) {
+    const requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+    await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: requests } }));
   }
 }
 

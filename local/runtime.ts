@@ -15,7 +15,15 @@ import { startEventBridgeApi } from './eventBridgeApi';
 import { LocalEventBus, type EventEnvelope } from './eventBus';
 import { LocalDeadLetterSink, LocalQueue, waitForIdle, type SqsHandler } from './sqsQueue';
 import { LocalStateMachine, type LocalTaskHandler } from './stepFunctions';
-import { eventPatternFor, LARGE_CSV_STATE_MACHINE, loadWiring, parseHandler, type ConsumerWiring, type Wiring } from '../infra/wiring';
+import {
+  environmentFromWiring,
+  eventPatternFor,
+  LARGE_CSV_STATE_MACHINE,
+  loadWiring,
+  parseHandler,
+  type ConsumerWiring,
+  type Wiring,
+} from '../infra/wiring';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -51,6 +59,8 @@ export interface LocalRuntime {
   dynamoEndpoint: string;
   eventsEndpoint: string;
   config: Config;
+  /** The wiring the runtime emulates (the deployed one unless a test gave another). */
+  wiring: Wiring;
   deps: Dependencies;
   bus: LocalEventBus;
   emulators: Emulators;
@@ -76,10 +86,8 @@ export function localEnvironment(env: Record<string, string | undefined>): Recor
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const wiring = options.wiring ?? loadWiring();
-  const embedder = wiring.consumers.embedder;
-  // As serverless.yml does: the planner sizes chunks by the embedder's concurrency and timeout.
-  const fromWiring = embedder ? { EMBEDDER_CONCURRENCY: String(embedder.maximumConcurrency), EMBEDDER_TIMEOUT_SECONDS: String(embedder.timeout) } : {};
-  const config = loadConfig({ ...fromWiring, ...localEnvironment(options.env ?? process.env) });
+  // As serverless.yml does; the environment may still override them, as a --param would.
+  const config = loadConfig({ ...environmentFromWiring(wiring), ...localEnvironment(options.env ?? process.env) });
   const dataDir = options.dataDir ?? path.join(REPO_ROOT, '.local');
   const emulators =
     options.emulators ??
@@ -103,7 +111,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   // Step Functions: the deployed definition, its Task states mapped to the same handler modules.
   const stateMachines = new Map<string, LocalStateMachine>();
   for (const machine of Object.values(wiring.stateMachines)) {
-    const handlers = Object.fromEntries(Object.values(machine.tasks).map((task) => [task.name, loadHandler<LocalTaskHandler>(task.handler, provide)]));
+    const handlers = Object.fromEntries(
+      Object.values(machine.tasks).map((task) => [task.name, loadHandler<LocalTaskHandler>(task.handler, provide)]),
+    );
     stateMachines.set(machine.name, new LocalStateMachine({ wiring: machine, repoRoot: REPO_ROOT, handlers, bus, logger: deps.logger }));
   }
   // The planner starts the large-CSV machine (the one wired machine) as it would on AWS.
@@ -113,17 +123,36 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const queues: LocalRuntime['queues'] = new Map();
   for (const consumer of Object.values(wiring.consumers)) {
     const deadLetters = new LocalQueue({ name: `${consumer.name}-dlq` });
-    const queue = new LocalQueue({ name: consumer.name, deadLetter: { queue: deadLetters, maxReceiveCount: consumer.maxReceiveCount }, retryDelayMs: options.retryDelayMs });
-    const consumerContext: ConsumerContextProvider = async () => ({ deps, maxReceiveCount: consumer.maxReceiveCount, deadLetters: new LocalDeadLetterSink(deadLetters) });
+    const queue = new LocalQueue({
+      name: consumer.name,
+      deadLetter: { queue: deadLetters, maxReceiveCount: consumer.maxReceiveCount },
+      retryDelayMs: options.retryDelayMs,
+    });
+    const consumerContext: ConsumerContextProvider = async () => ({
+      deps,
+      maxReceiveCount: consumer.maxReceiveCount,
+      deadLetters: new LocalDeadLetterSink(deadLetters),
+    });
     const handler = loadHandler<SqsHandler>(consumer.handler, consumerContext);
-    queue.consume(handler, { functionName: consumer.name, batchSize: consumer.batchSize, maximumConcurrency: consumer.maximumConcurrency, timeout: consumer.timeout, memorySize: consumer.memorySize });
+    queue.consume(handler, {
+      functionName: consumer.name,
+      batchSize: consumer.batchSize,
+      maximumConcurrency: consumer.maximumConcurrency,
+      timeout: consumer.timeout,
+      memorySize: consumer.memorySize,
+    });
     const pattern = eventPatternFor(consumer, wiring.eventSource);
     if (pattern) {
       bus.addRule(`${consumer.name}-rule`, pattern, queue);
     } else if ('s3' in consumer.trigger) {
       const { prefix, suffix } = consumer.trigger.s3;
       emulators.onObjectCreated((notification: S3Notification) => {
-        const records = notification.Records.filter(({ s3 }) => s3.bucket.name === config.bucketName && decodeKey(s3.object.key).startsWith(prefix) && decodeKey(s3.object.key).endsWith(suffix));
+        const records = notification.Records.filter(
+          ({ s3 }) =>
+            s3.bucket.name === config.bucketName &&
+            decodeKey(s3.object.key).startsWith(prefix) &&
+            decodeKey(s3.object.key).endsWith(suffix),
+        );
         if (records.length) queue.send(JSON.stringify({ Records: records }));
       });
     }
@@ -131,7 +160,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   }
 
   const listeners: ((event: EventEnvelope) => void)[] = [];
-  bus.addRule('observer', { 'detail-type': [...eventNames] }, { send: (body: string) => listeners.forEach((listener) => listener(JSON.parse(body))) });
+  bus.addRule(
+    'observer',
+    { 'detail-type': [...eventNames] },
+    { send: (body: string) => listeners.forEach((listener) => listener(JSON.parse(body))) },
+  );
 
   const api: LocalApi = await startLocalApi(
     Object.values(wiring.http).map((route) => ({ wiring: route, handler: loadHandler<ApiHandler>(route.handler, provide) })),
@@ -149,6 +182,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     dynamoEndpoint: emulators.dynamoEndpoint,
     eventsEndpoint: eventsApi.url,
     config,
+    wiring,
     deps,
     bus,
     emulators,
@@ -165,7 +199,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     async stop() {
       await api.close();
       await eventsApi.close();
-      for (const machine of stateMachines.values()) for (const execution of machine.executions.values()) if (execution.status === 'RUNNING') execution.abort();
+      for (const machine of stateMachines.values())
+        for (const execution of machine.executions.values()) if (execution.status === 'RUNNING') execution.abort();
       await Promise.all([...stateMachines.values()].map((machine) => machine.idle()));
       await Promise.all(allQueues().map((queue) => queue.stop()));
       await emulators.close();

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { TaskCompleted } from '../shared/events/types';
+import { ingestPrefixOf } from '../infra/wiring';
 import { buildStatusView } from '../shared/domain/task';
 import { watchInbox } from './inbox';
 import { startLocalRuntime } from './runtime';
@@ -21,12 +22,13 @@ async function main(): Promise<void> {
     eventsPort: Number(process.env.EVENTS_PORT ?? 4010),
   });
   const { config, deps } = runtime;
+  const ingestPrefix = ingestPrefixOf(runtime.wiring) ?? '';
   const inboxDir = path.join(DATA_DIR, 'inbox');
   const inbox = watchInbox({
     dir: inboxDir,
     s3: runtime.emulators.s3,
     bucket: config.bucketName,
-    prefix: config.ingestPrefix,
+    prefix: ingestPrefix,
     onUpload: (file, key) => console.log(`inbox: ${path.basename(file)} uploaded as s3://${config.bucketName}/${key}`),
     onError: (file, error) => console.error(`inbox: could not upload ${file}: ${error.message}`),
   });
@@ -40,11 +42,11 @@ async function main(): Promise<void> {
   EventBridge   ${runtime.eventsEndpoint}   PutEvents (npm run publish-event -- event.json)
   Embeddings    ${deps.embedder.description}
   Vectors       ${deps.vectors.description}, namespace ${config.pinecone.namespace}
-  Inbox         ${inboxDir}   (copy a .csv here, or upload it under ${config.ingestPrefix})
+  Inbox         ${inboxDir}   (copy a .csv here, or upload it under ${ingestPrefix})
   Data          ${DATA_DIR}
 
 Try:
-  curl -H 'x-api-key: ${key === 'local-dev-key' ? key : '$API_KEY'}' '${runtime.apiUrl}/process?data_source=s3_csv&s3_key=${config.ingestPrefix}people.csv'
+  curl -H 'x-api-key: ${key === 'local-dev-key' ? key : '$API_KEY'}' '${runtime.apiUrl}/process?data_source=s3_csv&s3_key=${ingestPrefix}people.csv'
   curl -H 'x-api-key: ${key === 'local-dev-key' ? key : '$API_KEY'}' '${runtime.apiUrl}/status?task_id=<task_id>'
 `);
 
@@ -55,7 +57,9 @@ Try:
     if (event['detail-type'] === 'TaskRequested') console.log(`task ${detail.taskId}: requested`);
     if (event['detail-type'] === 'TaskCompleted') {
       const done = event.detail as TaskCompleted;
-      console.log(`task ${done.taskId}: ${done.status} — ${done.records.processed} processed, ${done.records.skipped} skipped, ${done.records.failed} failed of ${done.records.total}${done.errors?.length ? `; first error: ${done.errors[0]}` : ''}`);
+      console.log(
+        `task ${done.taskId}: ${done.status} — ${done.records.processed} processed, ${done.records.skipped} skipped, ${done.records.failed} failed of ${done.records.total}${done.errors?.length ? `; first error: ${done.errors[0]}` : ''}`,
+      );
     }
     if (event['detail-type'] === 'ChunkEmbedded' && Date.now() - (lastPrinted.get(detail.taskId) ?? 0) > 1000) {
       lastPrinted.set(detail.taskId, Date.now());
@@ -64,7 +68,9 @@ Try:
         const view = buildStatusView(task, config.openai.pricePerMillionTokens);
         const total = view.records.total ?? '?';
         const done = view.records.processed + view.records.skipped + view.records.failed;
-        console.log(`task ${task.taskId}: ${view.progress === null ? '' : `${Math.round(view.progress * 100)}% `}${done}/${total} records, ${view.chunks.completed + view.chunks.failed}/${view.chunks.total ?? '?'} chunks`);
+        console.log(
+          `task ${task.taskId}: ${view.progress === null ? '' : `${Math.round(view.progress * 100)}% `}${done}/${total} records, ${view.chunks.completed + view.chunks.failed}/${view.chunks.total ?? '?'} chunks`,
+        );
       });
     }
   });

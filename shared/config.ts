@@ -10,7 +10,6 @@ export interface Config {
   eventBusName: string;
   eventSource: string;
   region: string;
-  ingestPrefix: string;
   /** Expected API key; undefined only when a deployment leaves key checks to API Gateway alone. */
   apiKey?: string;
   openai: {
@@ -45,7 +44,14 @@ export interface Config {
     /** The question's date template tag that start_date fills, and its parameter type. */
     dateParameter: { name: string; type: string };
   };
-  columns: { text: string; id: string; date: string };
+  columns: { text: string; id: string; date: string; deleted: string };
+  /** Full syncs (sync=full): which S3 drops are ones, and how much of a dataset one may delete unasked. */
+  sync: {
+    /** Objects under this prefix start full syncs; the next path segment names the dataset. */
+    fullSyncPrefix: string;
+    /** A full sync that would delete more than this share of its dataset's vectors deletes nothing, unless allow_mass_delete. */
+    maxDeleteFraction: number;
+  };
   /**
    * A chunk closes at `records` records or once it holds `maxBytes` bytes. A cl100k token is at
    * least one byte, so the bytes bound the tokens too: by default `maxBytes` is what one consumer's
@@ -76,7 +82,6 @@ export const DEFAULTS = {
   eventBusName: 'vectordb-catchup-local',
   eventSource: 'vectordb-catchup',
   region: 'us-east-1',
-  ingestPrefix: 'incoming/',
   model: 'text-embedding-3-small',
   dimensions: 1536,
   requestsPerSecond: 20,
@@ -90,6 +95,9 @@ export const DEFAULTS = {
   textColumn: 'formatted_text',
   idColumn: 'id',
   dateColumn: 'date',
+  deletedColumn: '_deleted',
+  fullSyncPrefix: 'incoming/full/',
+  syncMaxDeleteFraction: 0.5,
   chunkRecords: 1000,
   chunkMaxBytes: 8 * 1024 * 1024,
   chunkMinBytes: 64 * 1024,
@@ -109,7 +117,6 @@ export function loadConfig(env: Env = process.env): Config {
     eventBusName: text(env, 'EVENT_BUS_NAME', DEFAULTS.eventBusName),
     eventSource: text(env, 'EVENT_SOURCE', DEFAULTS.eventSource),
     region: text(env, 'AWS_REGION', DEFAULTS.region),
-    ingestPrefix: text(env, 'INGEST_PREFIX', DEFAULTS.ingestPrefix),
     apiKey: optional(env, 'API_KEY'),
     openai: {
       apiKey: optional(env, 'OPENAI_API_KEY'),
@@ -135,12 +142,20 @@ export function loadConfig(env: Env = process.env): Config {
       url: optional(env, 'METABASE_URL'),
       apiKey: optional(env, 'METABASE_API_KEY'),
       questionId: optional(env, 'METABASE_QUESTION_ID'),
-      dateParameter: { name: text(env, 'METABASE_DATE_PARAMETER', 'start_date'), type: text(env, 'METABASE_DATE_PARAMETER_TYPE', 'date/single') },
+      dateParameter: {
+        name: text(env, 'METABASE_DATE_PARAMETER', 'start_date'),
+        type: text(env, 'METABASE_DATE_PARAMETER_TYPE', 'date/single'),
+      },
     },
     columns: {
       text: text(env, 'TEXT_COLUMN', DEFAULTS.textColumn),
       id: text(env, 'ID_COLUMN', DEFAULTS.idColumn),
       date: text(env, 'DATE_COLUMN', DEFAULTS.dateColumn),
+      deleted: text(env, 'DELETED_COLUMN', DEFAULTS.deletedColumn),
+    },
+    sync: {
+      fullSyncPrefix: text(env, 'FULL_SYNC_PREFIX', DEFAULTS.fullSyncPrefix),
+      maxDeleteFraction: number(env, 'SYNC_MAX_DELETE_FRACTION', DEFAULTS.syncMaxDeleteFraction, 0, 1),
     },
     chunk: {
       records: integer(env, 'CHUNK_SIZE', DEFAULTS.chunkRecords, 1, 100000),

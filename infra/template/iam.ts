@@ -3,6 +3,7 @@
  * permissions, each scoped to one resource of ours; each state machine's role invokes its own
  * task functions only.
  */
+import { DATASET_INDEX } from '../../shared/adapters/dynamodb/contentHashStore';
 import type { Permission, Wiring } from '../wiring';
 import { getAtt, type Resource, type Resources, type Statement } from './cloudFormation';
 import { physicalName, type Context } from './context';
@@ -84,6 +85,13 @@ function statementsFor(ctx: Context, wiring: Wiring, name: string, permissions: 
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['HASH#*'] } },
       },
     ],
+    'hashes:scan': () => [
+      {
+        Sid: 'ScanDatasetIndex',
+        Action: ['dynamodb:Query'],
+        Resource: { 'Fn::Join': ['', [tableArn, `/index/${DATASET_INDEX.name}`]] },
+      },
+    ],
     'events:put': () => [{ Sid: 'PutEventsOnOwnBus', Action: ['events:PutEvents'], Resource: getAtt(SHARED.bus, 'Arn') }],
     'bucket:read': () => [
       {
@@ -96,10 +104,14 @@ function statementsFor(ctx: Context, wiring: Wiring, name: string, permissions: 
     ],
     // Only the planner's own scratch space: chunk files of row sources under tasks/.
     'bucket:write': () => [{ Sid: 'WriteTaskChunks', Action: ['s3:PutObject'], Resource: { 'Fn::Join': ['', [bucketArn, '/tasks/*']] } }],
-    'deadLetter:send': () => [{ Sid: 'SendToOwnDeadLetterQueue', Action: ['sqs:SendMessage'], Resource: getAtt(id.deadLetterQueue, 'Arn') }],
+    'deadLetter:send': () => [
+      { Sid: 'SendToOwnDeadLetterQueue', Action: ['sqs:SendMessage'], Resource: getAtt(id.deadLetterQueue, 'Arn') },
+    ],
     'secrets:read': () => [{ Sid: 'ReadSecret', Action: ['secretsmanager:GetSecretValue'], Resource: secretArn(ctx) }],
     // Starting executions of our own state machines only (the large-CSV fan-out).
-    'stateMachine:start': () => [{ Sid: 'StartOwnStateMachines', Action: ['states:StartExecution'], Resource: Object.values(stateMachineArns(wiring)) }],
+    'stateMachine:start': () => [
+      { Sid: 'StartOwnStateMachines', Action: ['states:StartExecution'], Resource: Object.values(stateMachineArns(wiring)) },
+    ],
   };
   for (const permission of permissions) {
     // Unreachable once type-checked; tsx (which runs this at package time) does not type-check.

@@ -6,13 +6,14 @@
  *   resources:
  *     - ${file(./infra/serverless-wiring.js):resources}                  everything below
  *   TasksTable keys: ...:tasksTable.AttributeDefinitions / .KeySchema    ../tasksTable.ts
+ *   provider.environment: ...:environment.EMBEDDER_CONCURRENCY etc.      ../wiring.ts
  *   DataBucket NotificationConfiguration / DependsOn:
  *     ...:bucketNotification / ...:bucketDependsOn                       queues.ts
  *
  * Serverless v3 calls an exported function with `{ options, resolveVariable }` and uses what it
  * resolves to; the service, stage, bucket name and secret name come from serverless.yml (context.ts).
  */
-import { loadWiring } from '../wiring';
+import { environmentFromWiring, loadWiring } from '../wiring';
 import { deadLetterAlarm, functionAlarms } from './alarms';
 import type { Resources } from './cloudFormation';
 import { readContext, type ResolveVariable } from './context';
@@ -23,6 +24,9 @@ import { schemaRegistry } from './schemaRegistry';
 import { stateMachineResources } from './stateMachines';
 
 export { TASKS_TABLE_KEYS as tasksTable } from '../tasksTable';
+
+/** serverless.yml's wiring-derived `provider.environment` entries (…:environment.EMBEDDER_CONCURRENCY and so on). */
+export const environment = environmentFromWiring(loadWiring());
 
 interface Input {
   resolveVariable: ResolveVariable;

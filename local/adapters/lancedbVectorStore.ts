@@ -97,7 +97,11 @@ export function createLanceDbVectorStore({ directory, dimensions = 1536 }: Lance
       await serialised(`${root}\0${name}`, async () => {
         let table = await existingTable(name);
         if (table) {
-          await table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute([...rows.values()]);
+          await table
+            .mergeInsert('id')
+            .whenMatchedUpdateAll()
+            .whenNotMatchedInsertAll()
+            .execute([...rows.values()]);
         } else {
           // Inferred schema: id and metadata Utf8, vector FixedSizeList<Float32>[dimensions].
           table = await (await connection()).createTable(name, [...rows.values()]);
@@ -118,7 +122,10 @@ export function createLanceDbVectorStore({ directory, dimensions = 1536 }: Lance
       if (!table) return found;
       const unique = [...new Set(ids)];
       for (let start = 0; start < unique.length; start += FETCH_CHUNK) {
-        const filter = `id IN (${unique.slice(start, start + FETCH_CHUNK).map(sqlString).join(', ')})`;
+        const filter = `id IN (${unique
+          .slice(start, start + FETCH_CHUNK)
+          .map(sqlString)
+          .join(', ')})`;
         const rows: Array<{ id: string; vector: Iterable<number>; metadata: string }> = await table
           .query()
           .where(filter)
@@ -129,6 +136,24 @@ export function createLanceDbVectorStore({ directory, dimensions = 1536 }: Lance
         }
       }
       return found;
+    },
+
+    async delete(namespace, ids) {
+      const name = tableName(namespace);
+      const unique = [...new Set(ids)];
+      if (unique.length === 0) return;
+      await serialised(`${root}\0${name}`, async () => {
+        const table = await existingTable(name);
+        if (!table) return;
+        for (let start = 0; start < unique.length; start += FETCH_CHUNK) {
+          await table.delete(
+            `id IN (${unique
+              .slice(start, start + FETCH_CHUNK)
+              .map(sqlString)
+              .join(', ')})`,
+          );
+        }
+      });
     },
 
     async query(namespace, vector, topK) {

@@ -12,6 +12,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { createDynamoContentHashStore } from '../adapters/dynamodb/contentHashStore';
+import { createDynamoSyncLedger } from '../adapters/dynamodb/syncLedger';
 import { createDynamoTaskRepository } from '../adapters/dynamodb/taskRepository';
 import { createEventBridgePublisher } from '../adapters/eventbridge/eventPublisher';
 import { createS3ObjectStore } from '../adapters/s3/objectStore';
@@ -41,8 +42,13 @@ export function awsConsumerContext(): Promise<ConsumerContext> {
     const deps = await awsDependencies();
     const queueUrl = process.env.DEAD_LETTER_QUEUE_URL;
     if (!queueUrl) throw new ConfigurationError('DEAD_LETTER_QUEUE_URL is not set');
-    if (!/^[1-9]\d*$/.test(process.env.MAX_RECEIVE_COUNT ?? '5')) throw new ConfigurationError(`MAX_RECEIVE_COUNT is not a whole number >= 1: "${process.env.MAX_RECEIVE_COUNT}"`);
-    return { deps, maxReceiveCount: Number(process.env.MAX_RECEIVE_COUNT ?? 5), deadLetters: createSqsDeadLetterSink(new SQSClient({}), queueUrl) };
+    if (!/^[1-9]\d*$/.test(process.env.MAX_RECEIVE_COUNT ?? '5'))
+      throw new ConfigurationError(`MAX_RECEIVE_COUNT is not a whole number >= 1: "${process.env.MAX_RECEIVE_COUNT}"`);
+    return {
+      deps,
+      maxReceiveCount: Number(process.env.MAX_RECEIVE_COUNT ?? 5),
+      deadLetters: createSqsDeadLetterSink(new SQSClient({}), queueUrl),
+    };
   })();
   return consumer;
 }
@@ -56,7 +62,8 @@ async function fetchSecrets(): Promise<Secrets> {
 
 function required(secrets: Secrets, name: keyof Secrets): string {
   const value = secrets[name];
-  if (!value) throw new ConfigurationError(`${name} is missing: put it in the secret named by SECRETS_ID (${process.env.SECRETS_ID ?? 'unset'})`);
+  if (!value)
+    throw new ConfigurationError(`${name} is missing: put it in the secret named by SECRETS_ID (${process.env.SECRETS_ID ?? 'unset'})`);
   return value;
 }
 
@@ -69,6 +76,7 @@ function buildAwsDependencies(): Dependencies {
     config,
     apiKey: async () => (await secrets()).API_KEY,
     tasks: createDynamoTaskRepository(dynamo, config.tableName),
+    sync: createDynamoSyncLedger(dynamo, config.tableName),
     hashes: createDynamoContentHashStore(dynamo, config.tableName),
     objects: createS3ObjectStore(new S3Client({}), config.bucketName),
     events: pipelineEvents(createEventBridgePublisher(new EventBridgeClient({}), config.eventBusName), config.eventSource),
@@ -77,7 +85,9 @@ function buildAwsDependencies(): Dependencies {
     vectors: pineconeVectorStore(config, secret('PINECONE_API_KEY')),
     metabase: metabaseSource(config, secret('METABASE_API_KEY')),
     // Only the planner has LARGE_CSV_STATE_MACHINE_ARN (and states:StartExecution on that machine).
-    largeCsv: config.largeCsv.stateMachineArn ? createStepFunctionsLargeCsvPlanner(new SFNClient({}), config.largeCsv.stateMachineArn) : undefined,
+    largeCsv: config.largeCsv.stateMachineArn
+      ? createStepFunctionsLargeCsvPlanner(new SFNClient({}), config.largeCsv.stateMachineArn)
+      : undefined,
     logger: createLogger(),
     now: () => new Date(),
   };

@@ -26,6 +26,7 @@ export function lazyVectorStore(description: string, build: () => Promise<Vector
     description,
     upsert: async (namespace, records) => (await real()).upsert(namespace, records),
     fetch: async (namespace, ids) => (await real()).fetch(namespace, ids),
+    delete: async (namespace, ids) => (await real()).delete(namespace, ids),
     query: async (namespace, vector, topK) => (await real()).query(namespace, vector, topK),
   };
 }

@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import { SourceError } from '../errors';
 import type { ChunkPlanned } from '../events/types';
 import type { LargeCsvPlanState } from '../ports';
-import type { Task, TaskRequest } from './task';
+import { datasetOf, type Task, type TaskRequest } from './task';
 
 type Columns = ChunkPlanned['columns'];
 /** What every ChunkPlanned of a task carries besides its own range. */
@@ -18,6 +18,7 @@ export function taskColumns(request: TaskRequest, config: Config): Columns {
     text: request.columns?.text ?? config.columns.text,
     id: request.columns?.id ?? config.columns.id,
     date: request.columns?.date ?? config.columns.date,
+    deleted: request.columns?.deleted ?? config.columns.deleted,
   };
 }
 
@@ -31,6 +32,8 @@ export function chunkCommon(task: Task, request: TaskRequest, config: Config): C
     ...(request.startDate && request.source.type !== 'metabase' ? { startDate: request.startDate } : {}),
     ...(request.dryRun ? { dryRun: true } : {}),
     ...(request.force ? { force: true } : {}),
+    dataset: datasetOf(request),
+    ...(request.sync === 'full' ? { sync: 'full' as const } : {}),
     columns: taskColumns(request, config),
   };
 }
@@ -39,7 +42,8 @@ export function chunkCommon(task: Task, request: TaskRequest, config: Config): C
 export function csvHeaderValidator(uri: string, request: TaskRequest, config: Config): (names: string[]) => void {
   const columns = taskColumns(request, config);
   return (names) => {
-    if (!names.includes(columns.text)) throw new SourceError(`${uri} has no text column "${columns.text}"; its columns are: ${names.join(', ')}`);
+    if (!names.includes(columns.text))
+      throw new SourceError(`${uri} has no text column "${columns.text}"; its columns are: ${names.join(', ')}`);
     if (request.startDate && !names.includes(columns.date)) {
       throw new SourceError(`start_date was given but ${uri} has no date column "${columns.date}"; its columns are: ${names.join(', ')}`);
     }

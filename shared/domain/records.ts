@@ -3,7 +3,7 @@
  * counted skip, or a failure with a reason. Pure: no I/O.
  */
 import { createHash } from 'node:crypto';
-import type { Metadata, MetadataValue, StoredHash } from '../ports';
+import type { Metadata, MetadataValue, StoredVector } from '../ports';
 import { sanitizeText } from './sanitize';
 
 /** Pinecone allows 40 KB of metadata per record; keep a margin for its own accounting. */
@@ -17,9 +17,19 @@ export type RowValue = string | number | boolean | null | undefined | RowValue[]
 export type Row = Record<string, RowValue>;
 
 export interface RecordContext {
-  columns: { text: string; id: string; date: string };
+  /** `deleted` is absent in chunks planned before tombstones existed. */
+  columns: { text: string; id: string; date: string; deleted?: string };
   /** Whether the source has the id column at all; without it ids are content hashes. */
   hasIdColumn: boolean;
+  /** The dataset the vectors belong to (stored as `_dataset`). */
+  dataset: string;
+  /** Whether the caller named the dataset (else it is the source's identity). */
+  datasetNamed?: boolean;
+  /**
+   * What hashed ids (no id column) are stable within: the caller's dataset name when given, so
+   * that daily exports under new file names keep their ids, else the source's identity.
+   */
+  idScope: string;
   /** YYYY-MM-DD; rows dated before it are skipped. */
   startDate?: string;
   /** Identifies the source (e.g. s3://bucket/key) for hashed ids and provenance. */
@@ -30,13 +40,29 @@ export interface RecordContext {
 
 export type PreparedRecord =
   | { kind: 'embed'; recordNumber: number; id: string; text: string; metadata: Metadata }
-  | { kind: 'skip'; recordNumber: number; reason: SkipReason }
+  /** A tombstone: the row says its id was deleted at the source. */
+  | { kind: 'delete'; recordNumber: number; id: string }
+  /** `id` is known for rows still in the source (a full sync keeps their vectors). */
+  | { kind: 'skip'; recordNumber: number; reason: SkipReason; id?: string }
   | { kind: 'fail'; recordNumber: number; id?: string; message: string };
+
+/** Values of the deletion column that mark a tombstone, besides a date. */
+const TOMBSTONE_WORDS = new Set(['true', '1', 'yes']);
 
 export function prepareRecord(row: Row, recordNumber: number, context: RecordContext): PreparedRecord {
   const { columns } = context;
   const id = recordId(row, context);
   if (typeof id !== 'string') return { kind: 'fail', recordNumber, message: id.error };
+  if (columns.deleted && isTombstone(row[columns.deleted])) {
+    if (!context.hasIdColumn) {
+      return {
+        kind: 'fail',
+        recordNumber,
+        message: `a row marked deleted in "${columns.deleted}" needs an id column ("${columns.id}") to name what it deletes`,
+      };
+    }
+    return { kind: 'delete', recordNumber, id };
+  }
 
   if (context.startDate) {
     const date = isoDate(row[columns.date]);
@@ -48,7 +74,7 @@ export function prepareRecord(row: Row, recordNumber: number, context: RecordCon
         message: `column "${columns.date}" holds ${JSON.stringify(row[columns.date] ?? null)}, not a date (start_date filtering needs one)`,
       };
     }
-    if (date < context.startDate) return { kind: 'skip', recordNumber, reason: 'before_start_date' };
+    if (date < context.startDate) return { kind: 'skip', recordNumber, reason: 'before_start_date', id };
   }
 
   const text = sanitizeText(stringValue(row[columns.text]));
@@ -56,10 +82,11 @@ export function prepareRecord(row: Row, recordNumber: number, context: RecordCon
 
   const metadata: Metadata = {};
   for (const [key, value] of Object.entries(row)) {
-    if (key === columns.text || !key || key.startsWith('$')) continue;
+    if (key === columns.text || key === columns.deleted || !key || key.startsWith('$')) continue;
     const coerced = coerceMetadataValue(value);
     if (coerced !== undefined) metadata[key] = coerced;
   }
+  metadata._dataset = context.dataset;
   metadata._source = context.sourceUri;
   metadata._data_source = context.dataSource;
   metadata._task_id = context.taskId;
@@ -69,13 +96,21 @@ export function prepareRecord(row: Row, recordNumber: number, context: RecordCon
 
 function recordId(row: Row, context: RecordContext): string | { error: string } {
   if (!context.hasIdColumn) {
-    const hash = createHash('sha256').update(context.sourceUri).update('\0').update(JSON.stringify(row)).digest('hex');
+    const hash = createHash('sha256').update(context.idScope).update('\0').update(JSON.stringify(row)).digest('hex');
     return hash.slice(0, 40);
   }
   const id = stringValue(row[context.columns.id]).trim();
   if (!id) return { error: `column "${context.columns.id}" is empty: a vector needs an id` };
   if (id.length > MAX_ID_LENGTH) return { error: `id is ${id.length} characters long; Pinecone allows at most ${MAX_ID_LENGTH}` };
   return id;
+}
+
+/** true, 1, yes (any case) or a date; empty, false, 0 and no keep the row. */
+export function isTombstone(value: RowValue): boolean {
+  const raw = stringValue(value).trim().toLowerCase();
+  if (!raw) return false;
+  // A date, as soft-delete columns hold them: "2025-06-03", "2025-06-03 10:00", "06/03/2025" — not a bare number.
+  return TOMBSTONE_WORDS.has(raw) || (/\d{4}/.test(raw) && /[-/.]/.test(raw) && isoDate(raw) !== undefined);
 }
 
 function stringValue(value: RowValue): string {
@@ -89,7 +124,9 @@ export function coerceMetadataValue(value: RowValue): MetadataValue | undefined 
   if (typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
   if (Array.isArray(value)) {
-    const strings = value.filter((item) => item !== null && item !== undefined).map((item) => (typeof item === 'string' ? item : JSON.stringify(item)));
+    const strings = value
+      .filter((item) => item !== null && item !== undefined)
+      .map((item) => (typeof item === 'string' ? item : JSON.stringify(item)));
     return strings.length ? strings : undefined;
   }
   return JSON.stringify(value);
@@ -154,29 +191,51 @@ export function cutToBytes(value: string, maxBytes: number): string {
   return buffer.subarray(0, end).toString();
 }
 
-/** Metadata that changes on every run without the record changing: left out of the content hash. */
-const VOLATILE_METADATA = new Set(['_task_id', '_record_number']);
+/** Where a vector came from and which run wrote it: stored, but never a reason to write again. */
+export const PROVENANCE_METADATA: ReadonlySet<string> = new Set(['_source', '_data_source', '_task_id', '_record_number']);
 
-/**
- * What a vector's content is: its id, the exact input embedded, the model that embedded it and the
- * metadata stored with it. Equal hashes mean re-embedding and re-upserting would change nothing.
- */
-export function contentHash(id: string, input: string, model: string, dimensions: number, metadata: Metadata): string {
-  const stable = Object.keys(metadata)
-    .filter((key) => !VOLATILE_METADATA.has(key))
-    .sort()
-    .map((key) => [key, metadata[key]]);
-  return createHash('sha256').update(JSON.stringify([id, input, model, dimensions, stable])).digest('base64url');
+/** What an embedding depends on, and nothing else: the exact input, the model and the dimensions. */
+export function embeddingKey(input: string, model: string, dimensions: number): string {
+  return createHash('sha256')
+    .update(JSON.stringify([input, model, dimensions]))
+    .digest('base64url');
 }
 
 /**
- * What to do with a record, given what is stored of its id's last upsert: `embed` it if it is new
- * or changed; count it `done` if this very task upserted it as it is (an earlier attempt at its
- * chunk, or the same record in another chunk); skip it as `unchanged` if another task did, unless
- * the run is forced.
+ * The metadata stored beside a vector, provenance left out: equal hashes mean no metadata write is
+ * needed. A dataset nobody named (the source's identity, by default) is provenance too: the same
+ * rows uploaded under another key are not a change.
  */
-export function decideByStoredHash(hash: string, stored: StoredHash | undefined, taskId: string, force: boolean): 'embed' | 'done' | 'unchanged' {
-  if (stored?.hash !== hash) return 'embed';
-  if (stored.taskId === taskId) return 'done';
-  return force ? 'embed' : 'unchanged';
+export function metadataHash(metadata: Metadata, options: { datasetNamed?: boolean } = {}): string {
+  const business = Object.keys(metadata)
+    .filter((key) => !PROVENANCE_METADATA.has(key) && (options.datasetNamed !== false || key !== '_dataset'))
+    .sort()
+    .map((key) => [key, metadata[key]]);
+  return createHash('sha256').update(JSON.stringify(business)).digest('base64url');
+}
+
+/** What a record is now, to compare with what is stored of its id. */
+export interface VectorFingerprint {
+  inputHash: string;
+  metadataHash: string;
+}
+
+export type VectorDecision = 'embed' | 'update_metadata' | 'done' | 'unchanged';
+
+/**
+ * What to do with a record, given what is stored of its id's last write: `embed` it if it is new
+ * or its input changed (or the run is forced); `update_metadata` if only its business metadata
+ * changed; count it `done` if this very task wrote it as it is (an earlier attempt at its chunk,
+ * or the same record in another chunk); skip it as `unchanged` otherwise.
+ */
+export function decideByStoredState(
+  current: VectorFingerprint,
+  stored: StoredVector | undefined,
+  taskId: string,
+  force: boolean,
+): VectorDecision {
+  const same = stored?.inputHash === current.inputHash && stored.metadataHash === current.metadataHash;
+  if (same && stored.taskId === taskId) return 'done';
+  if (force || stored?.inputHash !== current.inputHash) return 'embed';
+  return same ? 'unchanged' : 'update_metadata';
 }

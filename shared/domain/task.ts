@@ -11,6 +11,20 @@ export type TerminalStatus = Exclude<TaskStatus, 'PENDING' | 'RUNNING'>;
 export const DATA_SOURCES = ['s3_csv', 'metabase', 'inline'] as const;
 export type DataSource = (typeof DATA_SOURCES)[number];
 
+/** The dataset a task's vectors belong to: the caller's name, else the source's identity. */
+export function datasetOf(request: TaskRequest): string {
+  if (request.dataset) return request.dataset;
+  const { source } = request;
+  switch (source.type) {
+    case 's3_csv':
+      return source.key;
+    case 'metabase':
+      return `metabase://question/${source.questionId}`;
+    case 'inline':
+      return `inline://${source.name ?? request.requestedBy ?? 'event'}`;
+  }
+}
+
 export function isTerminal(status: TaskStatus): status is TerminalStatus {
   return status !== 'PENDING' && status !== 'RUNNING';
 }
@@ -20,6 +34,34 @@ export interface RecordCounts {
   processed: number;
   skipped: number;
   failed: number;
+}
+
+export interface VectorCounts {
+  upserted: number;
+  metadataUpdated: number;
+  deleted: number;
+}
+
+export const SYNC_PHASES = ['scan', 'delete', 'done', 'skipped'] as const;
+export type SyncPhase = (typeof SYNC_PHASES)[number];
+
+/** A full sync's deletion step: it scans the dataset page by page, then deletes what the run did not see. */
+export interface SyncProgress {
+  phase: SyncPhase;
+  /** The next page of the current phase. */
+  page: number;
+  /** Pages the scan found (known once it has ended). */
+  pages: number;
+  /** The dataset's vectors checked, and those the run did not see. */
+  scanned: number;
+  unseen: number;
+  deleted: number;
+  /** A few of the unseen ids, for dry runs. */
+  sampleIds: string[];
+  /** Why nothing was deleted, when nothing was. */
+  skippedReason?: string;
+  /** When the current page was claimed: a step older than a lease that finds it claimed re-announces the next. */
+  claimedAt?: string;
 }
 
 export interface Task {
@@ -33,6 +75,10 @@ export interface Task {
   records: RecordCounts & { truncated: number; skippedReasons: Record<string, number> };
   chunks: { total: number; completed: number; failed: number };
   tokens: number;
+  /** Vector writes, apart from records: upserts of embedded vectors, metadata rewritten without embedding, deletions. */
+  vectors: VectorCounts;
+  /** Set once a full sync has started its deletion step (README › Keeping the index in step). */
+  sync?: SyncProgress;
   /** Errors that explain a failure: task-level ones and the first record-level ones. */
   errors: string[];
   /** Record-level errors beyond those kept in `errors`. */
@@ -64,7 +110,10 @@ export function buildStatusView(task: Task, pricePerMillionTokens: number) {
     status: task.status,
     data_source: task.dataSource,
     namespace: task.namespace,
-    source: task.request.source.type === 'inline' ? { type: 'inline', ...(task.request.source.name ? { name: task.request.source.name } : {}) } : task.request.source,
+    source:
+      task.request.source.type === 'inline'
+        ? { type: 'inline', ...(task.request.source.name ? { name: task.request.source.name } : {}) }
+        : task.request.source,
     start_date: task.request.startDate ?? null,
     records: {
       total: task.planned ? task.records.total : null,
@@ -77,9 +126,20 @@ export function buildStatusView(task: Task, pricePerMillionTokens: number) {
     chunks: { total: task.planned ? task.chunks.total : null, completed: task.chunks.completed, failed: task.chunks.failed },
     progress: progress(task),
     embedding_tokens: task.tokens,
+    vectors: { upserted: task.vectors.upserted, metadata_updated: task.vectors.metadataUpdated, deleted: task.vectors.deleted },
+    dataset: datasetOf(task.request),
+    ...(task.request.sync === 'full' ? { sync: syncView(task) } : {}),
+    warnings: warningsOf(task),
     dry_run: task.request.dryRun === true,
     ...(task.request.dryRun
-      ? { estimate: { records_to_embed: task.records.processed, tokens: task.tokens, cost_usd: Math.round(task.tokens * pricePerMillionTokens * 100) / 1e8, final: isTerminal(task.status) } }
+      ? {
+          estimate: {
+            records_to_embed: task.vectors.upserted,
+            tokens: task.tokens,
+            cost_usd: Math.round(task.tokens * pricePerMillionTokens * 100) / 1e8,
+            final: isTerminal(task.status),
+          },
+        }
       : {}),
     created_at: task.createdAt,
     started_at: task.startedAt ?? null,
@@ -88,6 +148,36 @@ export function buildStatusView(task: Task, pricePerMillionTokens: number) {
     errors: task.errors,
     error_count: Math.max(task.errorCount, task.errors.length),
   };
+}
+
+/** A full sync as /status shows it; `deletion_skipped` says why nothing was deleted, once that is settled. */
+function syncView(task: Task) {
+  const { sync } = task;
+  const skipped = deletionSkipped(task);
+  return {
+    mode: 'full' as const,
+    dataset: datasetOf(task.request),
+    phase: sync?.phase ?? (isTerminal(task.status) ? 'skipped' : 'pending'),
+    scanned: sync?.scanned ?? 0,
+    deleted: sync?.deleted ?? 0,
+    ...(task.request.dryRun && sync ? { would_delete: sync.unseen, sample_ids: sync.sampleIds } : {}),
+    ...(skipped ? { deletion_skipped: skipped } : {}),
+  };
+}
+
+/** Why a full sync deleted nothing: its own guard's reason, or how the run ended before its deletion step. */
+export function deletionSkipped(task: Task): string | undefined {
+  if (task.request.sync !== 'full') return undefined;
+  if (task.sync?.skippedReason) return task.sync.skippedReason;
+  if (!isTerminal(task.status) || task.sync?.phase === 'done') return undefined;
+  if (task.sync)
+    return `the task ended ${task.status} during its deletion step, after deleting ${task.sync.deleted} vectors; the rest stay`;
+  return `the run ended ${task.status}: a full sync deletes only after a run with no failed record`;
+}
+
+function warningsOf(task: Task): string[] {
+  const skipped = deletionSkipped(task);
+  return skipped ? [`deletion skipped: ${skipped}`] : [];
 }
 
 /** Share of records handled, 0..1; null while the total is still unknown. */

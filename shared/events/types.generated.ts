@@ -31,6 +31,18 @@ export interface TaskRequested {
    * Re-embed and upsert every record even if unchanged since its last upsert (e.g. after vectors were deleted by hand).
    */
   force?: boolean;
+  /**
+   * What the run's vectors belong to, within the namespace: a full sync deletes the dataset's vectors the run did not see. A caller-given name is 1-100 of [A-Za-z0-9._-]; the default is the source's identity (the S3 key, metabase://question/<id>, inline://<name>).
+   */
+  dataset?: string;
+  /**
+   * full: the run carries the whole dataset; once it ends with no failed record, the dataset's vectors it did not see are deleted (behind the guards of README › Keeping the index in step).
+   */
+  sync?: "full";
+  /**
+   * With sync full: delete even when more than SYNC_MAX_DELETE_FRACTION of the dataset's vectors would go.
+   */
+  allowMassDelete?: boolean;
 }
 export interface S3CsvSource {
   type: "s3_csv";
@@ -60,12 +72,16 @@ export interface InlineSource {
   records: [{}, ...{}[]];
 }
 /**
- * Which columns hold the text, the id and the date; the configured defaults when absent.
+ * Which columns hold the text, the id, the date and the deletion mark; the configured defaults when absent.
  */
 export interface ColumnSettings {
   text?: string;
   id?: string;
   date?: string;
+  /**
+   * A row whose value here is true, 1, yes or a date is a tombstone: its id's vector is deleted.
+   */
+  deleted?: string;
 }
 
 /**
@@ -93,6 +109,10 @@ export interface ChunkPlanned {
     text: string;
     id: string;
     date: string;
+    /**
+     * The tombstone column: a row marked there deletes its id's vector.
+     */
+    deleted?: string;
   };
   source: CsvByteRange | JsonLinesObject;
   /**
@@ -103,6 +123,14 @@ export interface ChunkPlanned {
    * Skip the unchanged-record check.
    */
   force?: boolean;
+  /**
+   * The dataset of the task's vectors (stored as _dataset metadata).
+   */
+  dataset?: string;
+  /**
+   * full: the run carries the whole dataset; once it ends with no failed record, the dataset's vectors it did not see are deleted (behind the guards of README › Keeping the index in step).
+   */
+  sync?: "full";
 }
 /**
  * Bytes [byteStart, byteEnd) of a CSV object hold exactly recordCount whole records.
@@ -182,6 +210,29 @@ export interface ChunkEmbedded {
     message: string;
   }[];
   finishedAt: string;
+  /**
+   * Vector writes, apart from records: upserted (embedded), metadata updated without embedding, deleted.
+   */
+  vectors?: {
+    upserted: number;
+    metadataUpdated: number;
+    deleted: number;
+  };
+}
+
+/**
+ * A full sync's next step over its dataset's stored vectors, one page at a time: `scan` notes which vectors the run did not see, `delete` removes them. Internal: only the pipeline publishes it, and the syncer consumes it.
+ */
+export interface SyncStepRequested {
+  schemaVersion: 1;
+  taskId: string;
+  namespace: string;
+  dataset: string;
+  phase: "scan" | "delete";
+  /**
+   * 0-based; each page is done exactly once, whatever is redelivered. A scan page resumes where the previous page's record says.
+   */
+  page: number;
 }
 
 /**
@@ -212,4 +263,32 @@ export interface TaskCompleted {
    * Embedding tokens spent (for a dry run: that would be spent).
    */
   tokens?: number;
+  /**
+   * Vector writes, apart from records: upserted (embedded), metadata updated without embedding, deleted.
+   */
+  vectors?: {
+    upserted: number;
+    metadataUpdated: number;
+    deleted: number;
+  };
+  /**
+   * Present for full syncs: what the run deleted from its dataset, or why it deleted nothing.
+   */
+  sync?: {
+    mode: "full";
+    dataset: string;
+    /**
+     * The dataset's vectors checked.
+     */
+    scanned?: number;
+    deleted: number;
+    /**
+     * Dry runs: how many would have been deleted.
+     */
+    wouldDelete?: number;
+    /**
+     * Why nothing was deleted (a guard, a failed record, a cancelled run).
+     */
+    deletionSkipped?: string;
+  };
 }

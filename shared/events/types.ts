@@ -1,11 +1,12 @@
 import type { EventName } from '../../events-schema';
-import type { ChunkEmbedded, ChunkPlanned, TaskCompleted, TaskRequested } from './types.generated';
+import type { ChunkEmbedded, ChunkPlanned, SyncStepRequested, TaskCompleted, TaskRequested } from './types.generated';
 
-export type { ChunkEmbedded, ChunkPlanned, TaskCompleted, TaskRequested } from './types.generated';
+export type { ChunkEmbedded, ChunkPlanned, SyncStepRequested, TaskCompleted, TaskRequested } from './types.generated';
 
 export interface EventDetails extends Record<EventName, unknown> {
   TaskRequested: TaskRequested;
   ChunkPlanned: ChunkPlanned;
   ChunkEmbedded: ChunkEmbedded;
+  SyncStepRequested: SyncStepRequested;
   TaskCompleted: TaskCompleted;
 }

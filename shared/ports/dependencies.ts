@@ -11,6 +11,7 @@ import type { LargeCsvPlanner } from './largeCsv';
 import type { Logger } from './logger';
 import type { ObjectStore } from './objects';
 import type { QuestionSource } from './questionSource';
+import type { SyncLedger } from './syncLedger';
 import type { TaskRepository } from './tasks';
 import type { VectorStore } from './vectors';
 
@@ -19,6 +20,8 @@ export interface Dependencies {
   /** The key callers must send as x-api-key; undefined leaves the check to API Gateway alone. */
   apiKey: () => Promise<string | undefined>;
   tasks: TaskRepository;
+  /** A full sync's place and scanned pages. */
+  sync: SyncLedger;
   objects: ObjectStore;
   events: PipelineEvents;
   embedder: Embedder;

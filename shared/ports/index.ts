@@ -10,5 +10,6 @@ export type * from './largeCsv';
 export type * from './logger';
 export type * from './objects';
 export type * from './questionSource';
+export type * from './syncLedger';
 export type * from './tasks';
 export type * from './vectors';

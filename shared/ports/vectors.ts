@@ -28,6 +28,7 @@ export interface VectorStore {
   /** Upserts records; the caller keeps each call within the provider's per-request limits. */
   upsert(namespace: string, records: VectorRecord[]): Promise<void>;
   fetch(namespace: string, ids: string[]): Promise<Map<string, VectorRecord>>;
+  /** Deletes the ids that exist (any number: the store batches them); unknown ids are no error. */
+  delete(namespace: string, ids: string[]): Promise<void>;
   query(namespace: string, vector: Vector, topK: number): Promise<VectorMatch[]>;
 }
-

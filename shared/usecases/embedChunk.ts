@@ -1,33 +1,35 @@
 /**
- * The embedder: reads one planned range, turns each record into a vector (or a counted skip or
- * failure), skips records whose content is unchanged since their last upsert, embeds in
- * token-aware batches, upserts each batch's vectors in size-aware batches as they come, and
- * announces the chunk's ChunkEmbedded. A provider rejecting one input or one vector fails that record only, never
- * its whole batch. A dry run stops before the providers and reports what it would have spent.
+ * The embedder: reads one planned range and keeps the index in step with it. Each record becomes
+ * a counted skip or failure, or is compared with what is stored of its id (README › Keeping the
+ * index in step): a new or changed input is embedded and upserted; an unchanged input with changed
+ * business metadata gets its metadata rewritten without embedding; an unchanged record costs
+ * nothing. Tombstone rows delete their vector. A full sync also marks each record it saw, so that
+ * the dataset's vectors it did not see can be deleted once the task has ended well. A provider
+ * rejecting one input or one vector fails that record only, never its whole batch. A dry run
+ * writes nothing (but a full sync's seen marks) and reports what it would have done.
  *
- * Each upsert notes its records' content hashes right away, with this task's id: an attempt that
- * fails part-way (a provider down, the Lambda's deadline) leaves its progress behind, and the
- * retry counts those records as processed and spends nothing on them again.
+ * Every write is noted right away with this task's id, so a retried chunk counts what its earlier
+ * attempt wrote as done, and spends nothing on it again.
  */
-import { buffer } from 'node:stream/consumers';
-import { batchByTokens, batchForUpsert, fitToTokenLimit } from '../domain/batching';
-import { parseCsvRange } from '../domain/csv';
-import { contentHash, decideByStoredHash, prepareRecord, type PreparedRecord, type RecordContext, type Row } from '../domain/records';
+import { fitToTokenLimit } from '../domain/batching';
+import { decideByStoredState, embeddingKey, metadataHash, type PreparedRecord } from '../domain/records';
 import { isTerminal } from '../domain/task';
-import { isBadRequest } from '../errors';
 import type { ChunkEmbedded, ChunkPlanned } from '../events/types';
-import type { CsvByteRange } from '../events/types.generated';
-import type { Dependencies, Metadata, VectorRecord } from '../ports';
+import type { Dependencies, StoredVector } from '../ports';
+import { isDatasetNamed, readChunkRecords } from './chunkRecords';
+import { embedAndUpsert, updateMetadata, type Candidate, type RecordFailure, type VectorWriteDeps } from './vectorWrites';
 
-export type EmbedChunkDeps = Pick<Dependencies, 'config' | 'tasks' | 'objects' | 'events' | 'embedder' | 'pacer' | 'vectors' | 'hashes' | 'logger' | 'now'>;
+export type EmbedChunkDeps = VectorWriteDeps & Pick<Dependencies, 'tasks' | 'objects' | 'events' | 'logger' | 'now'>;
 
 const MAX_REPORTED_ERRORS = 20;
 
-type Embeddable = Extract<PreparedRecord, { kind: 'embed' }> & { tokens: number; truncated: boolean; hash: string };
-interface RecordFailure {
-  recordNumber: number;
-  id?: string;
-  message: string;
+/** What a chunk did, in the counts ChunkEmbedded reports. */
+interface Tally {
+  failures: RecordFailure[];
+  skippedReasons: Record<string, number>;
+  tokens: number;
+  truncated: number;
+  vectors: { upserted: number; metadataUpdated: number; deleted: number };
 }
 
 /** Processes a chunk and announces its ChunkEmbedded; does nothing for a duplicate or a chunk of an ended task. */
@@ -51,33 +53,119 @@ async function processChunk(chunk: ChunkPlanned, deps: EmbedChunkDeps): Promise<
   }
 
   const prepared = await readChunkRecords(chunk, deps);
-  const failures: RecordFailure[] = [];
-  const skippedReasons: Record<string, number> = {};
-  const candidates: Embeddable[] = [];
-  const { model, dimensions } = deps.embedder;
+  const tally: Tally = {
+    failures: [],
+    skippedReasons: {},
+    tokens: 0,
+    truncated: 0,
+    vectors: { upserted: 0, metadataUpdated: 0, deleted: 0 },
+  };
+  const candidates: Candidate[] = [];
+  const tombstones: string[] = [];
+  /** Ids of rows still in the source that are not written (skipped by date): a full sync keeps their vectors. */
+  const keptIds: string[] = [];
   for (const record of prepared) {
-    if (record.kind === 'fail') failures.push({ recordNumber: record.recordNumber, id: record.id, message: record.message });
-    else if (record.kind === 'skip') skippedReasons[record.reason] = (skippedReasons[record.reason] ?? 0) + 1;
-    else {
-      const fitted = fitToTokenLimit(record.text);
-      candidates.push({ ...record, ...fitted, hash: contentHash(record.id, fitted.text, model, dimensions, record.metadata) });
+    if (record.kind === 'fail') tally.failures.push({ recordNumber: record.recordNumber, id: record.id, message: record.message });
+    else if (record.kind === 'skip') {
+      count(tally.skippedReasons, record.reason);
+      if (record.id) keptIds.push(record.id);
+    } else if (record.kind === 'delete') tombstones.push(record.id);
+    else candidates.push(candidate(record, chunk, deps));
+  }
+
+  const stored = await deps.hashes.get(chunk.namespace, [...candidates.map((record) => record.id), ...tombstones, ...keptIds]);
+  const plan = partitionByStoredState(chunk, candidates, stored, tally);
+  await deleteTombstones(chunk, tombstones, stored, tally, deps);
+  if (chunk.dryRun) {
+    tally.tokens += sum(plan.toEmbed, (record) => record.tokens);
+    tally.truncated += plan.toEmbed.filter((record) => record.truncated).length;
+    tally.vectors.upserted += plan.toEmbed.length;
+    tally.vectors.metadataUpdated += plan.toUpdate.length;
+  } else {
+    const { updated, missing } = await updateMetadata(chunk, plan.toUpdate, tally.failures, deps);
+    tally.vectors.metadataUpdated += updated;
+    const embedded = await embedAndUpsert(chunk, [...plan.toEmbed, ...missing], tally.failures, deps);
+    tally.tokens += embedded.tokens;
+    tally.truncated += embedded.truncated;
+    tally.vectors.upserted += embedded.upserted;
+  }
+  if (chunk.sync === 'full') {
+    // A dry run writes nothing, so it marks what it would have written too.
+    const written = chunk.dryRun ? [...plan.toEmbed, ...plan.toUpdate].map((record) => record.id) : [];
+    await markSeen(chunk, [...plan.unchanged, ...keptIds, ...written], stored, deps);
+  }
+  return chunkResult(chunk, prepared, tally, deps.now());
+}
+
+function candidate(record: Extract<PreparedRecord, { kind: 'embed' }>, chunk: ChunkPlanned, deps: EmbedChunkDeps): Candidate {
+  const fitted = fitToTokenLimit(record.text);
+  const { model, dimensions } = deps.embedder;
+  return {
+    ...record,
+    ...fitted,
+    inputHash: embeddingKey(fitted.text, model, dimensions),
+    metadataHash: metadataHash(record.metadata, { datasetNamed: isDatasetNamed(chunk) }),
+    dataset: String(record.metadata._dataset ?? chunk.dataset),
+  };
+}
+
+/** Sorts the records by what is stored of their ids (decideByStoredState), counting the unchanged and those done earlier. */
+function partitionByStoredState(chunk: ChunkPlanned, records: Candidate[], stored: Map<string, StoredVector>, tally: Tally) {
+  const toEmbed: Candidate[] = [];
+  const toUpdate: Candidate[] = [];
+  const unchanged: string[] = [];
+  for (const record of records) {
+    const previous = stored.get(record.id);
+    const decision = decideByStoredState(record, previous, chunk.taskId, chunk.force === true);
+    if (decision === 'embed') toEmbed.push(record);
+    else if (decision === 'update_metadata') toUpdate.push(record);
+    else if (decision === 'unchanged') {
+      count(tally.skippedReasons, 'unchanged');
+      unchanged.push(record.id);
+    } else if (previous?.write === 'metadata') {
+      // Written by an earlier attempt of this chunk (or the same record in another chunk).
+      tally.vectors.metadataUpdated += 1;
+    } else {
+      tally.vectors.upserted += 1;
+      tally.tokens += record.tokens;
+      if (record.truncated) tally.truncated += 1;
     }
   }
-  const { toEmbed, doneEarlier } = await partitionByStoredHash(chunk, candidates, skippedReasons, deps);
+  return { toEmbed, toUpdate, unchanged };
+}
 
-  let tokens = doneEarlier.reduce((sum, record) => sum + record.tokens, 0);
-  let truncated = doneEarlier.filter((record) => record.truncated).length;
-  if (chunk.dryRun) {
-    tokens += toEmbed.reduce((sum, record) => sum + record.tokens, 0);
-    truncated += toEmbed.filter((record) => record.truncated).length;
-  } else {
-    const embedded = await embedAndUpsert(chunk, toEmbed, failures, deps);
-    tokens += embedded.tokens;
-    truncated += embedded.truncated;
-  }
+/**
+ * Deletes the vectors tombstone rows name and notes who deleted them. An id deleted by an
+ * earlier attempt of this task still counts; one deleted before, or never stored, counts nothing.
+ */
+async function deleteTombstones(
+  chunk: ChunkPlanned,
+  ids: string[],
+  stored: Map<string, StoredVector>,
+  tally: Tally,
+  deps: EmbedChunkDeps,
+): Promise<void> {
+  const unique = [...new Set(ids)];
+  const live = unique.filter((id) => stored.has(id) && stored.get(id)?.write !== 'delete');
+  const earlier = unique.filter((id) => stored.get(id)?.write === 'delete' && stored.get(id)?.taskId === chunk.taskId);
+  tally.vectors.deleted += live.length + earlier.length;
+  if (chunk.dryRun || live.length === 0) return;
+  await deps.vectors.delete(chunk.namespace, live);
+  await deps.hashes.markDeleted(chunk.namespace, live, chunk.taskId);
+}
 
-  const skipped = Object.values(skippedReasons).reduce((sum, count) => sum + count, 0);
-  failures.sort((a, b) => a.recordNumber - b.recordNumber);
+/** A full sync's seen marks on vectors it did not write, so that its deletion step keeps them. */
+async function markSeen(chunk: ChunkPlanned, ids: string[], stored: Map<string, StoredVector>, deps: EmbedChunkDeps): Promise<void> {
+  const vectors = [...new Set(ids)].flatMap((id) => {
+    const vector = stored.get(id);
+    return vector && vector.write !== 'delete' && vector.seenBy !== chunk.taskId ? [{ ...vector, id }] : [];
+  });
+  if (vectors.length) await deps.hashes.markSeen(chunk.namespace, vectors, chunk.taskId);
+}
+
+function chunkResult(chunk: ChunkPlanned, prepared: PreparedRecord[], tally: Tally, now: Date): ChunkEmbedded {
+  const skipped = sum(Object.values(tally.skippedReasons), (n) => n);
+  const failures = [...tally.failures].sort((a, b) => a.recordNumber - b.recordNumber);
   return {
     schemaVersion: 1,
     taskId: chunk.taskId,
@@ -88,33 +176,24 @@ async function processChunk(chunk: ChunkPlanned, deps: EmbedChunkDeps): Promise<
       processed: prepared.length - skipped - failures.length,
       skipped,
       failed: failures.length,
-      truncated,
-      skippedReasons,
+      truncated: tally.truncated,
+      skippedReasons: tally.skippedReasons,
     },
-    tokens,
-    errors: failures.slice(0, MAX_REPORTED_ERRORS).map(({ recordNumber, id, message }) => ({ recordNumber, ...(id ? { id } : {}), message: message.slice(0, 2000) })),
-    finishedAt: deps.now().toISOString(),
+    tokens: tally.tokens,
+    vectors: tally.vectors,
+    errors: failures
+      .slice(0, MAX_REPORTED_ERRORS)
+      .map(({ recordNumber, id, message }) => ({ recordNumber, ...(id ? { id } : {}), message: message.slice(0, 2000) })),
+    finishedAt: now.toISOString(),
   };
 }
 
-/** Partitions the records by what their last upserts say (decideByStoredHash), counting the unchanged as skipped. */
-async function partitionByStoredHash(
-  chunk: ChunkPlanned,
-  records: Embeddable[],
-  skippedReasons: Record<string, number>,
-  deps: EmbedChunkDeps,
-): Promise<{ toEmbed: Embeddable[]; doneEarlier: Embeddable[] }> {
-  const toEmbed: Embeddable[] = [];
-  const doneEarlier: Embeddable[] = [];
-  if (!records.length) return { toEmbed, doneEarlier };
-  const stored = await deps.hashes.get(chunk.namespace, records.map((record) => record.id));
-  for (const record of records) {
-    const decision = decideByStoredHash(record.hash, stored.get(record.id), chunk.taskId, chunk.force === true);
-    if (decision === 'embed') toEmbed.push(record);
-    else if (decision === 'done') doneEarlier.push(record);
-    else skippedReasons.unchanged = (skippedReasons.unchanged ?? 0) + 1;
-  }
-  return { toEmbed, doneEarlier };
+function count(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+function sum<T>(items: T[], value: (item: T) => number): number {
+  return items.reduce((total, item) => total + value(item), 0);
 }
 
 /** Announces a chunk that could not be processed at all: its records count as failed, so that its task still ends. */
@@ -130,111 +209,9 @@ function failedChunk(chunk: ChunkPlanned, reason: string, now: Date): ChunkEmbed
     outcome: 'failed',
     records: { total: chunk.recordCount, processed: 0, skipped: 0, failed: chunk.recordCount, truncated: 0 },
     tokens: 0,
-    errors: [{ message: `records ${chunk.firstRecordNumber}-${chunk.firstRecordNumber + chunk.recordCount - 1} failed: ${reason}`.slice(0, 2000) }],
+    errors: [
+      { message: `records ${chunk.firstRecordNumber}-${chunk.firstRecordNumber + chunk.recordCount - 1} failed: ${reason}`.slice(0, 2000) },
+    ],
     finishedAt: now.toISOString(),
   };
-}
-
-/** Reads a chunk's records from its source object and prepares each (README › Data contract). */
-async function readChunkRecords(chunk: ChunkPlanned, deps: EmbedChunkDeps): Promise<PreparedRecord[]> {
-  const { source } = chunk;
-  const context = {
-    columns: chunk.columns,
-    hasIdColumn: source.header.includes(chunk.columns.id),
-    startDate: chunk.startDate,
-    sourceUri: source.type === 'jsonl' ? source.sourceUri : `s3://${source.bucket}/${source.key}`,
-    taskId: chunk.taskId,
-    dataSource: chunk.dataSource,
-  };
-  const range = source.type === 'csv_range' ? { start: source.byteStart, end: source.byteEnd } : {};
-  const bytes = await buffer(await deps.objects.read(source.key, { ...range, etag: source.etag }));
-  const prepared = source.type === 'csv_range' ? prepareCsvRecords(bytes, chunk, context, deps) : prepareJsonLines(bytes, chunk, context);
-  if (prepared.length !== chunk.recordCount) {
-    throw new Error(`chunk ${chunk.chunkIndex} holds ${prepared.length} records where ${chunk.recordCount} were planned`);
-  }
-  return prepared;
-}
-
-function prepareJsonLines(bytes: Buffer, chunk: ChunkPlanned, context: RecordContext): PreparedRecord[] {
-  return bytes
-    .toString('utf8')
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line, i) => prepareRecord(JSON.parse(line) as Row, chunk.firstRecordNumber + i, context));
-}
-
-function prepareCsvRecords(bytes: Buffer, chunk: ChunkPlanned, context: RecordContext, deps: EmbedChunkDeps): PreparedRecord[] {
-  const source = chunk.source as CsvByteRange;
-  const { records, encoding } = parseCsvRange(bytes, source.delimiter ?? ',', chunk.firstRecordNumber);
-  if (encoding !== 'utf-8') deps.logger.warn('chunk is not valid UTF-8; read as Windows-1252', { taskId: chunk.taskId, chunkIndex: chunk.chunkIndex });
-  return records.map((record): PreparedRecord => {
-    if (!record.values) return { kind: 'fail', recordNumber: record.recordNumber, message: `unreadable CSV record: ${record.error}` };
-    if (record.values.length !== source.header.length) {
-      return { kind: 'fail', recordNumber: record.recordNumber, message: `record has ${record.values.length} fields; the header has ${source.header.length}` };
-    }
-    const row: Row = {};
-    source.header.forEach((name, i) => {
-      row[name] = (record.values as string[])[i];
-    });
-    return prepareRecord(row, record.recordNumber, context);
-  });
-}
-
-/** A record's vector, and the record it came from (its hash and token count are noted after the upsert). */
-type Embedded = VectorRecord & { record: Embeddable };
-
-/**
- * Embeds the records in token-aware batches; each batch's vectors are upserted (and their hashes
- * noted) before the next batch is embedded, so that only one batch of vectors is held at a time.
- * Returns the tokens billed and how many truncated records were upserted.
- */
-async function embedAndUpsert(chunk: ChunkPlanned, records: Embeddable[], failures: RecordFailure[], deps: EmbedChunkDeps): Promise<{ tokens: number; truncated: number }> {
-  let tokens = 0;
-  let truncated = 0;
-  let vectors: Embedded[] = [];
-  const embedBatch = async (batch: Embeddable[]): Promise<void> => {
-    await deps.pacer.acquire(batch.reduce((sum, record) => sum + record.tokens, 0));
-    try {
-      const result = await deps.embedder.embed(batch.map((record) => record.text));
-      deps.pacer.observe?.(result);
-      tokens += result.tokens;
-      batch.forEach((record, i) => {
-        const metadata: Metadata = record.truncated ? { ...record.metadata, _truncated: true } : record.metadata;
-        vectors.push({ id: record.id, values: result.vectors[i], metadata, record });
-      });
-    } catch (error) {
-      deps.pacer.observe?.(error);
-      throw error;
-    }
-  };
-  const upsertBatch = async (batch: Embedded[]): Promise<void> => {
-    // An Embedded is a VectorRecord; the stores read only id, values and metadata.
-    await deps.vectors.upsert(chunk.namespace, batch);
-    await deps.hashes.put(chunk.namespace, batch.map(({ id, record }) => ({ id, hash: record.hash, tokens: record.tokens })), chunk.taskId);
-    truncated += batch.filter(({ record }) => record.truncated).length;
-  };
-  const embeddingRejected = (record: Embeddable, error: Error) => failures.push({ recordNumber: record.recordNumber, id: record.id, message: `embedding rejected: ${error.message}` });
-  const upsertRejected = ({ id, record }: Embedded, error: Error) => failures.push({ recordNumber: record.recordNumber, id, message: `upsert rejected: ${error.message}` });
-  for (const batch of batchByTokens(records)) {
-    await sendIsolatingRejects(batch, embedBatch, embeddingRejected);
-    for (const upserts of batchForUpsert(vectors, deps.config.pinecone.batchSize)) await sendIsolatingRejects(upserts, upsertBatch, upsertRejected);
-    vectors = [];
-  }
-  return { tokens, truncated };
-}
-
-/**
- * Sends a batch; when the provider rejects it as a bad request, halves it until the offending item
- * stands alone and reports only that one, so the rest of the batch still goes through.
- */
-async function sendIsolatingRejects<T>(batch: T[], send: (batch: T[]) => Promise<void>, rejected: (item: T, error: Error) => void): Promise<void> {
-  try {
-    await send(batch);
-  } catch (error) {
-    if (!isBadRequest(error)) throw error;
-    if (batch.length === 1) return rejected(batch[0], error as Error);
-    const middle = Math.ceil(batch.length / 2);
-    await sendIsolatingRejects(batch.slice(0, middle), send, rejected);
-    await sendIsolatingRejects(batch.slice(middle), send, rejected);
-  }
 }

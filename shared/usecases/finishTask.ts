@@ -1,5 +1,5 @@
 /** Ending a task: the terminal transition happens once, and TaskCompleted follows it. */
-import { finalStatus, isSettled, isTerminal, type Task, type TerminalStatus } from '../domain/task';
+import { datasetOf, deletionSkipped, type Task, type TerminalStatus } from '../domain/task';
 import type { TaskCompleted } from '../events/types';
 import type { Dependencies } from '../ports';
 
@@ -14,14 +14,9 @@ export type FinishTaskDeps = Pick<Dependencies, 'tasks' | 'events' | 'logger' | 
  */
 export const ANNOUNCEMENT_LEASE_MS = 60_000;
 
-/** Ends the task if every chunk is in; re-announces a terminal task whose announcement was lost. */
-export async function finishIfSettled(task: Task, deps: FinishTaskDeps): Promise<void> {
-  if (isTerminal(task.status)) {
-    if (!task.completionAnnounced && announcementLost(task, deps.now())) await announce(task, deps);
-    return;
-  }
-  if (!isSettled(task)) return;
-  await finishTask(task.taskId, finalStatus(task.records), deps);
+/** Announces a terminal task again when its announcement was lost. */
+export async function reannounceIfLost(task: Task, deps: FinishTaskDeps): Promise<void> {
+  if (!task.completionAnnounced && announcementLost(task, deps.now())) await announce(task, deps);
 }
 
 /** Moves a task to a terminal status; only the caller whose write wins announces it, and gets the task as ended. */
@@ -46,6 +41,8 @@ async function announce(task: Task, deps: FinishTaskDeps): Promise<void> {
     records: { total: task.records.total, processed: task.records.processed, skipped: task.records.skipped, failed: task.records.failed },
     chunks: task.chunks,
     tokens: task.tokens,
+    vectors: task.vectors,
+    ...(task.request.sync === 'full' ? { sync: syncSummary(task) } : {}),
     ...(task.request.dryRun ? { dryRun: true } : {}),
     errors: task.errors.slice(0, 20),
     createdAt: task.createdAt,
@@ -54,6 +51,18 @@ async function announce(task: Task, deps: FinishTaskDeps): Promise<void> {
   await deps.events.publish('TaskCompleted', [detail]);
   await deps.tasks.markCompletionAnnounced(task.taskId);
   deps.logger.info('task completed', { taskId: task.taskId, status: task.status, records: detail.records, chunks: detail.chunks });
+}
+
+function syncSummary(task: Task): NonNullable<TaskCompleted['sync']> {
+  const skipped = deletionSkipped(task);
+  return {
+    mode: 'full',
+    dataset: datasetOf(task.request),
+    scanned: task.sync?.scanned ?? 0,
+    deleted: task.sync?.deleted ?? 0,
+    ...(task.request.dryRun && task.sync ? { wouldDelete: task.sync.unseen } : {}),
+    ...(skipped ? { deletionSkipped: skipped } : {}),
+  };
 }
 
 /**

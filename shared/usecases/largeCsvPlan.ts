@@ -12,9 +12,10 @@ import { isTerminal } from '../domain/task';
 import { SourceError } from '../errors';
 import type { Dependencies, LargeCsvPlanState } from '../ports';
 import { chunkAnnouncer } from './chunkAnnouncer';
-import { finishIfSettled, finishTask, type FinishTaskDeps } from './finishTask';
+import { finishTask, type FinishTaskDeps } from './finishTask';
+import { finishIfSettled, type SettleTaskDeps } from './settleTask';
 
-export type PlanSegmentDeps = FinishTaskDeps & Pick<Dependencies, 'config' | 'objects'>;
+export type PlanSegmentDeps = SettleTaskDeps & Pick<Dependencies, 'config' | 'objects'>;
 
 /** One segment: plans from state.nextOffset for at most `budgetMs` (after the first whole chunk past it, it stops). */
 export async function planSegment(state: LargeCsvPlanState, deps: PlanSegmentDeps, budgetMs: number): Promise<LargeCsvPlanState> {
@@ -33,12 +34,22 @@ export async function planSegment(state: LargeCsvPlanState, deps: PlanSegmentDep
     maxRecords: deps.config.chunk.records,
     maxBytes: deps.config.chunk.maxBytes,
     ...(state.header && state.delimiter
-      ? { resume: { byteOffset: state.nextOffset, header: state.header, delimiter: state.delimiter, chunkIndex: state.chunkIndex, recordsSoFar: state.recordsSoFar } }
+      ? {
+          resume: {
+            byteOffset: state.nextOffset,
+            header: state.header,
+            delimiter: state.delimiter,
+            chunkIndex: state.chunkIndex,
+            recordsSoFar: state.recordsSoFar,
+          },
+        }
       : {
           validateHeader: (names: string[]) => {
             csvHeaderValidator(uri, task.request, deps.config)(names);
             if (Buffer.byteLength(JSON.stringify(names)) > MAX_HEADER_BYTES) {
-              throw new SourceError(`${uri} has a header row over ${MAX_HEADER_BYTES} bytes (${names.length} columns), more than a large-file plan can carry`);
+              throw new SourceError(
+                `${uri} has a header row over ${MAX_HEADER_BYTES} bytes (${names.length} columns), more than a large-file plan can carry`,
+              );
             }
           },
         }),
@@ -48,7 +59,16 @@ export async function planSegment(state: LargeCsvPlanState, deps: PlanSegmentDep
         chunkIndex: chunk.chunkIndex,
         recordCount: chunk.recordCount,
         firstRecordNumber: chunk.firstRecordNumber,
-        source: { type: 'csv_range', bucket: objects.bucket, key: state.key, etag: state.etag, byteStart: chunk.byteStart, byteEnd: chunk.byteEnd, header: header as [string, ...string[]], delimiter },
+        source: {
+          type: 'csv_range',
+          bucket: objects.bucket,
+          key: state.key,
+          etag: state.etag,
+          byteStart: chunk.byteStart,
+          byteEnd: chunk.byteEnd,
+          header: header as [string, ...string[]],
+          delimiter,
+        },
       }),
   });
   await announcer.flush();
@@ -62,17 +82,30 @@ export async function planSegment(state: LargeCsvPlanState, deps: PlanSegmentDep
     segments: state.segments + 1,
     done: summary.done || summary.nextOffset >= state.size,
   };
-  logger.info('CSV segment planned', { taskId: state.taskId, segment: next.segments, from: state.nextOffset, to: next.nextOffset, size: state.size, chunks: summary.chunks, done: next.done });
+  logger.info('CSV segment planned', {
+    taskId: state.taskId,
+    segment: next.segments,
+    from: state.nextOffset,
+    to: next.nextOffset,
+    size: state.size,
+    chunks: summary.chunks,
+    done: next.done,
+  });
   return next;
 }
 
 /** The loop's last step: the totals, after which the aggregator (or this) ends the task. */
-export async function finishPlan(state: LargeCsvPlanState, deps: FinishTaskDeps): Promise<void> {
+export async function finishPlan(state: LargeCsvPlanState, deps: SettleTaskDeps): Promise<void> {
   const task = await deps.tasks.get(state.taskId);
   if (!task) return;
   if (isTerminal(task.status)) return finishIfSettled(task, deps);
   const planned = await deps.tasks.completePlan(state.taskId, { records: state.recordsSoFar, chunks: state.chunkIndex }, deps.now());
-  deps.logger.info('task planned', { taskId: state.taskId, records: state.recordsSoFar, chunks: state.chunkIndex, segments: state.segments });
+  deps.logger.info('task planned', {
+    taskId: state.taskId,
+    records: state.recordsSoFar,
+    chunks: state.chunkIndex,
+    segments: state.segments,
+  });
   await finishIfSettled(planned, deps);
 }
 

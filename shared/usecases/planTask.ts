@@ -6,14 +6,16 @@
  * embedder and aggregator treat as duplicates.
  */
 import { planCsv } from '../domain/csv';
+import { fullSyncConflict } from '../domain/processRequest';
 import { chunkCommon, csvHeaderValidator, initialLargeCsvPlanState, taskColumns } from '../domain/plan';
 import type { Task, TaskRequest } from '../domain/task';
 import { SourceError } from '../errors';
 import type { Dependencies, ObjectHead } from '../ports';
 import { chunkAnnouncer, type Announce } from './chunkAnnouncer';
-import { finishIfSettled, finishTask, type FinishTaskDeps } from './finishTask';
+import { finishTask } from './finishTask';
+import { finishIfSettled, type SettleTaskDeps } from './settleTask';
 
-export type PlanTaskDeps = FinishTaskDeps & Pick<Dependencies, 'config' | 'objects' | 'metabase' | 'largeCsv'>;
+export type PlanTaskDeps = SettleTaskDeps & Pick<Dependencies, 'config' | 'objects' | 'metabase' | 'largeCsv'>;
 
 /** Inline records travel in the event only: a task item holds at most 400 KB, and /status need not echo them. */
 function withoutInlineRecords(request: TaskRequest): TaskRequest {
@@ -24,7 +26,12 @@ export async function planTask(request: TaskRequest, deps: PlanTaskDeps): Promis
   const { config, tasks, logger } = deps;
   // Other systems may publish TaskRequested without calling the API: the task starts here then.
   const { task: existing } = await tasks.create(
-    { taskId: request.taskId, dataSource: request.source.type, namespace: request.namespace ?? config.pinecone.namespace, request: withoutInlineRecords(request) },
+    {
+      taskId: request.taskId,
+      dataSource: request.source.type,
+      namespace: request.namespace ?? config.pinecone.namespace,
+      request: withoutInlineRecords(request),
+    },
     deps.now(),
   );
   if (existing.planned) return finishIfSettled(existing, deps);
@@ -57,29 +64,56 @@ async function startLargeCsvPlan(task: Task, key: string, head: ObjectHead, deps
   const { largeCsv, config, logger } = deps;
   if (!largeCsv || head.size <= config.largeCsv.thresholdBytes) return false;
   const { started, executionName } = await largeCsv.start(task.taskId, initialLargeCsvPlanState(task.taskId, key, head));
-  logger.info(started ? 'large CSV handed to the state machine' : 'large CSV already has its execution', { taskId: task.taskId, key, size: head.size, executionName });
+  logger.info(started ? 'large CSV handed to the state machine' : 'large CSV already has its execution', {
+    taskId: task.taskId,
+    key,
+    size: head.size,
+    executionName,
+  });
   return true;
 }
 
 /** The plan's totals, or undefined when a large CSV went to the Step Functions loop. */
-function planSource(task: Task, request: TaskRequest, announce: Announce, deps: PlanTaskDeps): Promise<{ records: number; chunks: number } | undefined> {
+function planSource(
+  task: Task,
+  request: TaskRequest,
+  announce: Announce,
+  deps: PlanTaskDeps,
+): Promise<{ records: number; chunks: number } | undefined> {
   const { source } = request;
+  // The API refuses this pairing up front; another system's event meets it here.
+  const conflict = request.sync === 'full' ? fullSyncConflict(source.type, request.startDate) : undefined;
+  if (conflict) throw new SourceError(conflict);
   switch (source.type) {
     case 's3_csv':
       return planCsvObject(task, source.key, request, announce, deps);
     case 'metabase': {
       const { metabase } = deps;
-      if (!metabase) throw new SourceError('data_source metabase needs METABASE_URL and METABASE_API_KEY, which this deployment does not have');
+      if (!metabase)
+        throw new SourceError('data_source metabase needs METABASE_URL and METABASE_API_KEY, which this deployment does not have');
       const rows = metabase.rows(source.questionId, { startDate: request.startDate });
       return planRows(task, rows, `metabase://question/${source.questionId}`, `Metabase question ${source.questionId}`, announce, deps);
     }
     case 'inline':
       // The task keeps no copy of inline records (see withoutInlineRecords): they come from the event.
-      return planRows(task, source.records, `inline://${source.name ?? request.requestedBy ?? 'event'}`, 'the inline records', announce, deps);
+      return planRows(
+        task,
+        source.records,
+        `inline://${source.name ?? request.requestedBy ?? 'event'}`,
+        'the inline records',
+        announce,
+        deps,
+      );
   }
 }
 
-async function planCsvObject(task: Task, key: string, request: TaskRequest, announce: Announce, deps: PlanTaskDeps): Promise<{ records: number; chunks: number } | undefined> {
+async function planCsvObject(
+  task: Task,
+  key: string,
+  request: TaskRequest,
+  announce: Announce,
+  deps: PlanTaskDeps,
+): Promise<{ records: number; chunks: number } | undefined> {
   const { config, objects } = deps;
   const uri = `s3://${objects.bucket}/${key}`;
   const head = await objects.head(key);
@@ -95,10 +129,20 @@ async function planCsvObject(task: Task, key: string, request: TaskRequest, anno
         chunkIndex: chunk.chunkIndex,
         recordCount: chunk.recordCount,
         firstRecordNumber: chunk.firstRecordNumber,
-        source: { type: 'csv_range', bucket: objects.bucket, key, etag: head.etag, byteStart: chunk.byteStart, byteEnd: chunk.byteEnd, header: header as [string, ...string[]], delimiter },
+        source: {
+          type: 'csv_range',
+          bucket: objects.bucket,
+          key,
+          etag: head.etag,
+          byteStart: chunk.byteStart,
+          byteEnd: chunk.byteEnd,
+          header: header as [string, ...string[]],
+          delimiter,
+        },
       }),
   });
-  if (summary.malformedRecords) deps.logger.warn('CSV has records the parser could not read', { key, malformedRecords: summary.malformedRecords });
+  if (summary.malformedRecords)
+    deps.logger.warn('CSV has records the parser could not read', { key, malformedRecords: summary.malformedRecords });
   return { records: summary.records, chunks: summary.chunks };
 }
 
@@ -139,9 +183,12 @@ async function planRows(
   for await (const row of rows) {
     if (!header) {
       header = Object.keys(row);
-      if (!header.includes(textColumn)) throw new SourceError(`${sourceName} has no column "${textColumn}"; its columns are: ${header.join(', ') || '(none)'}`);
+      if (!header.includes(textColumn))
+        throw new SourceError(`${sourceName} has no column "${textColumn}"; its columns are: ${header.join(', ') || '(none)'}`);
       if (task.request.startDate && task.dataSource !== 'metabase' && !header.includes(dateColumn)) {
-        throw new SourceError(`start_date was given but ${sourceName} have no date column "${dateColumn}"; the columns are: ${header.join(', ')}`);
+        throw new SourceError(
+          `start_date was given but ${sourceName} have no date column "${dateColumn}"; the columns are: ${header.join(', ')}`,
+        );
       }
     }
     const line = JSON.stringify(row);

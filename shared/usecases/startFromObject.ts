@@ -5,9 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { Dependencies } from '../ports';
+import { fullSyncOfKey } from '../domain/processRequest';
+import type { TaskRequest } from '../domain/task';
+import { finishTask, type FinishTaskDeps } from './finishTask';
 import { requestTask, type RequestedTask, type RequestTaskDeps } from './requestTask';
 
-export type StartFromObjectDeps = RequestTaskDeps & Pick<Dependencies, 'objects' | 'logger'>;
+export type StartFromObjectDeps = RequestTaskDeps & FinishTaskDeps & Pick<Dependencies, 'objects'>;
 
 export interface CreatedObject {
   bucket: string;
@@ -24,16 +27,35 @@ export async function startFromObject(object: CreatedObject, deps: StartFromObje
   }
   const identity = [object.bucket, object.key, object.versionId ?? object.etag ?? object.sequencer ?? ''].join('\n');
   const taskId = `s3-${createHash('sha256').update(identity).digest('hex').slice(0, 32)}`;
-  const result = await requestTask(
-    {
-      schemaVersion: 1,
-      taskId,
-      source: { type: 's3_csv', key: object.key, ...(object.versionId ? { versionId: object.versionId } : {}) },
-      requestedBy: 's3',
-      requestedAt: deps.now().toISOString(),
-    },
-    deps,
-  );
-  deps.logger.info(result.created ? 'task started for uploaded object' : 'repeated notification; task already exists', { taskId, key: object.key });
+  const sync = fullSyncOfKey(object.key, deps.config.sync.fullSyncPrefix);
+  const request: TaskRequest = {
+    schemaVersion: 1,
+    taskId,
+    source: { type: 's3_csv', key: object.key, ...(object.versionId ? { versionId: object.versionId } : {}) },
+    ...(sync && 'dataset' in sync ? { sync: 'full', dataset: sync.dataset } : {}),
+    requestedBy: 's3',
+    requestedAt: deps.now().toISOString(),
+  };
+  if (sync && 'problem' in sync) return refuse(request, sync.problem, deps);
+  const result = await requestTask(request, deps);
+  deps.logger.info(result.created ? 'task started for uploaded object' : 'repeated notification; task already exists', {
+    taskId,
+    key: object.key,
+  });
   return result;
+}
+
+/** A drop that cannot run as its key asks: the task exists, FAILED with the reason, so the uploader can read why. */
+async function refuse(request: TaskRequest, problem: string, deps: StartFromObjectDeps): Promise<RequestedTask> {
+  const { created } = await deps.tasks.create(
+    { taskId: request.taskId, dataSource: 's3_csv', namespace: deps.config.pinecone.namespace, request },
+    deps.now(),
+  );
+  const task = (await finishTask(request.taskId, 'FAILED', deps, problem)) ?? (await deps.tasks.get(request.taskId));
+  deps.logger.warn('uploaded object refused', {
+    taskId: request.taskId,
+    key: request.source.type === 's3_csv' ? request.source.key : undefined,
+    problem,
+  });
+  return { created, task: task as NonNullable<typeof task> };
 }

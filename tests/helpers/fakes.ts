@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { encode } from 'gpt-tokenizer/encoding/cl100k_base';
 import type { EventName } from '../../events-schema';
 import { loadConfig, type Config } from '../../shared/config';
-import type { Task } from '../../shared/domain/task';
+import { isTerminal, type SyncProgress, type Task } from '../../shared/domain/task';
 import { ProviderRejectedError, SourceError } from '../../shared/errors';
 import type { EventDetails } from '../../shared/events/types';
 import { validateEvent } from '../../shared/events/validate';
@@ -19,7 +19,9 @@ import type {
   ObjectStore,
   PipelineEvents,
   RequestPacer,
-  StoredHash,
+  StoredVector,
+  SyncLedger,
+  SyncPage,
   TaskRepository,
   VectorRecord,
   VectorStore,
@@ -59,6 +61,7 @@ export function aTask(overrides: Partial<Task> = {}): Task {
     records: { total: 0, processed: 0, skipped: 0, failed: 0, truncated: 0, skippedReasons: {} },
     chunks: { total: 0, completed: 0, failed: 0 },
     tokens: 0,
+    vectors: { upserted: 0, metadataUpdated: 0, deleted: 0 },
     errors: [],
     errorCount: 0,
     createdAt: stamp,
@@ -198,15 +201,19 @@ export function fakeEmbedder(
   };
 }
 
-/** A vector store that keeps each upsert; `upsert` fails as `failWith` says for a batch, when it says. */
-export function recordingVectors(
-  options: { failWith?: (records: VectorRecord[]) => Error | undefined } = {},
-): VectorStore & { upserts: { namespace: string; ids: string[] }[]; stored: Map<string, VectorRecord> } {
+/** A vector store in memory that keeps each upsert and delete; `upsert` fails as `failWith` says for a batch, when it says. */
+export function recordingVectors(options: { failWith?: (records: VectorRecord[]) => Error | undefined } = {}): VectorStore & {
+  upserts: { namespace: string; ids: string[] }[];
+  deletes: { namespace: string; ids: string[] }[];
+  stored: Map<string, VectorRecord>;
+} {
   const upserts: { namespace: string; ids: string[] }[] = [];
+  const deletes: { namespace: string; ids: string[] }[] = [];
   const stored = new Map<string, VectorRecord>();
   return {
     description: 'recording vector store',
     upserts,
+    deletes,
     stored,
     async upsert(namespace, records) {
       const error = options.failWith?.(records);
@@ -214,31 +221,172 @@ export function recordingVectors(
       upserts.push({ namespace, ids: records.map((record) => record.id) });
       for (const { id, values, metadata } of records) stored.set(`${namespace}/${id}`, { id, values, metadata });
     },
-    fetch: unexpected('vectors.fetch'),
+    async fetch(namespace, ids) {
+      const found = new Map<string, VectorRecord>();
+      for (const id of ids) {
+        const record = stored.get(`${namespace}/${id}`);
+        if (record) found.set(id, record);
+      }
+      return found;
+    },
+    async delete(namespace, ids) {
+      deletes.push({ namespace, ids });
+      for (const id of ids) stored.delete(`${namespace}/${id}`);
+    },
     query: unexpected('vectors.query'),
   };
 }
 
-/** The content hash store in memory, one entry per namespace and id, the last write winning. */
-export function memoryHashes(): ContentHashStore & { stored: Map<string, StoredHash>; puts: number } {
-  const stored = new Map<string, StoredHash>();
-  const store = {
+/** The fingerprint store in memory, one entry per namespace and id, the last write winning; datasets paged in id order. */
+export function memoryHashes(): ContentHashStore & { stored: Map<string, StoredVector & { id: string; namespace: string }>; puts: number } {
+  const stored = new Map<string, StoredVector & { id: string; namespace: string }>();
+  const write = (namespace: string, vector: StoredVector & { id: string }) =>
+    stored.set(`${namespace}/${vector.id}`, { ...vector, namespace });
+  const store: ContentHashStore & { stored: typeof stored; puts: number } = {
     stored,
     puts: 0,
-    async get(namespace: string, ids: string[]) {
-      const found = new Map<string, StoredHash>();
+    async get(namespace, ids) {
+      const found = new Map<string, StoredVector>();
       for (const id of ids) {
         const entry = stored.get(`${namespace}/${id}`);
-        if (entry) found.set(id, entry);
+        if (entry) {
+          const { id: _id, namespace: _namespace, ...vector } = entry;
+          found.set(id, vector);
+        }
       }
       return found;
     },
-    async put(namespace: string, entries: { id: string; hash: string; tokens: number }[], taskId: string) {
+    async put(namespace, entries, taskId, options = {}) {
       store.puts += 1;
-      for (const { id, hash, tokens } of entries) stored.set(`${namespace}/${id}`, { hash, taskId, tokens });
+      for (const entry of entries) write(namespace, { ...entry, taskId, ...(options.seen ? { seenBy: taskId } : {}) });
+    },
+    async markSeen(namespace, vectors, taskId) {
+      for (const vector of vectors) write(namespace, { ...vector, seenBy: taskId });
+    },
+    async markDeleted(namespace, ids, taskId) {
+      for (const id of ids) write(namespace, { id, inputHash: '', metadataHash: '', taskId, write: 'delete' });
+    },
+    async delete(namespace, ids) {
+      for (const id of ids) stored.delete(`${namespace}/${id}`);
+    },
+    async scanDataset(namespace, dataset, { cursor, limit }) {
+      const ids = [...stored.values()]
+        .filter((entry) => entry.namespace === namespace && entry.dataset === dataset && entry.write !== 'delete')
+        .map((entry) => entry.id)
+        .sort();
+      const start = cursor ? ids.findIndex((id) => id > cursor) : 0;
+      const page = start < 0 ? [] : ids.slice(start, start + limit);
+      const entries = page.map((id) => ({ id, seenBy: stored.get(`${namespace}/${id}`)?.seenBy }));
+      const more = start >= 0 && start + limit < ids.length;
+      return { entries, ...(more ? { cursor: page[page.length - 1] } : {}) };
     },
   };
   return store;
+}
+
+/** A sync ledger whose every method fails loudly unless the test gives it (settling a task that does not sync never calls it). */
+export function fakeSync(methods: Partial<SyncLedger> = {}): SyncLedger {
+  return {
+    begin: unexpected('sync.begin'),
+    skip: unexpected('sync.skip'),
+    savePage: unexpected('sync.savePage'),
+    page: unexpected('sync.page'),
+    advance: unexpected('sync.advance'),
+    ...methods,
+  };
+}
+
+/**
+ * One task and its full sync's ledger in memory, with the DynamoDB ledger's conditional semantics: `begin` once, on a RUNNING
+ * task without a sync; `skip` only before a sync began; `savePage` first write wins; `advance` only from the current (phase,
+ * page) of a RUNNING task, adding its counts (deletions to `vectors.deleted` too) in the same step. `tasks` reads and ends the
+ * same task as the task table does (`finish` once, from PENDING or RUNNING). Every answer is a copy, as a read from the table.
+ */
+export function memorySync(initial: Task): SyncLedger & {
+  tasks: TaskRepository;
+  pages: Map<number, SyncPage>;
+  /** The task as stored now. */
+  current(): Task;
+  /** Changes the stored task, as another writer would (a cancellation, a clock). */
+  update(changes: Partial<Task>): void;
+} {
+  let task: Task = structuredClone(initial);
+  const pages = new Map<number, SyncPage>();
+  const copy = (value: Task) => structuredClone(value);
+  const mine = (taskId: string) => taskId === task.taskId;
+  const emptySync = (phase: SyncProgress['phase']): SyncProgress => ({
+    phase,
+    page: 0,
+    pages: 0,
+    scanned: 0,
+    unseen: 0,
+    deleted: 0,
+    sampleIds: [],
+  });
+  return {
+    pages,
+    current: () => copy(task),
+    update(changes) {
+      task = { ...task, ...structuredClone(changes) };
+    },
+    tasks: fakeTasks({
+      get: async (taskId) => (mine(taskId) ? copy(task) : undefined),
+      finish: async (taskId, status, now, error) => {
+        if (!mine(taskId) || isTerminal(task.status)) return undefined;
+        const stamp = now.toISOString();
+        task = { ...task, status, completedAt: stamp, updatedAt: stamp, errors: error ? [error, ...task.errors] : task.errors };
+        return copy(task);
+      },
+      markCompletionAnnounced: async (taskId) => {
+        if (mine(taskId)) task = { ...task, completionAnnounced: true };
+      },
+    }),
+    async begin(taskId, now) {
+      if (!mine(taskId) || task.sync || task.status !== 'RUNNING') return undefined;
+      const stamp = now.toISOString();
+      task = { ...task, sync: { ...emptySync('scan'), claimedAt: stamp }, updatedAt: stamp };
+      return copy(task);
+    },
+    async skip(taskId, reason, now) {
+      if (!mine(taskId) || task.sync) return;
+      task = { ...task, sync: { ...emptySync('skipped'), skippedReason: reason }, updatedAt: now.toISOString() };
+    },
+    async savePage(taskId, page, content) {
+      if (!mine(taskId)) throw new Error(`memorySync holds the pages of task ${task.taskId} only, not of ${taskId}`);
+      const stored = pages.get(page);
+      if (stored) return structuredClone(stored);
+      pages.set(page, structuredClone(content));
+      return content;
+    },
+    async page(taskId, page) {
+      const stored = mine(taskId) ? pages.get(page) : undefined;
+      return stored && structuredClone(stored);
+    },
+    async advance(taskId, from, to, add, now) {
+      const { sync } = task;
+      if (!mine(taskId) || !sync || sync.phase !== from.phase || sync.page !== from.page || task.status !== 'RUNNING') return undefined;
+      const stamp = now.toISOString();
+      const deleted = add.deleted ?? 0;
+      task = {
+        ...task,
+        updatedAt: stamp,
+        vectors: { ...task.vectors, deleted: task.vectors.deleted + deleted },
+        sync: {
+          ...sync,
+          phase: to.phase,
+          page: to.page,
+          claimedAt: stamp,
+          scanned: sync.scanned + (add.scanned ?? 0),
+          unseen: sync.unseen + (add.unseen ?? 0),
+          deleted: sync.deleted + deleted,
+          ...(add.sampleIds ? { sampleIds: [...add.sampleIds] } : {}),
+          ...(add.pages !== undefined ? { pages: add.pages } : {}),
+          ...(add.skippedReason ? { skippedReason: add.skippedReason } : {}),
+        },
+      };
+      return copy(task);
+    },
+  };
 }
 
 /** A pacer that never waits, and notes the tokens each request asked for. */

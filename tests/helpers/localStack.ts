@@ -26,9 +26,20 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-export async function startLocalStack(
-  options: { openai?: OpenAISimulatorOptions; pinecone?: PineconeSimulatorOptions; env?: Record<string, string>; runtime?: Partial<LocalRuntimeOptions> } = {},
-): Promise<LocalStack> {
+export interface LocalStackOptions {
+  openai?: OpenAISimulatorOptions;
+  pinecone?: PineconeSimulatorOptions;
+  env?: Record<string, string>;
+  runtime?: Partial<LocalRuntimeOptions>;
+  /**
+   * `lancedb`: no PINECONE_API_KEY, so the runtime keeps vectors in LanceDB on disk (under the
+   * stack's data directory), as `npm start` does without keys; the Pinecone simulator still runs,
+   * unused. Default `pinecone`: the simulator, through the official client.
+   */
+  vectorStore?: 'pinecone' | 'lancedb';
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   const openai = await startOpenAISimulator({ apiKey: OPENAI_KEY, ...options.openai });
   const pinecone = await startPineconeSimulator({ apiKey: PINECONE_KEY, ...options.pinecone });
@@ -42,8 +53,7 @@ export async function startLocalStack(
       OPENAI_BASE_URL: openai.url,
       OPENAI_REQUESTS_PER_SECOND: '10000',
       OPENAI_MAX_RETRIES: '2',
-      PINECONE_API_KEY: PINECONE_KEY,
-      PINECONE_INDEX_HOST: pinecone.url,
+      ...(options.vectorStore === 'lancedb' ? {} : { PINECONE_API_KEY: PINECONE_KEY, PINECONE_INDEX_HOST: pinecone.url }),
       PINECONE_NAMESPACE: NAMESPACE,
       ...options.env,
     },
@@ -66,7 +76,14 @@ export async function startLocalStack(
     pinecone,
     api,
     async putObject(key, body) {
-      await runtime.emulators.s3.send(new PutObjectCommand({ Bucket: runtime.config.bucketName, Key: key, Body: Buffer.from(body), ContentLength: Buffer.byteLength(body) }));
+      await runtime.emulators.s3.send(
+        new PutObjectCommand({
+          Bucket: runtime.config.bucketName,
+          Key: key,
+          Body: Buffer.from(body),
+          ContentLength: Buffer.byteLength(body),
+        }),
+      );
     },
     async waitForTask(taskId) {
       for (let attempt = 0; attempt < 200; attempt += 1) {

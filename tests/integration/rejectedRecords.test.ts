@@ -26,6 +26,7 @@ describe('provider 400s isolate the offending record (local runtime)', () => {
         upserted.push(...records);
       },
       fetch: async () => new Map(),
+      delete: async () => undefined,
       query: async () => [],
     };
     stack = await startLocalStack({ runtime: { embedder, vectors } });
@@ -41,7 +42,15 @@ describe('provider 400s isolate the offending record (local runtime)', () => {
     const started = await stack.api('/process?data_source=s3_csv&s3_key=bad/rows.csv');
     const status = await stack.waitForTask(started.body.task_id);
     expect(status).toMatchObject({ status: 'PARTIAL', records: { total: 40, processed: 38, failed: 2 } });
-    expect(status.errors).toEqual(["record 8 (id reject-me): upsert rejected: Metadata value must be a string", "record 24 (id r23): embedding rejected: '$.input' is invalid."]);
-    expect(upserted.map((record) => record.id).sort()).toEqual(rows.map((row) => row.split(',')[0]).filter((id) => id !== 'reject-me' && id !== 'r23').sort());
+    expect(status.errors).toEqual([
+      'record 8 (id reject-me): upsert rejected: Metadata value must be a string',
+      "record 24 (id r23): embedding rejected: '$.input' is invalid.",
+    ]);
+    expect(upserted.map((record) => record.id).sort()).toEqual(
+      rows
+        .map((row) => row.split(',')[0])
+        .filter((id) => id !== 'reject-me' && id !== 'r23')
+        .sort(),
+    );
   });
 });

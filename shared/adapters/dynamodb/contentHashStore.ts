@@ -1,15 +1,18 @@
 /**
- * The content hash of each vector last upserted, in the task table: one small item per
- * (namespace, id). Checking a chunk costs ceil(records/100) BatchGetItem calls (0.5 read unit per
- * record, eventually consistent); recording costs one write unit per record actually upserted.
- * An unchanged re-run therefore spends no embedding tokens and no upserts, only reads. Each item
- * also names the task that upserted it and the tokens its input took, so that a retried chunk
- * counts what its earlier attempt upserted as processed, not as unchanged.
+ * What each vector was last written from, in the task table: one small item per (namespace, id)
+ * holding two fingerprints (the embedded input, the metadata), its dataset, the task that wrote
+ * it, how, and the tokens its input took. Checking a chunk costs ceil(records/100) BatchGetItem
+ * calls (0.5 read unit per record, eventually consistent); noting a write costs one write unit per
+ * record written, plus one for the dataset index. Unchanged records cost reads only, except in a
+ * full sync, which marks each one seen (one write unit, plus one for the index).
+ *
+ * The `dataset` global secondary index lists a dataset's vectors in id order (keys and `seenBy`
+ * only), so that a full sync finds what it did not see page by page, never holding the ids.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ProviderUnavailableError } from '../../errors';
-import type { ContentHashStore, StoredHash } from '../../ports';
+import type { ContentHashStore, StoredVector } from '../../ports';
 import { retry } from '../retry';
 
 const MAX_GET = 100;
@@ -19,10 +22,32 @@ const HASH_KEY_PREFIX = 'HASH#';
 /** Eight attempts, backing off from 200 ms to at most 2 s: throttled items get up to 9 s of waiting to go through. */
 const CONTENT_HASH_RETRY = { attempts: 8, baseMs: 200, capMs: 2_000 } as const;
 
+/** The index a full sync pages through, and its key attributes (see the table definition). */
+export const DATASET_INDEX = { name: 'dataset', partitionKey: 'dpk', sortKey: 'dsk', projected: ['seenBy'] } as const;
+
 /** The namespace's length keeps `ns#a` + `b` apart from `ns` + `a#b`. */
 const hashKey = (namespace: string, id: string) => ({ pk: `${HASH_KEY_PREFIX}${namespace.length}:${namespace}#${id}`, sk: 'HASH' });
+const datasetKey = (namespace: string, dataset: string) => `DATASET#${namespace.length}:${namespace}#${dataset}`;
 
-export function createDynamoContentHashStore(client: DynamoDBClient, tableName: string, sleep?: (ms: number) => Promise<void>): ContentHashStore {
+type Item = StoredVector & { id: string; expiresAt?: number };
+
+/** Long enough for every retry of the chunk that deleted it; DynamoDB's TTL removes the marker after. */
+const DELETION_MARKER_TTL_DAYS = 30;
+
+function toItem(namespace: string, vector: Item): Record<string, unknown> {
+  const { id, dataset } = vector;
+  const index = dataset ? { [DATASET_INDEX.partitionKey]: datasetKey(namespace, dataset), [DATASET_INDEX.sortKey]: id } : {};
+  return { ...hashKey(namespace, id), ...index, ...vector };
+}
+
+const encodeCursor = (key: Record<string, unknown>) => Buffer.from(JSON.stringify(key)).toString('base64url');
+const decodeCursor = (cursor: string) => JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+
+export function createDynamoContentHashStore(
+  client: DynamoDBClient,
+  tableName: string,
+  sleep?: (ms: number) => Promise<void>,
+): ContentHashStore {
   const db = DynamoDBDocumentClient.from(client);
 
   /** Batch calls may leave items unprocessed under throttling: resend those with backoff. */
@@ -44,18 +69,44 @@ export function createDynamoContentHashStore(client: DynamoDBClient, tableName: 
     );
   }
 
+  async function batchWrite(requests: Record<string, unknown>[]): Promise<void> {
+    await withUnprocessed(requests, async (pending) => {
+      const output = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+      const left = output.UnprocessedItems?.[tableName];
+      return left?.length ? (left as typeof pending) : undefined;
+    });
+  }
+
+  /** A batch may not name one key twice; the last entry of an id is the one written last. */
+  async function writeItems(namespace: string, items: Item[]): Promise<void> {
+    const latest = [...new Map(items.map((item) => [item.id, item])).values()];
+    const requests = latest.map((item) => ({ PutRequest: { Item: toItem(namespace, item) } }));
+    for (let i = 0; i < requests.length; i += MAX_WRITE) await batchWrite(requests.slice(i, i + MAX_WRITE));
+  }
+
   return {
-    async get(namespace, ids) {
-      const hashes = new Map<string, StoredHash>();
+    async get(namespace, ids, options = {}) {
+      const hashes = new Map<string, StoredVector>();
       const unique = [...new Set(ids)];
       for (let i = 0; i < unique.length; i += MAX_GET) {
         const keys = unique.slice(i, i + MAX_GET).map((id) => hashKey(namespace, id));
         await withUnprocessed(keys, async (pending) => {
           const output = await db.send(
-            new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ProjectionExpression: 'id, #hash, taskId, tokens', ExpressionAttributeNames: { '#hash': 'hash' } } } }),
+            new BatchGetCommand({
+              RequestItems: {
+                [tableName]: {
+                  Keys: pending,
+                  ConsistentRead: options.consistent === true,
+                  ProjectionExpression: 'id, inputHash, metadataHash, dataset, taskId, #write, tokens, seenBy',
+                  ExpressionAttributeNames: { '#write': 'write' },
+                },
+              },
+            }),
           );
           for (const item of output.Responses?.[tableName] ?? []) {
-            hashes.set(item.id as string, { hash: item.hash as string, taskId: item.taskId as string | undefined, tokens: item.tokens as number | undefined });
+            const { id, ...stored } = item as Item;
+            // Items of the older single-hash format carry no fingerprints: their vectors are written again once.
+            if (typeof stored.inputHash === 'string') hashes.set(id, stored);
           }
           const left = output.UnprocessedKeys?.[tableName]?.Keys;
           return left?.length ? (left as typeof pending) : undefined;
@@ -64,17 +115,49 @@ export function createDynamoContentHashStore(client: DynamoDBClient, tableName: 
       return hashes;
     },
 
-    async put(namespace, entries, taskId) {
-      // A batch may not name one key twice; the last hash of an id is the one upserted last.
-      const latest = [...new Map(entries.map((entry) => [entry.id, entry])).values()];
-      for (let i = 0; i < latest.length; i += MAX_WRITE) {
-        const requests = latest.slice(i, i + MAX_WRITE).map(({ id, hash, tokens }) => ({ PutRequest: { Item: { ...hashKey(namespace, id), id, hash, taskId, tokens } } }));
-        await withUnprocessed(requests, async (pending) => {
-          const output = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-          const left = output.UnprocessedItems?.[tableName];
-          return left?.length ? (left as typeof pending) : undefined;
-        });
-      }
+    async put(namespace, entries, taskId, options = {}) {
+      const seen = options.seen ? { seenBy: taskId } : {};
+      await writeItems(
+        namespace,
+        entries.map((entry) => ({ ...entry, taskId, ...seen })),
+      );
+    },
+
+    async markSeen(namespace, vectors, taskId) {
+      await writeItems(
+        namespace,
+        vectors.map((vector) => ({ ...vector, seenBy: taskId })),
+      );
+    },
+
+    async markDeleted(namespace, ids, taskId) {
+      const expiresAt = Math.floor(Date.now() / 1000) + DELETION_MARKER_TTL_DAYS * 86400;
+      const markers = ids.map((id) => ({ id, inputHash: '', metadataHash: '', taskId, write: 'delete' as const, expiresAt }));
+      await writeItems(namespace, markers);
+    },
+
+    async delete(namespace, ids) {
+      const requests = [...new Set(ids)].map((id) => ({ DeleteRequest: { Key: hashKey(namespace, id) } }));
+      for (let i = 0; i < requests.length; i += MAX_WRITE) await batchWrite(requests.slice(i, i + MAX_WRITE));
+    },
+
+    async scanDataset(namespace, dataset, { cursor, limit }) {
+      const output = await db.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: DATASET_INDEX.name,
+          KeyConditionExpression: '#dpk = :dataset',
+          ExpressionAttributeNames: { '#dpk': DATASET_INDEX.partitionKey },
+          ExpressionAttributeValues: { ':dataset': datasetKey(namespace, dataset) },
+          Limit: limit,
+          ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor) } : {}),
+        }),
+      );
+      const entries = (output.Items ?? []).map((item) => ({
+        id: item[DATASET_INDEX.sortKey] as string,
+        seenBy: item.seenBy as string | undefined,
+      }));
+      return { entries, ...(output.LastEvaluatedKey ? { cursor: encodeCursor(output.LastEvaluatedKey) } : {}) };
     },
   };
 }

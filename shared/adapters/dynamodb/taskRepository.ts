@@ -5,7 +5,7 @@
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { TASK_STATUSES, type Task, type TaskStatus } from '../../domain/task';
+import { SYNC_PHASES, TASK_STATUSES, type SyncPhase, type SyncProgress, type Task, type TaskStatus } from '../../domain/task';
 import type { ChunkEmbedded } from '../../events/types';
 import type { TaskRepository } from '../../ports';
 
@@ -31,7 +31,9 @@ export function createDynamoTaskRepository(client: DynamoDBClient, tableName: st
   }
 
   async function get(taskId: string, options: { consistent?: boolean } = {}): Promise<Task | undefined> {
-    const output = await db.send(new GetCommand({ TableName: tableName, Key: taskKey(taskId), ConsistentRead: options.consistent ?? true }));
+    const output = await db.send(
+      new GetCommand({ TableName: tableName, Key: taskKey(taskId), ConsistentRead: options.consistent ?? true }),
+    );
     return fromItem(output.Item);
   }
 
@@ -95,7 +97,13 @@ export function createDynamoTaskRepository(client: DynamoDBClient, tableName: st
         Key: taskKey(taskId),
         UpdateExpression: 'SET planned = :true, recordsTotal = :records, chunksTotal = :chunks, updatedAt = :now',
         ConditionExpression: 'attribute_exists(pk) AND planned = :false',
-        ExpressionAttributeValues: { ':true': true, ':false': false, ':records': totals.records, ':chunks': totals.chunks, ':now': now.toISOString() },
+        ExpressionAttributeValues: {
+          ':true': true,
+          ':false': false,
+          ':records': totals.records,
+          ':chunks': totals.chunks,
+          ':now': now.toISOString(),
+        },
       });
       return planned ?? mustGet(taskId);
     },
@@ -111,10 +119,20 @@ export function createDynamoTaskRepository(client: DynamoDBClient, tableName: st
       await db.send(
         new PutCommand({
           TableName: tableName,
-          Item: { ...chunkKey(result.taskId, result.chunkIndex), ...result, recordedAt: stamp, expiresAt: Math.floor(now.getTime() / 1000) + TASK_TTL_DAYS * 86400 },
+          Item: {
+            ...chunkKey(result.taskId, result.chunkIndex),
+            ...result,
+            recordedAt: stamp,
+            expiresAt: Math.floor(now.getTime() / 1000) + TASK_TTL_DAYS * 86400,
+          },
         }),
       );
-      const names: Record<string, string> = { '#processed': 'processed', '#skipped': 'skipped', '#failed': 'failed', '#chunkCounter': result.outcome === 'failed' ? 'chunksFailed' : 'chunksCompleted' };
+      const names: Record<string, string> = {
+        '#processed': 'processed',
+        '#skipped': 'skipped',
+        '#failed': 'failed',
+        '#chunkCounter': result.outcome === 'failed' ? 'chunksFailed' : 'chunksCompleted',
+      };
       const values: Record<string, unknown> = {
         ':chunk': new Set([result.chunkIndex]),
         ':index': result.chunkIndex,
@@ -123,11 +141,26 @@ export function createDynamoTaskRepository(client: DynamoDBClient, tableName: st
         ':failed': records.failed,
         ':truncated': records.truncated,
         ':tokens': result.tokens,
+        ':upserted': result.vectors?.upserted ?? 0,
+        ':metadataUpdated': result.vectors?.metadataUpdated ?? 0,
+        ':deleted': result.vectors?.deleted ?? 0,
         ':errors': result.errors?.length ?? 0,
         ':one': 1,
         ':now': stamp,
       };
-      const additions = ['doneChunks :chunk', '#processed :processed', '#skipped :skipped', '#failed :failed', 'truncated :truncated', 'tokens :tokens', 'errorCount :errors', '#chunkCounter :one'];
+      const additions = [
+        'doneChunks :chunk',
+        '#processed :processed',
+        '#skipped :skipped',
+        '#failed :failed',
+        'truncated :truncated',
+        'tokens :tokens',
+        'vectorsUpserted :upserted',
+        'vectorsMetadataUpdated :metadataUpdated',
+        'vectorsDeleted :deleted',
+        'errorCount :errors',
+        '#chunkCounter :one',
+      ];
       Object.entries(records.skippedReasons ?? {}).forEach(([reason, count], i) => {
         names[`#reason${i}`] = `${SKIP_REASON_PREFIX}${reason}`;
         values[`:reason${i}`] = count;
@@ -144,7 +177,9 @@ export function createDynamoTaskRepository(client: DynamoDBClient, tableName: st
       });
       if (!applied) return { applied: false, task: await mustGet(result.taskId) };
       if (result.errors?.length && applied.errors.length < MAX_TASK_ERRORS) {
-        const messages = result.errors.slice(0, MAX_TASK_ERRORS - applied.errors.length).map((error) => describeRecordError(result.chunkIndex, error));
+        const messages = result.errors
+          .slice(0, MAX_TASK_ERRORS - applied.errors.length)
+          .map((error) => describeRecordError(result.chunkIndex, error));
         const withErrors = await update({
           Key: taskKey(result.taskId),
           UpdateExpression: 'SET #errors = list_append(#errors, :messages)',
@@ -174,9 +209,12 @@ export function createDynamoTaskRepository(client: DynamoDBClient, tableName: st
     },
 
     async markCompletionAnnounced(taskId) {
-      await update({ Key: taskKey(taskId), UpdateExpression: 'SET completionAnnounced = :true', ExpressionAttributeValues: { ':true': true } });
+      await update({
+        Key: taskKey(taskId),
+        UpdateExpression: 'SET completionAnnounced = :true',
+        ExpressionAttributeValues: { ':true': true },
+      });
     },
-
   };
 }
 
@@ -185,7 +223,23 @@ function describeRecordError(chunkIndex: number, error: NonNullable<ChunkEmbedde
   return `${where}${error.id ? ` (id ${error.id})` : ''}: ${error.message}`;
 }
 
-function fromItem(item: Record<string, unknown> | undefined): Task | undefined {
+function syncOf(item: Record<string, unknown>): SyncProgress {
+  const phase = item.syncPhase as SyncPhase;
+  if (!SYNC_PHASES.includes(phase)) throw new Error(`task item has unknown sync phase ${String(item.syncPhase)}`);
+  return {
+    phase,
+    page: Number(item.syncPage ?? 0),
+    pages: Number(item.syncPages ?? 0),
+    scanned: Number(item.syncScanned ?? 0),
+    unseen: Number(item.syncUnseen ?? 0),
+    deleted: Number(item.syncDeleted ?? 0),
+    sampleIds: (item.syncSampleIds as string[] | undefined) ?? [],
+    ...(item.syncSkippedReason ? { skippedReason: item.syncSkippedReason as string } : {}),
+    ...(item.syncClaimedAt ? { claimedAt: item.syncClaimedAt as string } : {}),
+  };
+}
+
+export function fromItem(item: Record<string, unknown> | undefined): Task | undefined {
   if (!item) return undefined;
   const number = (name: string) => Number(item[name] ?? 0);
   const skippedReasons = Object.fromEntries(
@@ -202,9 +256,18 @@ function fromItem(item: Record<string, unknown> | undefined): Task | undefined {
     namespace: item.namespace as string,
     request: item.request as Task['request'],
     planned: item.planned === true,
-    records: { total: number('recordsTotal'), processed: number('processed'), skipped: number('skipped'), failed: number('failed'), truncated: number('truncated'), skippedReasons },
+    records: {
+      total: number('recordsTotal'),
+      processed: number('processed'),
+      skipped: number('skipped'),
+      failed: number('failed'),
+      truncated: number('truncated'),
+      skippedReasons,
+    },
     chunks: { total: number('chunksTotal'), completed: number('chunksCompleted'), failed: number('chunksFailed') },
     tokens: number('tokens'),
+    vectors: { upserted: number('vectorsUpserted'), metadataUpdated: number('vectorsMetadataUpdated'), deleted: number('vectorsDeleted') },
+    ...(item.syncPhase ? { sync: syncOf(item) } : {}),
     errors: (item.errors as string[]) ?? [],
     errorCount: number('errorCount'),
     createdAt: item.createdAt as string,

@@ -45,6 +45,8 @@ interface Observed {
 }
 
 const MAX_FETCH_IDS = 1000;
+/** Ids per delete request (Pinecone's limit). */
+const MAX_DELETE_IDS = 1000;
 /** Keeps a fetch URL well under the 60 KB of request headers a proxy such as Envoy accepts by default. */
 const MAX_FETCH_QUERY_BYTES = 16 * 1024;
 
@@ -117,6 +119,14 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions): 
         }
       }
       return found;
+    },
+
+    async delete(namespace, ids) {
+      const unique = [...new Set(ids)];
+      for (let i = 0; i < unique.length; i += MAX_DELETE_IDS) {
+        const batch = unique.slice(i, i + MAX_DELETE_IDS);
+        await call('delete', () => index.deleteMany({ ids: batch, namespace: namespaceOf(namespace) }));
+      }
     },
 
     async query(namespace, vector, topK): Promise<VectorMatch[]> {

@@ -1,7 +1,22 @@
 /**
  * Least privilege: one role per function, statements only from its wired permissions.
  */
-import { actionsOf, allFunctions, asArray, getAtt, ofType, packaged, pascal, resource, roleStatements, SERVICE, STAGE, stateMachines, usePackagedTemplate, wiring } from './helpers';
+import {
+  actionsOf,
+  allFunctions,
+  asArray,
+  getAtt,
+  ofType,
+  packaged,
+  pascal,
+  resource,
+  roleStatements,
+  SERVICE,
+  STAGE,
+  stateMachines,
+  usePackagedTemplate,
+  wiring,
+} from './helpers';
 
 usePackagedTemplate();
 
@@ -14,6 +29,7 @@ describe('IAM', () => {
     'bucket:read': 's3:',
     'bucket:write': 's3:',
     'hashes:write': 'dynamodb:',
+    'hashes:scan': 'dynamodb:',
     'secrets:read': 'secretsmanager:',
     'stateMachine:start': 'states:',
   };
@@ -26,7 +42,9 @@ describe('IAM', () => {
         { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
       ]);
     }
-    const lambdaRoles = ofType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'));
+    const lambdaRoles = ofType('AWS::IAM::Role').filter(([, r]) =>
+      JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'),
+    );
     expect(lambdaRoles).toHaveLength(allFunctions.length);
     // The only other roles: one per state machine, assumed by Step Functions.
     expect(ofType('AWS::IAM::Role')).toHaveLength(allFunctions.length + stateMachines.length);
@@ -59,6 +77,15 @@ describe('IAM', () => {
         f.permissions.includes('deadLetter:send') ? [getAtt(`${pascal(name)}DeadLetterQueue`)] : [],
       );
     }
+  });
+
+  it('lets only the syncer query the dataset index, and only that index', () => {
+    const queriesIndex = (name: string) =>
+      roleStatements(name).filter(
+        (s) => JSON.stringify(s.Resource).includes('/index/dataset') && asArray(s.Action).includes('dynamodb:Query'),
+      );
+    for (const [name] of allFunctions) expect(queriesIndex(name)).toHaveLength(name === 'syncer' ? 1 : 0);
+    expect(queriesIndex('syncer')[0].Action).toEqual(['dynamodb:Query']);
   });
 
   it('lets the embedder touch the bus only to put events on our bus', () => {

@@ -23,7 +23,7 @@ describe('storage', () => {
     );
   });
 
-  it('keys the task table on pk/sk, on demand, encrypted, with point-in-time recovery and TTL', () => {
+  it('keys the task table on pk/sk, with the dataset index, on demand, encrypted, with point-in-time recovery and TTL', () => {
     const table = resource('TasksTable').Properties;
     expect(table.TableName).toBe(`vectordb-tasks-${STAGE}`);
     expect(table.KeySchema).toEqual([
@@ -33,6 +33,19 @@ describe('storage', () => {
     expect(table.AttributeDefinitions).toEqual([
       { AttributeName: 'pk', AttributeType: 'S' },
       { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'dpk', AttributeType: 'S' },
+      { AttributeName: 'dsk', AttributeType: 'S' },
+    ]);
+    // A full sync pages through a dataset's fingerprints by this index; only keys and seenBy are projected.
+    expect(table.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'dataset',
+        KeySchema: [
+          { AttributeName: 'dpk', KeyType: 'HASH' },
+          { AttributeName: 'dsk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['seenBy'] },
+      },
     ]);
     expect(table.BillingMode).toBe('PAY_PER_REQUEST');
     expect(table.SSESpecification).toEqual({ SSEEnabled: true });

@@ -16,7 +16,8 @@ describe('loadWiring (infra/wiring.yml)', () => {
 
   it('reads every consumer with its trigger, limits and derived visibility timeout', () => {
     expect(wiring.eventSource).toBe('vectordb-catchup');
-    expect(Object.keys(wiring.consumers)).toEqual(['ingest', 'planner', 'embedder', 'aggregator', 'executionEnded']);
+    expect(Object.keys(wiring.consumers)).toEqual(['ingest', 'planner', 'embedder', 'aggregator', 'executionEnded', 'syncer']);
+    expect(wiring.consumers.syncer.trigger).toEqual({ events: ['SyncStepRequested'], internal: true });
     expect(wiring.consumers.executionEnded.trigger).toEqual({ stateMachine: 'largeCsv' });
     expect(Object.keys(wiring.stateMachines.largeCsv.tasks)).toEqual(['planSegment', 'finishPlan', 'failPlan']);
     expect(wiring.consumers.planner).toMatchObject({
@@ -56,19 +57,19 @@ describe('loadWiring (infra/wiring.yml)', () => {
       executionEnded: {
         source: ['aws.states'],
         'detail-type': ['Step Functions Execution Status Change'],
-        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: ['arn:aws:states:us-east-1:000000000000:stateMachine:largeCsv'] },
+        detail: {
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+          stateMachineArn: ['arn:aws:states:us-east-1:000000000000:stateMachine:largeCsv'],
+        },
       },
+      syncer: { 'detail-type': ['SyncStepRequested'], source: ['vectordb-catchup'] },
     });
   });
 });
 
 describe('parseWiring validation', () => {
   it.each([
-    [
-      'an unknown consumer key',
-      () => edited('    batchSize: 1\n', '    batchsize: 1\n'),
-      /consumers\.planner\.batchsize: unknown key/,
-    ],
+    ['an unknown consumer key', () => edited('    batchSize: 1\n', '    batchsize: 1\n'), /consumers\.planner\.batchsize: unknown key/],
     [
       'a typo in a trigger',
       () => edited('{ events: [TaskRequested] }', '{ event: [TaskRequested] }'),
@@ -81,11 +82,7 @@ describe('parseWiring validation', () => {
       () => edited('    timeout: 300\n', '    timeout: "300"\n'),
       /consumers\.embedder\.timeout: must be a whole number/,
     ],
-    [
-      "a timeout above Lambda's 900 s",
-      () => edited('    timeout: 900\n', '    timeout: 901\n'),
-      /consumers\.planner\.timeout/,
-    ],
+    ["a timeout above Lambda's 900 s", () => edited('    timeout: 900\n', '    timeout: 901\n'), /consumers\.planner\.timeout/],
     [
       'maxReceiveCount below 5',
       () => edited('    maxReceiveCount: 8\n', '    maxReceiveCount: 3\n'),
@@ -93,20 +90,12 @@ describe('parseWiring validation', () => {
     ],
     [
       'maximumConcurrency above reservedConcurrency',
-      () =>
-        edited(
-          '    maximumConcurrency: 5\n    maxReceiveCount: 8\n',
-          '    maximumConcurrency: 6\n    maxReceiveCount: 8\n',
-        ),
+      () => edited('    maximumConcurrency: 5\n    maxReceiveCount: 8\n', '    maximumConcurrency: 6\n    maxReceiveCount: 8\n'),
       /maximumConcurrency: must not exceed reservedConcurrency/,
     ],
     [
       'maximumConcurrency 1 (AWS accepts 2-1000)',
-      () =>
-        edited(
-          /reservedConcurrency: 5\n {4}maximumConcurrency: 5/,
-          'reservedConcurrency: 5\n    maximumConcurrency: 1',
-        ),
+      () => edited(/reservedConcurrency: 5\n {4}maximumConcurrency: 5/, 'reservedConcurrency: 5\n    maximumConcurrency: 1'),
       /maximumConcurrency: must be a whole number from 2/,
     ],
     ['batchSize above 10', () => edited('    batchSize: 10\n', '    batchSize: 11\n'), /consumers\.ingest\.batchSize/],
@@ -130,26 +119,10 @@ describe('parseWiring validation', () => {
       () => edited('{ events: [TaskRequested] }', '{ internal: true }'),
       /consumers\.planner\.trigger: needs events, s3 or stateMachine/,
     ],
-    [
-      'internal that is not a boolean',
-      () => edited('internal: true', 'internal: yes'),
-      /trigger\.internal: must be true or false/,
-    ],
-    [
-      'a handler without export name',
-      () => edited('services/api/status.handler', 'services/api/status'),
-      /http\.status\.handler/,
-    ],
-    [
-      'a route declared twice',
-      () => edited('routes: [GET /status]', 'routes: [GET /process]'),
-      /"GET \/process" is declared twice/,
-    ],
-    [
-      "an http timeout above API Gateway's 29 s",
-      () => edited('    timeout: 29\n', '    timeout: 30\n'),
-      /http\.process\.timeout/,
-    ],
+    ['internal that is not a boolean', () => edited('internal: true', 'internal: yes'), /trigger\.internal: must be true or false/],
+    ['a handler without export name', () => edited('services/api/status.handler', 'services/api/status'), /http\.status\.handler/],
+    ['a route declared twice', () => edited('routes: [GET /status]', 'routes: [GET /process]'), /"GET \/process" is declared twice/],
+    ["an http timeout above API Gateway's 29 s", () => edited('    timeout: 29\n', '    timeout: 30\n'), /http\.process\.timeout/],
     ['a duplicate YAML key', () => edited('    timeout: 30\n', '    timeout: 30\n    timeout: 31\n'), /invalid YAML/],
     ['an aws. event source', () => edited('eventSource: vectordb-catchup', 'eventSource: aws.s3'), /eventSource/],
   ])('rejects %s', (_, text, message) => {

@@ -7,7 +7,7 @@ import {
   type EventEnvelope,
 } from '../../../local/eventBus';
 import { LocalQueue } from '../../../local/sqsQueue';
-import { eventPatternFor, loadWiring, type EventPattern } from '../../../local/wiring';
+import { eventPatternFor, loadWiring, type EventPattern } from '../../../infra/wiring';
 
 const SOURCE = 'vectordb-catchup';
 
@@ -61,9 +61,9 @@ describe('assertSupportedPattern', () => {
 
   it('is applied when a rule is added', () => {
     const bus = new LocalEventBus();
-    expect(() =>
-      bus.addRule('r', { source: [{ wildcard: '*' }] } as unknown as EventPattern, new LocalQueue({ name: 'q' })),
-    ).toThrow(/unsupported matcher/);
+    expect(() => bus.addRule('r', { source: [{ wildcard: '*' }] } as unknown as EventPattern, new LocalQueue({ name: 'q' }))).toThrow(
+      /unsupported matcher/,
+    );
   });
 });
 
@@ -93,11 +93,13 @@ describe('LocalEventBus routing with infra/wiring.yml', () => {
     ['ChunkEmbedded from us', 'ChunkEmbedded', SOURCE, 'aggregator'],
     ['ChunkPlanned from an outsider (internal)', 'ChunkPlanned', 'billing-service', undefined],
     ['ChunkEmbedded from an outsider (internal)', 'ChunkEmbedded', 'billing-service', undefined],
+    ['SyncStepRequested from us', 'SyncStepRequested', SOURCE, 'syncer'],
+    ['SyncStepRequested from an outsider (internal)', 'SyncStepRequested', 'billing-service', undefined],
     ['TaskCompleted (no consumer)', 'TaskCompleted', SOURCE, undefined],
   ])('routes %s', async (_, detailType, source, target) => {
     const { bus, queues } = busFromWiring();
     await bus.publish([{ detailType, source, detail: { taskId: 't-1' } }]);
-    const expected = { planner: 0, embedder: 0, aggregator: 0, executionEnded: 0, ...(target ? { [target]: 1 } : {}) };
+    const expected = { planner: 0, embedder: 0, aggregator: 0, executionEnded: 0, syncer: 0, ...(target ? { [target]: 1 } : {}) };
     expect(depths(queues)).toEqual(expected);
     expect(bus.published().map((event) => event['detail-type'])).toEqual([detailType]);
   });
@@ -112,17 +114,7 @@ describe('LocalEventBus envelope', () => {
 
     const body = queue.messages()[0].body;
     const envelope = JSON.parse(body) as EventEnvelope;
-    expect(Object.keys(envelope)).toEqual([
-      'version',
-      'id',
-      'detail-type',
-      'source',
-      'account',
-      'time',
-      'region',
-      'resources',
-      'detail',
-    ]);
+    expect(Object.keys(envelope)).toEqual(['version', 'id', 'detail-type', 'source', 'account', 'time', 'region', 'resources', 'detail']);
     expect(envelope).toEqual({
       version: '0',
       id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
@@ -147,8 +139,7 @@ describe('LocalEventBus envelope', () => {
       { detailType: 'A', source: SOURCE, detail: {} },
       { detailType: 'B', source: SOURCE, detail: {} },
     ]);
-    const ids = (queue: LocalQueue) =>
-      queue.messages().map((message) => (JSON.parse(message.body) as EventEnvelope).id);
+    const ids = (queue: LocalQueue) => queue.messages().map((message) => (JSON.parse(message.body) as EventEnvelope).id);
     expect(ids(first)).toHaveLength(1);
     expect(ids(second)).toHaveLength(2);
     expect(ids(second)[0]).toBe(ids(first)[0]);
@@ -171,9 +162,7 @@ describe('LocalEventBus limits', () => {
 
   it('accepts an entry of exactly 1 MB and rejects one byte more, delivering nothing of that call', async () => {
     const { bus, queue } = busWithQueue();
-    await bus.publish([
-      { detailType: 'T', source: 'unrouted', detail: detailOfEntrySize(MAX_ENTRY_BYTES, 'unrouted') },
-    ]);
+    await bus.publish([{ detailType: 'T', source: 'unrouted', detail: detailOfEntrySize(MAX_ENTRY_BYTES, 'unrouted') }]);
     expect(bus.published()).toHaveLength(1);
 
     const call = bus.publish([
@@ -229,14 +218,11 @@ describe('LocalEventBus.putEvents', () => {
     bus.addRule('all', { source: [SOURCE] }, queue);
     return { bus, queue };
   }
-  const delivered = (queue: LocalQueue) =>
-    queue.messages().map((message) => (JSON.parse(message.body) as EventEnvelope).detail);
+  const delivered = (queue: LocalQueue) => queue.messages().map((message) => (JSON.parse(message.body) as EventEnvelope).detail);
 
   it('takes at most 10 entries, like PutEvents', async () => {
     const { bus, queue } = busWithQueue();
-    await expect(bus.putEvents({ Entries: Array.from({ length: 11 }, (_, i) => entry(i)) })).rejects.toThrow(
-      /1 to 10 entries/,
-    );
+    await expect(bus.putEvents({ Entries: Array.from({ length: 11 }, (_, i) => entry(i)) })).rejects.toThrow(/1 to 10 entries/);
     expect(queue.messages()).toHaveLength(0);
   });
 
@@ -260,11 +246,7 @@ describe('LocalEventBus.putEvents', () => {
     bus.failNextEntries(2);
     const first = await bus.putEvents({ Entries: [entry(1), entry(2), entry(3)] });
     expect(first.FailedEntryCount).toBe(2);
-    expect(first.Entries?.map((result) => result.ErrorCode ?? 'ok')).toEqual([
-      'InternalFailure',
-      'InternalFailure',
-      'ok',
-    ]);
+    expect(first.Entries?.map((result) => result.ErrorCode ?? 'ok')).toEqual(['InternalFailure', 'InternalFailure', 'ok']);
     expect(first.Entries?.[2].EventId).toBe((JSON.parse(queue.messages()[0].body) as EventEnvelope).id);
     expect(delivered(queue)).toEqual([{ i: 3 }]);
 
@@ -284,8 +266,6 @@ describe('LocalEventBus.putEvents', () => {
 
   it('rejects a Detail that is not a JSON object', async () => {
     const { bus } = busWithQueue();
-    await expect(bus.putEvents({ Entries: [{ Source: SOURCE, DetailType: 'T', Detail: '[1]' }] })).rejects.toThrow(
-      /not a JSON object/,
-    );
+    await expect(bus.putEvents({ Entries: [{ Source: SOURCE, DetailType: 'T', Detail: '[1]' }] })).rejects.toThrow(/not a JSON object/);
   });
 });

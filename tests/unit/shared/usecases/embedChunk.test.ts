@@ -26,7 +26,7 @@ import {
 
 const NOW = new Date('2026-11-28T12:20:00.000Z');
 const NAMESPACE = 'crm';
-type Row = { id?: string; formatted_text: string; tier?: string };
+type Row = { id?: string; formatted_text: string; tier?: string; date?: string; _deleted?: string | number | boolean };
 
 const ROWS: Row[] = [
   { id: 'c-1', formatted_text: 'Red running shoes', tier: 'gold' },
@@ -38,7 +38,13 @@ const chunkKey = (taskId: string) => `tasks/${taskId}/chunk-000000.jsonl`;
 const jsonLines = (rows: Row[]) => `${rows.map((row) => JSON.stringify(row)).join('\n')}\n`;
 const sum = (texts: string[]) => texts.reduce((total, text) => total + tokensOf(text), 0);
 
-async function plannedChunk(objects: ObjectStore, taskId: string, rows: Row[], extra: Partial<ChunkPlanned> = {}): Promise<ChunkPlanned> {
+/** A JSON Lines chunk of `rows`; `sourceUri` names where its records came from (their `_source`). */
+async function plannedChunk(
+  objects: ObjectStore,
+  taskId: string,
+  rows: Row[],
+  { sourceUri = 'inline://crm', ...extra }: Partial<ChunkPlanned> & { sourceUri?: string } = {},
+): Promise<ChunkPlanned> {
   const written = await objects.put(chunkKey(taskId), jsonLines(rows));
   return {
     schemaVersion: 1,
@@ -55,7 +61,7 @@ async function plannedChunk(objects: ObjectStore, taskId: string, rows: Row[], e
       key: written.key,
       etag: written.etag,
       header: ['id', 'formatted_text', 'tier'],
-      sourceUri: 'inline://crm',
+      sourceUri,
     },
     ...extra,
   };
@@ -124,6 +130,7 @@ describe('embedChunk', () => {
       outcome: 'completed',
       records: { total: 3, processed: 3, skipped: 0, failed: 0, truncated: 0, skippedReasons: {} },
       tokens: sum(texts),
+      vectors: { upserted: 3, metadataUpdated: 0, deleted: 0 },
       errors: [],
       finishedAt: NOW.toISOString(),
     });
@@ -279,7 +286,10 @@ describe('embedChunk', () => {
     expect(embedder.requests).toEqual([]);
     expect(vectors.upserts).toEqual([]);
     expect(hashes.puts).toBe(0);
-    expect(onlyResult(published)).toMatchObject({ records: { total: 3, processed: 3 }, tokens: sum(ROWS.map((row) => row.formatted_text)) });
+    expect(onlyResult(published)).toMatchObject({
+      records: { total: 3, processed: 3 },
+      tokens: sum(ROWS.map((row) => row.formatted_text)),
+    });
   });
 
   it('does nothing for a chunk already recorded (a duplicate delivery): nothing read, embedded or published', async () => {
@@ -299,5 +309,244 @@ describe('embedChunk', () => {
     await embedChunk(chunk, deps);
     expect(embedder.requests).toEqual([]);
     expect(published).toEqual([]);
+  });
+});
+
+/** The stores an index in step keeps across runs: the bucket of chunks, the fingerprints and the vectors. */
+function stores() {
+  return { objects: memoryObjects(), hashes: memoryHashes(), vectors: recordingVectors() };
+}
+
+type Stores = ReturnType<typeof stores>;
+
+/** Delivers a chunk to a fresh embedder over the shared stores: its ChunkEmbedded, and what it asked and wrote. */
+async function deliver(store: Stores, chunk: ChunkPlanned) {
+  const embedder = fakeEmbedder();
+  const { deps, published } = embedderDeps({ ...store, embedder });
+  const upserted = store.vectors.upserts.length;
+  const deleted = store.vectors.deletes.length;
+  const puts = store.hashes.puts;
+  await embedChunk(chunk, deps);
+  return {
+    result: onlyResult(published),
+    requests: embedder.requests,
+    upserts: store.vectors.upserts.slice(upserted),
+    deletes: store.vectors.deletes.slice(deleted),
+    puts: store.hashes.puts - puts,
+  };
+}
+
+const deliverRows = async (store: Stores, taskId: string, rows: Row[], extra: Parameters<typeof plannedChunk>[3] = {}) =>
+  deliver(store, await plannedChunk(store.objects, taskId, rows, extra));
+
+const vectorOf = (store: Stores, id: string) => store.vectors.stored.get(`${NAMESPACE}/${id}`);
+const hashOf = (store: Stores, id: string) => store.hashes.stored.get(`${NAMESPACE}/${id}`);
+const noTokens = { tokens: 0, vectors: { upserted: 0, metadataUpdated: 0, deleted: 0 } };
+
+describe('embedChunk keeping the index in step', () => {
+  it('rewrites the metadata of a record whose business column changed: stored values kept, 0 tokens, metadataUpdated', async () => {
+    const store = stores();
+    await deliverRows(store, 'task-1', ROWS);
+    const before = { c2: vectorOf(store, 'c-2'), c3: vectorOf(store, 'c-3'), c2Hash: hashOf(store, 'c-2') };
+
+    const changed = [ROWS[0], { ...ROWS[1], tier: 'gold' }, { id: 'c-3', formatted_text: ROWS[2].formatted_text }];
+    const chunk = await plannedChunk(store.objects, 'task-2', changed);
+    const run = await deliver(store, chunk);
+
+    expect(run.requests).toEqual([]);
+    expect(run.upserts).toEqual([{ namespace: NAMESPACE, ids: ['c-2', 'c-3'] }]);
+    expect(vectorOf(store, 'c-2')?.values).toEqual(before.c2?.values);
+    expect(vectorOf(store, 'c-2')?.metadata).toEqual({ ...before.c2?.metadata, tier: 'gold', _task_id: 'task-2' });
+    // The metadata is replaced whole: a column emptied at the source disappears.
+    expect(vectorOf(store, 'c-3')?.values).toEqual(before.c3?.values);
+    expect(vectorOf(store, 'c-3')?.metadata).not.toHaveProperty('tier');
+    expect(vectorOf(store, 'c-3')?.metadata).toMatchObject({ text: 'Wants green socks', _task_id: 'task-2' });
+    expect(hashOf(store, 'c-2')).toMatchObject({ inputHash: before.c2Hash?.inputHash, taskId: 'task-2', write: 'metadata' });
+    expect(hashOf(store, 'c-2')?.metadataHash).not.toBe(before.c2Hash?.metadataHash);
+    expect(hashOf(store, 'c-1')).toMatchObject({ taskId: 'task-1', write: 'embed' });
+    const expected = {
+      records: { total: 3, processed: 2, skipped: 1, failed: 0, truncated: 0, skippedReasons: { unchanged: 1 } },
+      tokens: 0,
+      vectors: { upserted: 0, metadataUpdated: 2, deleted: 0 },
+      errors: [],
+    };
+    expect(run.result).toMatchObject(expected);
+
+    // A retry of the chunk (its ChunkEmbedded lost) counts the updates its earlier attempt made, and writes nothing.
+    const retry = await deliver(store, chunk);
+    expect(retry.upserts).toEqual([]);
+    expect(retry.puts).toBe(0);
+    expect(retry.result).toMatchObject(expected);
+  });
+
+  it('leaves alone a record whose only change is provenance: another object of the same dataset, another record number', async () => {
+    const store = stores();
+    await deliverRows(store, 'task-1', ROWS, { dataset: 'crm', sourceUri: 's3://test-bucket/exports/2026-11-27.jsonl' });
+    const before = [...store.hashes.stored.values()];
+
+    const reordered = [ROWS[2], ROWS[0], ROWS[1]];
+    const run = await deliverRows(store, 'task-2', reordered, { dataset: 'crm', sourceUri: 's3://test-bucket/exports/2026-11-28.jsonl' });
+
+    expect(run.requests).toEqual([]);
+    expect(run.upserts).toEqual([]);
+    expect(run.puts).toBe(0);
+    expect([...store.hashes.stored.values()]).toEqual(before);
+    expect(vectorOf(store, 'c-1')?.metadata).toMatchObject({
+      _dataset: 'crm',
+      _source: 's3://test-bucket/exports/2026-11-27.jsonl',
+      _task_id: 'task-1',
+    });
+    expect(run.result).toMatchObject({
+      records: { total: 3, processed: 0, skipped: 3, failed: 0, skippedReasons: { unchanged: 3 } },
+      ...noTokens,
+    });
+  });
+
+  it('deletes the vectors tombstone rows name (true, 1, yes, a date) and counts them; other values keep the row', async () => {
+    const store = stores();
+    const six: Row[] = [
+      ...ROWS,
+      { id: 'c-4', formatted_text: 'Asks about gloves' },
+      { id: 'c-5', formatted_text: 'Bought a coat' },
+      { id: 'c-6', formatted_text: 'Likes ties' },
+    ];
+    await deliverRows(store, 'task-1', six);
+    const columns = { text: 'formatted_text', id: 'id', date: 'date', deleted: '_deleted' };
+
+    const marked: Row[] = [
+      { ...six[0], _deleted: true },
+      { ...six[1], _deleted: 1 },
+      { ...six[2], _deleted: 'YES' },
+      { ...six[3], _deleted: '2026-11-27 10:00' },
+      { ...six[4], _deleted: 'no' },
+      { ...six[5], _deleted: '' },
+      { id: 'c-404', formatted_text: 'never stored', _deleted: 'true' },
+    ];
+    const chunk = await plannedChunk(store.objects, 'task-2', marked, { columns });
+    const run = await deliver(store, chunk);
+
+    const gone = ['c-1', 'c-2', 'c-3', 'c-4'];
+    expect(run.deletes).toEqual([{ namespace: NAMESPACE, ids: gone }]);
+    expect(run.requests).toEqual([]);
+    expect(run.upserts).toEqual([]);
+    expect([...store.vectors.stored.keys()]).toEqual([`${NAMESPACE}/c-5`, `${NAMESPACE}/c-6`]);
+    for (const id of gone) expect(hashOf(store, id)).toMatchObject({ write: 'delete', taskId: 'task-2', inputHash: '', metadataHash: '' });
+    expect(hashOf(store, 'c-404')).toBeUndefined();
+    const expected = {
+      records: { total: 7, processed: 5, skipped: 2, failed: 0, truncated: 0, skippedReasons: { unchanged: 2 } },
+      tokens: 0,
+      vectors: { upserted: 0, metadataUpdated: 0, deleted: 4 },
+      errors: [],
+    };
+    expect(run.result).toMatchObject(expected);
+
+    // A retry after the deletion counts what its earlier attempt deleted (the markers say so), and deletes nothing again.
+    const retry = await deliver(store, chunk);
+    expect(retry.deletes).toEqual([]);
+    expect(retry.result).toMatchObject(expected);
+
+    // Another task's tombstones of the same ids find them deleted by someone else: nothing counted, nothing deleted.
+    const later = await deliverRows(store, 'task-3', marked.slice(0, 4), { columns });
+    expect(later.deletes).toEqual([]);
+    expect(later.result).toMatchObject({ records: { total: 4, processed: 4, skipped: 0, failed: 0 }, ...noTokens });
+  });
+
+  it('counts in a dry run the vectors tombstones would delete, and deletes none', async () => {
+    const store = stores();
+    await deliverRows(store, 'task-1', ROWS);
+    const columns = { text: 'formatted_text', id: 'id', date: 'date', deleted: '_deleted' };
+    const tombstones: Row[] = [
+      { ...ROWS[0], _deleted: 'true' },
+      { id: 'c-404', formatted_text: 'x', _deleted: 'true' },
+    ];
+    const run = await deliverRows(store, 'task-2', tombstones, { columns, dryRun: true });
+    expect(run.deletes).toEqual([]);
+    expect(hashOf(store, 'c-1')).toMatchObject({ write: 'embed', taskId: 'task-1' });
+    expect(run.result.vectors).toEqual({ upserted: 0, metadataUpdated: 0, deleted: 1 });
+  });
+
+  it('marks seen in a full sync the records it did not write: unchanged ones, and rows skipped as dated before start_date', async () => {
+    const store = stores();
+    const dated: Row[] = [
+      { id: 'c-1', formatted_text: 'Red running shoes', tier: 'gold', date: '2026-02-01' },
+      { id: 'c-2', formatted_text: 'Returned a blue hat', tier: 'silver', date: '2026-03-01' },
+      { id: 'c-3', formatted_text: 'Wants green socks', tier: 'gold', date: '2026-04-01' },
+      { id: 'c-4', formatted_text: 'Old complaint', tier: 'bronze', date: '2025-06-01' },
+      { id: 'c-7', formatted_text: 'Left the shop', tier: 'bronze', date: '2026-05-01' },
+    ];
+    await deliverRows(store, 'task-1', dated);
+    const before = { c1: hashOf(store, 'c-1'), c4: hashOf(store, 'c-4'), c7: hashOf(store, 'c-7') };
+
+    const rows: Row[] = [
+      dated[0],
+      { ...dated[1], formatted_text: 'Returned a blue hat and a scarf' },
+      { ...dated[2], tier: 'platinum' },
+      dated[3],
+      { id: 'c-5', formatted_text: 'Never stored and too old', date: '2025-01-01' },
+    ];
+    const run = await deliverRows(store, 'task-2', rows, { sync: 'full', startDate: '2026-01-01' });
+
+    expect(run.requests).toEqual([['Returned a blue hat and a scarf']]);
+    expect(run.upserts).toEqual([
+      { namespace: NAMESPACE, ids: ['c-3'] },
+      { namespace: NAMESPACE, ids: ['c-2'] },
+    ]);
+    expect(hashOf(store, 'c-1')).toEqual({ ...before.c1, seenBy: 'task-2' });
+    expect(hashOf(store, 'c-2')).toMatchObject({ taskId: 'task-2', write: 'embed', seenBy: 'task-2' });
+    expect(hashOf(store, 'c-3')).toMatchObject({ taskId: 'task-2', write: 'metadata', seenBy: 'task-2' });
+    expect(hashOf(store, 'c-4')).toEqual({ ...before.c4, seenBy: 'task-2' });
+    // Not in this run's source: its deletion step will find it unseen.
+    expect(hashOf(store, 'c-7')).toEqual(before.c7);
+    expect(hashOf(store, 'c-5')).toBeUndefined();
+    expect(run.result).toMatchObject({
+      records: { total: 5, processed: 2, skipped: 3, failed: 0, skippedReasons: { unchanged: 1, before_start_date: 2 } },
+      tokens: tokensOf('Returned a blue hat and a scarf'),
+      vectors: { upserted: 1, metadataUpdated: 1, deleted: 0 },
+    });
+  });
+
+  it('writes nothing in a dry-run full sync but the seen marks, also of the records it would have written', async () => {
+    const store = stores();
+    await deliverRows(store, 'task-1', ROWS);
+    const before = new Map([...store.hashes.stored].map(([key, stored]) => [key, { ...stored }]));
+    const vectorsBefore = new Map(store.vectors.stored);
+
+    const rows: Row[] = [
+      ROWS[0],
+      { ...ROWS[1], formatted_text: 'Returned a blue hat and a scarf' },
+      { ...ROWS[2], tier: 'platinum' },
+      { id: 'c-4', formatted_text: 'New here' },
+    ];
+    const run = await deliverRows(store, 'task-2', rows, { sync: 'full', dryRun: true });
+
+    expect(run.requests).toEqual([]);
+    expect(run.upserts).toEqual([]);
+    expect(run.puts).toBe(0);
+    expect(store.vectors.stored).toEqual(vectorsBefore);
+    expect([...store.hashes.stored.keys()]).toEqual([...before.keys()]);
+    for (const [key, stored] of before) expect(store.hashes.stored.get(key)).toEqual({ ...stored, seenBy: 'task-2' });
+    expect(run.result).toMatchObject({
+      records: { total: 4, processed: 3, skipped: 1, failed: 0, skippedReasons: { unchanged: 1 } },
+      tokens: tokensOf('Returned a blue hat and a scarf') + tokensOf('New here'),
+      vectors: { upserted: 2, metadataUpdated: 1, deleted: 0 },
+    });
+  });
+
+  it('embeds a record whose metadata changed but whose vector is missing from the store', async () => {
+    const store = stores();
+    await deliverRows(store, 'task-1', ROWS);
+    store.vectors.stored.delete(`${NAMESPACE}/c-2`);
+
+    const run = await deliverRows(store, 'task-2', [ROWS[0], { ...ROWS[1], tier: 'gold' }, ROWS[2]]);
+
+    expect(run.requests).toEqual([['Returned a blue hat']]);
+    expect(run.upserts).toEqual([{ namespace: NAMESPACE, ids: ['c-2'] }]);
+    expect(vectorOf(store, 'c-2')?.metadata).toMatchObject({ tier: 'gold', _task_id: 'task-2' });
+    expect(hashOf(store, 'c-2')).toMatchObject({ taskId: 'task-2', write: 'embed' });
+    expect(run.result).toMatchObject({
+      records: { total: 3, processed: 1, skipped: 2, failed: 0, skippedReasons: { unchanged: 2 } },
+      tokens: tokensOf('Returned a blue hat'),
+      vectors: { upserted: 1, metadataUpdated: 0, deleted: 0 },
+    });
   });
 });

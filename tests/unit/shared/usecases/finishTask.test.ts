@@ -3,14 +3,9 @@
  * while the invocation that ended it may still be publishing.
  */
 import type { Task, TerminalStatus } from '../../../../shared/domain/task';
-import {
-  ANNOUNCEMENT_LEASE_MS,
-  failTaskOfInvalidEvent,
-  finishIfSettled,
-  finishTask,
-  type FinishTaskDeps,
-} from '../../../../shared/usecases/finishTask';
-import { detailsOf, fakeTasks, recordingEvents, silentLogger } from '../../../helpers/fakes';
+import { ANNOUNCEMENT_LEASE_MS, failTaskOfInvalidEvent, finishTask } from '../../../../shared/usecases/finishTask';
+import { finishIfSettled, type SettleTaskDeps } from '../../../../shared/usecases/settleTask';
+import { detailsOf, fakeSync, fakeTasks, recordingEvents, silentLogger } from '../../../helpers/fakes';
 
 const ENDED_AT = new Date('2026-11-28T12:00:00.000Z');
 
@@ -25,6 +20,7 @@ function completedTask(overrides: Partial<Task> = {}): Task {
     records: { total: 2, processed: 2, skipped: 0, failed: 0, truncated: 0, skippedReasons: {} },
     chunks: { total: 1, completed: 1, failed: 0 },
     tokens: 10,
+    vectors: { upserted: 2, metadataUpdated: 0, deleted: 0 },
     errors: [],
     errorCount: 0,
     createdAt: '2026-11-28T11:59:00.000Z',
@@ -38,7 +34,8 @@ function completedTask(overrides: Partial<Task> = {}): Task {
 function fakeDeps(now: Date) {
   const events = recordingEvents();
   const marked: string[] = [];
-  const deps: FinishTaskDeps = {
+  const deps: SettleTaskDeps = {
+    sync: fakeSync(),
     tasks: fakeTasks({ markCompletionAnnounced: async (taskId) => void marked.push(taskId) }),
     events,
     logger: silentLogger,
@@ -76,7 +73,8 @@ describe('finishIfSettled on a task still open', () => {
   function openDeps() {
     const events = recordingEvents();
     const finishes: { status: TerminalStatus; error?: string }[] = [];
-    const deps: FinishTaskDeps = {
+    const deps: SettleTaskDeps = {
+      sync: fakeSync(),
       tasks: fakeTasks({
         finish: async (taskId, status, now, error) => {
           finishes.push({ status, error });
@@ -117,7 +115,13 @@ describe('finishIfSettled on a task still open', () => {
 describe('finishTask', () => {
   it('announces only when its own write ended the task', async () => {
     const events = recordingEvents();
-    const deps: FinishTaskDeps = { tasks: fakeTasks({ finish: async () => undefined }), events, logger: silentLogger, now: () => ENDED_AT };
+    const deps: SettleTaskDeps = {
+      sync: fakeSync(),
+      tasks: fakeTasks({ finish: async () => undefined }),
+      events,
+      logger: silentLogger,
+      now: () => ENDED_AT,
+    };
     expect(await finishTask('task-1', 'FAILED', deps, 'too late')).toBeUndefined();
     expect(events.published).toEqual([]);
   });
@@ -127,7 +131,8 @@ describe('failTaskOfInvalidEvent', () => {
   function depsKnowing(known: string[]) {
     const events = recordingEvents();
     const finishes: { taskId: string; error?: string }[] = [];
-    const deps: FinishTaskDeps = {
+    const deps: SettleTaskDeps = {
+      sync: fakeSync(),
       tasks: fakeTasks({
         get: async (taskId) => (known.includes(taskId) ? completedTask({ taskId, status: 'RUNNING', completedAt: undefined }) : undefined),
         finish: async (taskId, status, now, error) => {
@@ -148,7 +153,9 @@ describe('failTaskOfInvalidEvent', () => {
     await failTaskOfInvalidEvent({ taskId: 'task-1', chunkIndex: 'zero' }, 'ChunkPlanned', '/chunkIndex must be integer', deps);
     const error = 'an invalid ChunkPlanned event was rejected: /chunkIndex must be integer';
     expect(finishes).toEqual([{ taskId: 'task-1', error }]);
-    expect(detailsOf(published, 'TaskCompleted')).toEqual([expect.objectContaining({ taskId: 'task-1', status: 'FAILED', errors: [error] })]);
+    expect(detailsOf(published, 'TaskCompleted')).toEqual([
+      expect.objectContaining({ taskId: 'task-1', status: 'FAILED', errors: [error] }),
+    ]);
   });
 
   it.each([

@@ -6,7 +6,7 @@ import type { Task, TerminalStatus } from '../../../../shared/domain/task';
 import { SourceError } from '../../../../shared/errors';
 import type { ChunkPlanned } from '../../../../shared/events/types';
 import type { LargeCsvPlanState, ObjectStore } from '../../../../shared/ports';
-import type { FinishTaskDeps } from '../../../../shared/usecases/finishTask';
+import type { SettleTaskDeps } from '../../../../shared/usecases/settleTask';
 import { failPlan, finishPlan, planSegment, reasonOf, type PlanSegmentDeps } from '../../../../shared/usecases/largeCsvPlan';
 import {
   aTask,
@@ -18,6 +18,7 @@ import {
   recordingEvents,
   recordingLogger,
   silentLogger,
+  fakeSync,
 } from '../../../helpers/fakes';
 
 const NOW = new Date('2026-11-28T12:30:00.000Z');
@@ -38,6 +39,7 @@ describe('planSegment', () => {
   function segmentDeps(objects: ObjectStore, stored: { task?: Task } = { task }) {
     const events = recordingEvents();
     const deps: PlanSegmentDeps = {
+      sync: fakeSync(),
       config: configWith({ CHUNK_SIZE: '2' }),
       objects,
       tasks: fakeTasks({ get: async () => stored.task }),
@@ -160,7 +162,8 @@ describe('finishPlan and failPlan', () => {
     const logger = recordingLogger();
     const plans: { records: number; chunks: number }[] = [];
     const finishes: { status: TerminalStatus; error?: string }[] = [];
-    const deps: FinishTaskDeps = {
+    const deps: SettleTaskDeps = {
+      sync: fakeSync(),
       tasks: fakeTasks({
         get: async () => task,
         completePlan: async (_taskId, totals) => {

@@ -8,7 +8,17 @@ import type { Task, TaskRequest, TerminalStatus } from '../../../../shared/domai
 import type { ChunkPlanned } from '../../../../shared/events/types';
 import type { LargeCsvPlanner, LargeCsvPlanState, NewTask, ObjectStore, QuestionSource } from '../../../../shared/ports';
 import { planTask, type PlanTaskDeps } from '../../../../shared/usecases/planTask';
-import { aTask, configWith, detailsOf, fakeObjects, fakeTasks, memoryObjects, recordingEvents, silentLogger } from '../../../helpers/fakes';
+import {
+  aTask,
+  configWith,
+  detailsOf,
+  fakeObjects,
+  fakeTasks,
+  memoryObjects,
+  recordingEvents,
+  silentLogger,
+  fakeSync,
+} from '../../../helpers/fakes';
 
 const NOW = new Date('2026-11-28T12:00:00.000Z');
 const COLUMNS = { text: 'formatted_text', id: 'id', date: 'date' };
@@ -61,11 +71,18 @@ function plannerTasks(existing?: Task) {
 }
 
 function plannerDeps(
-  parts: { objects?: ObjectStore; env?: Record<string, string>; existing?: Task; metabase?: QuestionSource; largeCsv?: LargeCsvPlanner } = {},
+  parts: {
+    objects?: ObjectStore;
+    env?: Record<string, string>;
+    existing?: Task;
+    metabase?: QuestionSource;
+    largeCsv?: LargeCsvPlanner;
+  } = {},
 ) {
   const table = plannerTasks(parts.existing);
   const events = recordingEvents();
   const deps: PlanTaskDeps = {
+    sync: fakeSync(),
     config: configWith({ CHUNK_SIZE: '2', ...parts.env }),
     tasks: table.tasks,
     events,

@@ -47,6 +47,8 @@ describe('taskStatus', () => {
       records: { total: 4, processed: 2, skipped: 2, failed: 0, truncated: 0, skippedReasons: { unchanged: 2 } },
       chunks: { total: 1, completed: 1, failed: 0 },
       tokens: 3_000_000,
+      // What a dry run would have upserted: the records it would embed.
+      vectors: { upserted: 2, metadataUpdated: 0, deleted: 0 },
     });
     const { deps } = depsHolding(task, { EMBEDDING_PRICE_PER_MILLION_TOKENS: '0.5' });
     const view = await taskStatus('dry-1', deps);

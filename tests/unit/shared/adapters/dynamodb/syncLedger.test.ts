@@ -3,12 +3,12 @@
  * step's counts once, deletions to the task's vector counts too), keeps the first copy of each scanned page, and is skipped only
  * before it began; the task repository reads it all back.
  */
-import { createDynamoSyncLedger } from '../../../shared/adapters/dynamodb/syncLedger';
-import { createDynamoTaskRepository } from '../../../shared/adapters/dynamodb/taskRepository';
-import type { SyncProgress } from '../../../shared/domain/task';
-import type { ChunkEmbedded } from '../../../shared/events/types';
-import type { SyncLedger, SyncPage, TaskRepository } from '../../../shared/ports';
-import { useEmulators } from '../../helpers/emulators';
+import { createDynamoSyncLedger } from '../../../../../shared/adapters/dynamodb/syncLedger';
+import { createDynamoTaskRepository } from '../../../../../shared/adapters/dynamodb/taskRepository';
+import type { SyncProgress } from '../../../../../shared/domain/task';
+import type { ChunkEmbedded } from '../../../../../shared/events/types';
+import type { SyncLedger, SyncPage, TaskRepository } from '../../../../../shared/ports';
+import { useEmulators } from '../../../../helpers/emulators';
 
 const TABLE = 'sync-test';
 const START = Date.parse('2026-11-28T13:00:00.000Z');
