@@ -9,7 +9,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LocalRuntime } from '../local/runtime';
-import type { SqsHandler } from '../local/sqsQueue';
+import type { SqsHandler } from '../local/sqs';
 import type { RequestPacer } from '../shared/ports';
 
 const slot = new AsyncLocalStorage<number>();

@@ -7,7 +7,7 @@ import type { PutEventsRequest, PutEventsResponse, PutEventsResultEntry } from '
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { EventPattern, PatternValue } from '../infra/eventPatterns';
 import type { BusEvent, EventPublisher } from '../shared/ports';
-import { DEFAULT_REGION, LOCAL_ACCOUNT, MAX_MESSAGE_BYTES } from './sqsQueue';
+import { DEFAULT_REGION, LOCAL_ACCOUNT, MAX_MESSAGE_BYTES } from './sqs';
 
 /** Largest PutEvents entry (and request) since 2026-01-29. */
 export const MAX_ENTRY_BYTES = 1024 * 1024;

@@ -13,7 +13,7 @@ import { localDependencies } from './dependencies';
 import { startEmulators, type Emulators, type S3Notification } from './emulators';
 import { startEventBridgeApi } from './eventBridgeApi';
 import { LocalEventBus, type EventEnvelope } from './eventBus';
-import { LocalDeadLetterSink, LocalQueue, waitForIdle, type SqsHandler } from './sqsQueue';
+import { LocalDeadLetterSink, LocalQueue, waitForIdle, type SqsHandler } from './sqs';
 import { LocalStateMachine, type LocalTaskHandler } from './stepFunctions';
 import {
   environmentFromWiring,

@@ -6,7 +6,7 @@ import {
   MAX_ENTRY_BYTES,
   type EventEnvelope,
 } from '../../../local/eventBus';
-import { LocalQueue } from '../../../local/sqsQueue';
+import { LocalQueue } from '../../../local/sqs';
 import { eventPatternFor, loadWiring, type EventPattern } from '../../../infra/wiring';
 
 const SOURCE = 'vectordb-catchup';

@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { LocalEventBus } from '../../../local/eventBus';
+import { LocalEventBus } from '../../../../local/eventBus';
 import {
   defaultRetryDelayMs,
   LocalDeadLetterSink,
@@ -9,8 +9,8 @@ import {
   type ConsumerOptions,
   type LocalQueueOptions,
   type SqsHandler,
-} from '../../../local/sqsQueue';
-import { deferred, silentLogger, turns, until, type Deferred } from './helpers';
+} from '../../../../local/sqs';
+import { deferred, silentLogger, turns, until, type Deferred } from '../helpers';
 
 const created: LocalQueue[] = [];
 afterEach(async () => {
