@@ -44,7 +44,14 @@ export interface Config {
     /** The question's date template tag that start_date fills, and its parameter type. */
     dateParameter: { name: string; type: string };
   };
-  columns: { text: string; id: string; date: string; deleted: string };
+  columns: {
+    text: string;
+    id: string;
+    date: string;
+    deleted: string;
+    /** True when DATE_COLUMN is set; else each source's date column is looked for (README › API, `start_date`). */
+    dateExplicit: boolean;
+  };
   /** Full syncs (sync=full): which S3 drops are ones, and how much of a dataset one may delete unasked. */
   sync: {
     /** Objects under this prefix start full syncs; the next path segment names the dataset. */
@@ -151,6 +158,7 @@ export function loadConfig(env: Env = process.env): Config {
       text: text(env, 'TEXT_COLUMN', DEFAULTS.textColumn),
       id: text(env, 'ID_COLUMN', DEFAULTS.idColumn),
       date: text(env, 'DATE_COLUMN', DEFAULTS.dateColumn),
+      dateExplicit: optional(env, 'DATE_COLUMN') !== undefined,
       deleted: text(env, 'DELETED_COLUMN', DEFAULTS.deletedColumn),
     },
     sync: {
