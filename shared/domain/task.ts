@@ -83,6 +83,8 @@ export interface Task {
   errors: string[];
   /** Record-level errors beyond those kept in `errors`. */
   errorCount: number;
+  /** What the run did not do as asked without failing for it (e.g. start_date not applied to a source without dates), each once. */
+  warnings?: string[];
   createdAt: string;
   updatedAt: string;
   startedAt?: string;
@@ -177,7 +179,7 @@ export function deletionSkipped(task: Task): string | undefined {
 
 function warningsOf(task: Task): string[] {
   const skipped = deletionSkipped(task);
-  return skipped ? [`deletion skipped: ${skipped}`] : [];
+  return [...(task.warnings ?? []), ...(skipped ? [`deletion skipped: ${skipped}`] : [])];
 }
 
 /** Share of records handled, 0..1; null while the total is still unknown. */

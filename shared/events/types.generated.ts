@@ -256,6 +256,10 @@ export interface TaskCompleted {
     failed: number;
   };
   errors?: string[];
+  /**
+   * What the run did not do as asked without failing for it, e.g. start_date not applied to a source without a date column.
+   */
+  warnings?: string[];
   createdAt: string;
   completedAt: string;
   dryRun?: boolean;

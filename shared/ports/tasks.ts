@@ -25,4 +25,6 @@ export interface TaskRepository {
   /** RUNNING/PENDING → a terminal status, once. Returns the task if this call made the change. */
   finish(taskId: string, status: TerminalStatus, now: Date, error?: string): Promise<Task | undefined>;
   markCompletionAnnounced(taskId: string): Promise<void>;
+  /** Adds a task-level warning unless the task already has it (a redelivery notes it again). */
+  addWarning(taskId: string, warning: string, now: Date): Promise<void>;
 }

@@ -45,6 +45,7 @@ async function announce(task: Task, deps: FinishTaskDeps): Promise<void> {
     ...(task.request.sync === 'full' ? { sync: syncSummary(task) } : {}),
     ...(task.request.dryRun ? { dryRun: true } : {}),
     errors: task.errors.slice(0, 20),
+    ...(task.warnings?.length ? { warnings: task.warnings } : {}),
     createdAt: task.createdAt,
     completedAt: task.completedAt ?? deps.now().toISOString(),
   };

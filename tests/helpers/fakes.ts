@@ -43,6 +43,7 @@ export function fakeTasks(methods: Partial<TaskRepository>): TaskRepository {
     recordChunk: unexpected('tasks.recordChunk'),
     finish: unexpected('tasks.finish'),
     markCompletionAnnounced: unexpected('tasks.markCompletionAnnounced'),
+    addWarning: unexpected('tasks.addWarning'),
     ...methods,
   };
 }

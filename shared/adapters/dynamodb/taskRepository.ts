@@ -215,6 +215,15 @@ export function createDynamoTaskRepository(client: DynamoDBClient, tableName: st
         ExpressionAttributeValues: { ':true': true },
       });
     },
+
+    async addWarning(taskId, warning, now) {
+      await update({
+        Key: taskKey(taskId),
+        UpdateExpression: 'SET warnings = list_append(if_not_exists(warnings, :none), :warning), updatedAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND NOT contains(warnings, :text)',
+        ExpressionAttributeValues: { ':none': [], ':warning': [warning], ':text': warning, ':now': now.toISOString() },
+      });
+    },
   };
 }
 
@@ -270,6 +279,7 @@ export function fromItem(item: Record<string, unknown> | undefined): Task | unde
     ...(item.syncPhase ? { sync: syncOf(item) } : {}),
     errors: (item.errors as string[]) ?? [],
     errorCount: number('errorCount'),
+    ...(item.warnings ? { warnings: item.warnings as string[] } : {}),
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
     startedAt: item.startedAt as string | undefined,

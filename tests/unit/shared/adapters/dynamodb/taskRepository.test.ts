@@ -55,4 +55,13 @@ describe('DynamoDB task repository (dynalite)', () => {
     expect(await tasks.start('t1', now)).toBeUndefined();
     expect((await tasks.get('t1'))?.status).toBe(finished.find(Boolean)?.status);
   });
+
+  it('keeps each task-level warning once, however often it is noted', async () => {
+    await tasks.create({ taskId: 't2', dataSource: 's3_csv', namespace: 'ns', request: { ...request, taskId: 't2' } }, now);
+    expect((await tasks.get('t2'))?.warnings).toBeUndefined();
+    await Promise.all([tasks.addWarning('t2', 'first', now), tasks.addWarning('t2', 'first', now)]);
+    await tasks.addWarning('t2', 'second', now);
+    await tasks.addWarning('t2', 'first', now);
+    expect((await tasks.get('t2'))?.warnings).toEqual(['first', 'second']);
+  });
 });
