@@ -22,31 +22,83 @@ export function taskColumns(request: TaskRequest, config: Config): Columns {
   };
 }
 
-export function chunkCommon(task: Task, request: TaskRequest, config: Config): ChunkCommon {
+/**
+ * What every ChunkPlanned of a task carries besides its own range, for a source with these
+ * columns: the date column resolved on them, and start_date only where this pipeline applies it.
+ */
+export function chunkCommon(task: Task, request: TaskRequest, config: Config, header: readonly string[]): ChunkCommon {
+  const dateColumn = resolveDateColumn(header, request, config);
+  const startDate = ownStartDate(request);
   return {
     schemaVersion: 1,
     taskId: task.taskId,
     namespace: task.namespace,
     dataSource: task.dataSource,
-    // Metabase filters by date itself, through the question's parameter.
-    ...(request.startDate && request.source.type !== 'metabase' ? { startDate: request.startDate } : {}),
+    ...(startDate && dateColumn.present ? { startDate } : {}),
     ...(request.dryRun ? { dryRun: true } : {}),
     ...(request.force ? { force: true } : {}),
     dataset: datasetOf(request),
     ...(request.sync === 'full' ? { sync: 'full' as const } : {}),
-    columns: taskColumns(request, config),
+    columns: { ...taskColumns(request, config), date: dateColumn.name },
   };
 }
 
-/** The header checks of a CSV source: its text column, and its date column when start_date is given. */
+/** The start_date this pipeline filters by itself: Metabase filters by date itself, through the question's parameter. */
+function ownStartDate(request: TaskRequest): string | undefined {
+  return request.source.type === 'metabase' ? undefined : request.startDate;
+}
+
+/** Where the dates are when neither the request nor DATE_COLUMN names the column: the first of these a source has, in any case. */
+export const DATE_COLUMN_CANDIDATES = ['date', 'created_at', 'updated_at', 'modified_at', 'timestamp'] as const;
+
+export interface DateColumn {
+  /** The column start_date is compared with: the one named, else the source's own spelling of the first candidate it has, else `date`. */
+  name: string;
+  /** Whether the request or DATE_COLUMN named it. */
+  named: boolean;
+  /** Whether the source has it. */
+  present: boolean;
+}
+
+/** A source's date column (README › API, `start_date`): the older callers send start_date whatever their file's date column is called. */
+export function resolveDateColumn(header: readonly string[], request: TaskRequest, config: Config): DateColumn {
+  const named = request.columns?.date ?? (config.columns.dateExplicit ? config.columns.date : undefined);
+  if (named !== undefined) return { name: named, named: true, present: header.includes(named) };
+  for (const candidate of DATE_COLUMN_CANDIDATES) {
+    const found = header.find((column) => column.toLowerCase() === candidate);
+    if (found !== undefined) return { name: found, named: false, present: true };
+  }
+  return { name: config.columns.date, named: false, present: false };
+}
+
+/** Fails a start_date task whose source lacks the date column the request or DATE_COLUMN named. */
+export function checkDateColumn(header: readonly string[], request: TaskRequest, config: Config, source: string): void {
+  const dateColumn = resolveDateColumn(header, request, config);
+  if (ownStartDate(request) && dateColumn.named && !dateColumn.present) {
+    throw new SourceError(
+      `start_date was given but ${source} has no date column "${dateColumn.name}"; its columns are: ${header.join(', ') || '(none)'}`,
+    );
+  }
+}
+
+/** Why start_date is not applied to a source, if it is not: nobody named a date column and it has none of the usual ones. */
+export function startDateWarning(header: readonly string[], request: TaskRequest, config: Config, source: string): string | undefined {
+  const startDate = ownStartDate(request);
+  const dateColumn = resolveDateColumn(header, request, config);
+  if (!startDate || dateColumn.named || dateColumn.present) return undefined;
+  return (
+    `start_date ${startDate} was not applied: ${source} has no date column (none of ${DATE_COLUMN_CANDIDATES.join(', ')}), ` +
+    'so every row was taken; name its date column with date_column or DATE_COLUMN'
+  );
+}
+
+/** The header checks of a CSV source: its text column, and, when start_date is given, a date column that was named. */
 export function csvHeaderValidator(uri: string, request: TaskRequest, config: Config): (names: string[]) => void {
   const columns = taskColumns(request, config);
   return (names) => {
     if (!names.includes(columns.text))
       throw new SourceError(`${uri} has no text column "${columns.text}"; its columns are: ${names.join(', ')}`);
-    if (request.startDate && !names.includes(columns.date)) {
-      throw new SourceError(`start_date was given but ${uri} has no date column "${columns.date}"; its columns are: ${names.join(', ')}`);
-    }
+    checkDateColumn(names, request, config, uri);
   };
 }
 

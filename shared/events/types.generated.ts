@@ -14,7 +14,7 @@ export interface TaskRequested {
    */
   namespace?: string;
   /**
-   * YYYY-MM-DD. Metabase: the question's date parameter. CSV and inline records: rows whose date column is before it are skipped and counted.
+   * YYYY-MM-DD. Metabase: the question's date parameter. CSV and inline records: rows whose date column is before it are skipped and counted. The date column is columns.date, else DATE_COLUMN, else the first of date, created_at, updated_at, modified_at, timestamp (any case) the source has; a source with none of them is taken whole, with a warning; a source without the column named fails the task.
    */
   startDate?: string;
   columns?: ColumnSettings;

@@ -8,7 +8,14 @@ const EVENTS_PER_PUBLISH = 10;
 
 export type Announce = (chunk: ChunkOwn) => Promise<void>;
 
-export function chunkAnnouncer(common: ChunkCommon, events: Dependencies['events']): { announce: Announce; flush: () => Promise<void> } {
+/**
+ * `commonOf` gives what every chunk of the task carries for the source's header, which each chunk
+ * has with it: the date column is resolved on the header, which is known only once the source is read.
+ */
+export function chunkAnnouncer(
+  commonOf: (header: readonly string[]) => ChunkCommon,
+  events: Dependencies['events'],
+): { announce: Announce; flush: () => Promise<void> } {
   let pending: ChunkPlanned[] = [];
   const flush = async () => {
     if (pending.length) await events.publish('ChunkPlanned', pending);
@@ -17,7 +24,7 @@ export function chunkAnnouncer(common: ChunkCommon, events: Dependencies['events
   return {
     flush,
     async announce(chunk) {
-      pending.push({ ...common, ...chunk });
+      pending.push({ ...commonOf(chunk.source.header), ...chunk });
       if (pending.length >= EVENTS_PER_PUBLISH) await flush();
     },
   };

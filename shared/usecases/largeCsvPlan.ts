@@ -13,6 +13,7 @@ import { SourceError } from '../errors';
 import type { Dependencies, LargeCsvPlanState } from '../ports';
 import { chunkAnnouncer } from './chunkAnnouncer';
 import { finishTask, type FinishTaskDeps } from './finishTask';
+import { noteStartDateWarning } from './planTask';
 import { finishIfSettled, type SettleTaskDeps } from './settleTask';
 
 export type PlanSegmentDeps = SettleTaskDeps & Pick<Dependencies, 'config' | 'objects'>;
@@ -28,7 +29,7 @@ export async function planSegment(state: LargeCsvPlanState, deps: PlanSegmentDep
 
   const uri = `s3://${objects.bucket}/${state.key}`;
   const deadline = Date.now() + Math.max(0, budgetMs);
-  const announcer = chunkAnnouncer(chunkCommon(task, task.request, deps.config), deps.events);
+  const announcer = chunkAnnouncer((header) => chunkCommon(task, task.request, deps.config, header), deps.events);
   const stream = await objects.read(state.key, { etag: state.etag, start: state.nextOffset });
   const summary = await planCsv(stream, {
     maxRecords: deps.config.chunk.records,
@@ -72,6 +73,8 @@ export async function planSegment(state: LargeCsvPlanState, deps: PlanSegmentDep
       }),
   });
   await announcer.flush();
+  // Only the first segment reads the header; a retried one notes the same warning, which is kept once.
+  if (!state.header) await noteStartDateWarning(task, summary.header, uri, deps);
   const next: LargeCsvPlanState = {
     ...state,
     header: summary.header,

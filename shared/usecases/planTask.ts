@@ -7,7 +7,7 @@
  */
 import { planCsv } from '../domain/csv';
 import { fullSyncConflict } from '../domain/processRequest';
-import { chunkCommon, csvHeaderValidator, initialLargeCsvPlanState, taskColumns } from '../domain/plan';
+import { checkDateColumn, chunkCommon, csvHeaderValidator, initialLargeCsvPlanState, startDateWarning, taskColumns } from '../domain/plan';
 import type { Task, TaskRequest } from '../domain/task';
 import { SourceError } from '../errors';
 import type { Dependencies, ObjectHead } from '../ports';
@@ -40,7 +40,7 @@ export async function planTask(request: TaskRequest, deps: PlanTaskDeps): Promis
     logger.info('task is not runnable; nothing to plan', { taskId: request.taskId, status: existing.status });
     return;
   }
-  const announcer = chunkAnnouncer(chunkCommon(task, request, config), deps.events);
+  const announcer = chunkAnnouncer((header) => chunkCommon(task, request, config, header), deps.events);
   try {
     const totals = await planSource(task, request, announcer.announce, deps);
     // Handed to the Step Functions loop, which records the totals itself.
@@ -143,12 +143,13 @@ async function planCsvObject(
   });
   if (summary.malformedRecords)
     deps.logger.warn('CSV has records the parser could not read', { key, malformedRecords: summary.malformedRecords });
+  await noteStartDateWarning(task, summary.header, uri, deps);
   return { records: summary.records, chunks: summary.chunks };
 }
 
 /**
  * Streams rows into JSON Lines chunk objects under tasks/<task id>/ (one chunk in memory at a
- * time) and announces each. The first row's columns decide the text-column check.
+ * time) and announces each. The first row's columns decide the column checks and the date column.
  */
 async function planRows(
   task: Task,
@@ -159,7 +160,7 @@ async function planRows(
   deps: PlanTaskDeps,
 ): Promise<{ records: number; chunks: number }> {
   const { config, objects } = deps;
-  const { text: textColumn, date: dateColumn } = taskColumns(task.request, config);
+  const { text: textColumn } = taskColumns(task.request, config);
   let header: string[] | undefined;
   let lines: string[] = [];
   let bytes = 0;
@@ -185,11 +186,7 @@ async function planRows(
       header = Object.keys(row);
       if (!header.includes(textColumn))
         throw new SourceError(`${sourceName} has no column "${textColumn}"; its columns are: ${header.join(', ') || '(none)'}`);
-      if (task.request.startDate && task.dataSource !== 'metabase' && !header.includes(dateColumn)) {
-        throw new SourceError(
-          `start_date was given but ${sourceName} have no date column "${dateColumn}"; the columns are: ${header.join(', ')}`,
-        );
-      }
+      checkDateColumn(header, task.request, config, sourceName);
     }
     const line = JSON.stringify(row);
     lines.push(line);
@@ -198,5 +195,19 @@ async function planRows(
     if (lines.length >= config.chunk.records || bytes >= config.chunk.maxBytes) await writeChunk();
   }
   if (lines.length) await writeChunk();
+  if (header) await noteStartDateWarning(task, header, sourceName, deps);
   return { records, chunks };
+}
+
+/** Keeps on the task, once, that start_date was not applied to a source without a date column. */
+export async function noteStartDateWarning(
+  task: Task,
+  header: readonly string[],
+  source: string,
+  deps: Pick<Dependencies, 'config' | 'tasks' | 'logger' | 'now'>,
+): Promise<void> {
+  const warning = startDateWarning(header, task.request, deps.config, source);
+  if (!warning) return;
+  deps.logger.warn('start_date not applied', { taskId: task.taskId, warning });
+  await deps.tasks.addWarning(task.taskId, warning, deps.now());
 }

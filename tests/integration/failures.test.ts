@@ -37,10 +37,10 @@ describe('failures and messy input (local runtime)', () => {
     expect(completedEvents(status.task_id)).toHaveLength(1);
   });
 
-  it('fails start_date filtering on a CSV without the date column', async () => {
+  it('takes a CSV without a date column whole when start_date is given, with a warning', async () => {
     const status = await run('bad/no-date.csv', 'id,formatted_text\n1,hello\n', '&start_date=2025-01-01');
-    expect(status.status).toBe('FAILED');
-    expect(status.errors[0]).toMatch(/start_date was given but .* has no date column "date"/);
+    expect(status).toMatchObject({ status: 'COMPLETED', records: { total: 1, processed: 1, skipped: 0, failed: 0 }, errors: [] });
+    expect(status.warnings).toEqual([expect.stringMatching(/^start_date 2025-01-01 was not applied: .* has no date column/)]);
   });
 
   it('completes a header-only file with zero records', async () => {

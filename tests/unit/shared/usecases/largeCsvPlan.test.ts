@@ -144,6 +144,37 @@ describe('planSegment', () => {
     expect(published).toEqual([]);
   });
 
+  it("resolves a start_date task's date column on the header in every segment, and notes a file without one once", async () => {
+    const request = { ...task.request, startDate: '2025-01-01' };
+    const dated = 'id,formatted_text,Created_At\n1,alpha,2024-12-31\n2,bravo,2025-01-02\n3,charlie,2025-01-03\n';
+    const objects = memoryObjects({ [KEY]: dated, 'uploads/undated.csv': CSV });
+    const warnings: string[] = [];
+    const { deps, published } = segmentDeps(objects);
+    deps.tasks = fakeTasks({
+      get: async () => ({ ...task, request }),
+      addWarning: async (_taskId, warning) => void warnings.push(warning),
+    });
+
+    let state = await startState(objects);
+    while (!state.done) state = await planSegment(state, deps, 0);
+    const chunks = detailsOf(published, 'ChunkPlanned');
+    expect(chunks.map((chunk) => [chunk.columns.date, chunk.startDate])).toEqual([
+      ['Created_At', '2025-01-01'],
+      ['Created_At', '2025-01-01'],
+    ]);
+    expect(warnings).toEqual([]);
+
+    const head = await objects.head('uploads/undated.csv');
+    state = stateOf({ key: 'uploads/undated.csv', etag: head?.etag, size: head?.size });
+    while (!state.done) state = await planSegment(state, deps, 0);
+    const undated = detailsOf(published, 'ChunkPlanned').slice(2);
+    expect(undated).toHaveLength(3);
+    for (const chunk of undated) expect(chunk).not.toHaveProperty('startDate');
+    expect(warnings).toEqual([
+      expect.stringMatching(/^start_date 2025-01-01 was not applied: s3:\/\/test-bucket\/uploads\/undated\.csv has no/),
+    ]);
+  });
+
   it('fails the segment of a task that does not exist', async () => {
     const { deps } = segmentDeps(fakeObjects({}), {});
     const failure = planSegment(stateOf({}), deps, 60_000);

@@ -38,6 +38,7 @@ const inlineRequest: TaskRequest = {
 function plannerTasks(existing?: Task) {
   let task = existing;
   const created: NewTask[] = [];
+  const warnings: string[] = [];
   const plans: { records: number; chunks: number }[] = [];
   const finishes: { status: TerminalStatus; error?: string }[] = [];
   const tasks = fakeTasks({
@@ -66,8 +67,12 @@ function plannerTasks(existing?: Task) {
       return task;
     },
     markCompletionAnnounced: async () => undefined,
+    addWarning: async (_taskId, warning) => {
+      warnings.push(warning);
+      if (task && !task.warnings?.includes(warning)) task = { ...task, warnings: [...(task.warnings ?? []), warning] };
+    },
   });
-  return { tasks, created, plans, finishes };
+  return { tasks, created, plans, finishes, warnings };
 }
 
 function plannerDeps(
@@ -168,11 +173,34 @@ describe('planTask: rows carried inline', () => {
     expect(plans).toEqual([]);
   });
 
-  it('fails the task when start_date is given and the rows have no date column', async () => {
-    const { deps, finishes } = plannerDeps();
+  it('plans rows without any date column whole when start_date is given, with a warning on the task', async () => {
+    const { deps, published, finishes, plans, warnings } = plannerDeps();
     await planTask({ ...inlineRequest, startDate: '2025-01-01' }, deps);
-    const reason = expect.stringContaining('start_date was given but the inline records have no date column "date"');
+    const chunks = detailsOf(published, 'ChunkPlanned');
+    expect(chunks).toHaveLength(2);
+    for (const chunk of chunks) expect(chunk).not.toHaveProperty('startDate');
+    expect(plans).toEqual([{ records: 3, chunks: 2 }]);
+    expect(finishes).toEqual([]);
+    expect(warnings).toEqual([expect.stringMatching(/^start_date 2025-01-01 was not applied: the inline records has no date column/)]);
+  });
+
+  it('filters rows by their created_at column when start_date is given and no date column is named', async () => {
+    const { deps, published, warnings } = plannerDeps();
+    const records: [object, ...object[]] = [
+      { id: 'c-1', formatted_text: 'old', created_at: '2024-12-31' },
+      { id: 'c-2', formatted_text: 'new', created_at: '2025-02-01' },
+    ];
+    await planTask({ ...inlineRequest, startDate: '2025-01-01', source: { type: 'inline', name: 'crm', records } }, deps);
+    expect(detailsOf(published, 'ChunkPlanned')).toMatchObject([{ startDate: '2025-01-01', columns: { ...COLUMNS, date: 'created_at' } }]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('fails the task when start_date is given and the rows lack the date column named', async () => {
+    const { deps, finishes, published } = plannerDeps();
+    await planTask({ ...inlineRequest, startDate: '2025-01-01', columns: { date: 'published' } }, deps);
+    const reason = 'start_date was given but the inline records has no date column "published"; its columns are: id, formatted_text, tier';
     expect(finishes).toEqual([{ status: 'FAILED', error: reason }]);
+    expect(detailsOf(published, 'ChunkPlanned')).toEqual([]);
   });
 
   it('plans nothing again for a redelivered request of a task already planned', async () => {
