@@ -1,12 +1,13 @@
 /**
  * The vector store local mode uses when no PINECONE_API_KEY is set: an embedded LanceDB database
  * on disk, one table per namespace, with Pinecone's semantics (upsert replaces a record whole,
- * query scores are cosine similarities).
+ * query scores are cosine similarities, query filters in Pinecone's metadata filter language).
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Connection, Table } from '@lancedb/lancedb';
-import type { Metadata, Vector, VectorMatch, VectorRecord, VectorStore } from '../../shared/ports';
+import { matchesMetadataFilter } from '../../shared/domain/metadataFilter';
+import type { Metadata, MetadataFilter, Vector, VectorMatch, VectorRecord, VectorStore } from '../../shared/ports';
 
 export interface LanceDbVectorStoreOptions {
   /** Database directory, e.g. `.local/vectors`; created on first write. */
@@ -30,6 +31,8 @@ interface Row extends Record<string, unknown> {
 
 /** Ids per `IN (...)` filter, to keep the SQL text of one fetch bounded. */
 const FETCH_CHUNK = 500;
+/** How much wider each filtered search looks than the one before. */
+const FILTER_WIDENING = 4;
 /** Leaves room for the `.lance` suffix within the 255-byte file-name limit. */
 const MAX_TABLE_NAME = 200;
 /**
@@ -156,19 +159,29 @@ export function createLanceDbVectorStore({ directory, dimensions = 1536 }: Lance
       });
     },
 
-    async query(namespace, vector, topK) {
+    async query(namespace, vector, topK, filter?: MetadataFilter) {
       checkDimensions(vector, 'query vector');
       const table = topK > 0 ? await existingTable(tableName(namespace)) : undefined;
       if (!table) return [];
-      const rows: Array<{ id: string; metadata: string; _distance: number }> = await table
-        .vectorSearch(vector)
-        .distanceType('cosine')
-        .limit(topK)
-        // Naming _distance explicitly avoids Lance's deprecation warning about projecting it implicitly.
-        .select(['id', 'metadata', '_distance'])
-        .toArray();
-      // Cosine distance is 1 - cosine similarity; Pinecone's cosine score is the similarity.
-      return rows.map((row): VectorMatch => ({ id: row.id, score: 1 - row._distance, metadata: JSON.parse(row.metadata) as Metadata }));
+      const nearest = async (limit: number): Promise<VectorMatch[]> => {
+        const rows: Array<{ id: string; metadata: string; _distance: number }> = await table
+          .vectorSearch(vector)
+          .distanceType('cosine')
+          .limit(limit)
+          // Naming _distance explicitly avoids Lance's deprecation warning about projecting it implicitly.
+          .select(['id', 'metadata', '_distance'])
+          .toArray();
+        // Cosine distance is 1 - cosine similarity; Pinecone's cosine score is the similarity.
+        return rows.map((row): VectorMatch => ({ id: row.id, score: 1 - row._distance, metadata: JSON.parse(row.metadata) as Metadata }));
+      };
+      if (!filter) return nearest(topK);
+      // The metadata is one JSON column, which Lance's SQL filters cannot look into: the filter is
+      // applied to the nearest vectors, widening the search until topK match or the table is exhausted.
+      for (let limit = topK * FILTER_WIDENING; ; limit *= FILTER_WIDENING) {
+        const matches = await nearest(limit);
+        const kept = matches.filter((match) => matchesMetadataFilter(match.metadata, filter));
+        if (kept.length >= topK || matches.length < limit) return kept.slice(0, topK);
+      }
     },
 
     async count(namespace) {

@@ -22,6 +22,13 @@ export interface VectorMatch {
   metadata: Metadata;
 }
 
+/**
+ * Pinecone's metadata filter language: `{field: value}` (equality), operators `$eq`, `$ne`, `$gt`,
+ * `$gte`, `$lt`, `$lte`, `$in`, `$nin`, `$exists` on a field, and `$and` / `$or` of filters
+ * (shared/domain/metadataFilter.ts checks and evaluates it).
+ */
+export type MetadataFilter = { [key: string]: unknown };
+
 export interface VectorStore {
   /** Human-readable name for banners and logs, e.g. "pinecone (index my-index)". */
   readonly description: string;
@@ -30,5 +37,6 @@ export interface VectorStore {
   fetch(namespace: string, ids: string[]): Promise<Map<string, VectorRecord>>;
   /** Deletes the ids that exist (any number: the store batches them); unknown ids are no error. */
   delete(namespace: string, ids: string[]): Promise<void>;
-  query(namespace: string, vector: Vector, topK: number): Promise<VectorMatch[]>;
+  /** The `topK` nearest vectors, best first; with `filter`, only those whose metadata it matches. */
+  query(namespace: string, vector: Vector, topK: number, filter?: MetadataFilter): Promise<VectorMatch[]>;
 }

@@ -11,8 +11,10 @@
  * values string, number, boolean or list of strings; ids of 1-512 characters; 1000 ids per fetch
  * or delete; the index dimension. The namespace `__default__` stands for an absent or empty one.
  *
+ * A query may carry a metadata filter (filter.ts); a delete may not.
+ *
  * A request is routed here; records.ts checks upserted records, operations.ts runs the operations
- * on store.ts, and errors.ts words the failures.
+ * on store.ts, filter.ts evaluates query filters, and errors.ts words the failures.
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';

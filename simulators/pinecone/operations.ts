@@ -1,5 +1,6 @@
 /** The data plane's operations on the stored vectors, each checking its request as Pinecone does. */
 import { badRequest } from './errors';
+import { passesFilter } from './filter';
 import { MAX_IDS, MAX_TOP_K, MAX_TOP_K_WITH_DATA, MAX_UPSERT_BYTES, MAX_UPSERT_RECORDS } from './limits';
 import { metadataBytes, validateRecord } from './records';
 import { resolveNamespace, type Namespaces } from './store';
@@ -60,7 +61,6 @@ export function queryVectors({ namespaces, dimension }: IndexState, body: Record
       `topK must be less than or equal to ${maxTopK}${maxTopK === MAX_TOP_K_WITH_DATA ? ' when including values or metadata' : ''}.`,
     );
   }
-  if (body.filter !== undefined) throw badRequest('Metadata filters are not supported by this simulator.');
   const namespace = resolveNamespace(body.namespace);
   const stored = namespaces.get(namespace) ?? new Map<string, StoredVector>();
   let vector: number[];
@@ -78,7 +78,9 @@ export function queryVectors({ namespaces, dimension }: IndexState, body: Record
   } else {
     throw badRequest('Invalid request: provide exactly one of vector or id.');
   }
+  const { filter } = body;
   const matches = [...stored.values()]
+    .filter((record) => filter === undefined || passesFilter(record.metadata, filter))
     .map((record) => ({ record, score: cosine(vector, record.values) }))
     .sort((a, b) => b.score - a.score || a.record.id.localeCompare(b.record.id))
     .slice(0, topK as number)

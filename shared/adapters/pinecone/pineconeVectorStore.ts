@@ -129,9 +129,16 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions): 
       }
     },
 
-    async query(namespace, vector, topK): Promise<VectorMatch[]> {
+    async query(namespace, vector, topK, filter): Promise<VectorMatch[]> {
       const response = await call('query', () =>
-        index.query({ vector: Array.from(vector), topK, includeMetadata: true, includeValues: false, namespace: namespaceOf(namespace) }),
+        index.query({
+          vector: Array.from(vector),
+          topK,
+          includeMetadata: true,
+          includeValues: false,
+          namespace: namespaceOf(namespace),
+          ...(filter ? { filter } : {}),
+        }),
       );
       return response.matches.map((match) => ({ id: match.id, score: match.score ?? 0, metadata: match.metadata ?? {} }));
     },

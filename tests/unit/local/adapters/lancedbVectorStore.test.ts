@@ -116,6 +116,26 @@ describe('createLanceDbVectorStore', () => {
     expect(all.at(-1)).toMatchObject({ id: 'opposite', score: expect.closeTo(-1, 5) });
   });
 
+  it('filters by metadata as Pinecone does, looking past the nearest vectors until topK match', async () => {
+    const store = open();
+    // 40 near shoes, then (farther) 3 hats: a filter on hats must look past every shoe.
+    const records = [
+      ...Array.from({ length: 40 }, (_, i) => record(`shoe-${i}`, 0.01 * i, { kind: 'shoe', price: i, tags: ['red'] })),
+      ...[0, 1, 2].map((i) => record(`hat-${i}`, 1 + 0.1 * i, { kind: 'hat', price: 100 + i, tags: ['blue', 'wool'] })),
+    ];
+    await store.upsert('catalog', records);
+    const ids = async (filter: Record<string, unknown>, topK = 2) =>
+      (await store.query('catalog', vectorAt(0), topK, filter)).map((match) => match.id);
+
+    expect(await ids({ kind: 'hat' })).toEqual(['hat-0', 'hat-1']);
+    expect(await ids({ kind: { $eq: 'hat' } }, 10)).toEqual(['hat-0', 'hat-1', 'hat-2']);
+    expect(await ids({ kind: { $in: ['hat', 'scarf'] }, price: { $gte: 101 } })).toEqual(['hat-1', 'hat-2']);
+    expect(await ids({ tags: 'wool' }, 1)).toEqual(['hat-0']);
+    expect(await ids({ $or: [{ price: { $lt: 1 } }, { price: 102 }] }, 5)).toEqual(['shoe-0', 'hat-2']);
+    expect(await ids({ kind: { $nin: ['shoe'] }, missing: { $exists: false } }, 1)).toEqual(['hat-0']);
+    expect(await ids({ kind: 'scarf' })).toEqual([]);
+  });
+
   it('keeps namespaces apart, including ones that differ only in case or escaping', async () => {
     const store = open();
     const namespaces = ['', '__default__', 'Docs', 'docs', 'a/b', 'a_2fb', 'a.b', 'ünïcode ns', "it's"];

@@ -78,6 +78,15 @@ describe('createPineconeVectorStore', () => {
     expect(matches[1].score).toBeLessThan(matches[0].score);
   });
 
+  it('sends a metadata filter with the query', async () => {
+    const vectors = store();
+    await vectors.upsert('ns', [record('a', 1, { kind: 'hat' }), record('b', 2, { kind: 'shoe' }), record('c', 3, { kind: 'hat' })]);
+
+    const matches = await vectors.query('ns', vector(2), 5, { kind: { $eq: 'hat' } });
+
+    expect(matches.map((match) => match.id).sort()).toEqual(['a', 'c']);
+  });
+
   it('retries 429s with growing, jittered backoff and then succeeds', async () => {
     sim.failNext(2, 429);
 
