@@ -14,6 +14,7 @@ import {
   ResourceInUseException,
   ScanCommand,
   type AttributeValue,
+  waitUntilTableNotExists,
 } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { TASKS_TABLE_KEYS } from '../infra/tasksTable';
@@ -160,6 +161,8 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<v
     start = page.LastEvaluatedKey;
   } while (start);
   await client.send(new DeleteTableCommand({ TableName: tableName }));
+  // dynalite deletes in the background, even with deleteTableMs 0.
+  await waitUntilTableNotExists({ client, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 }, { TableName: tableName });
   await create();
   for (let i = 0; i < items.length; i += 25) {
     const requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));

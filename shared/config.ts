@@ -52,6 +52,8 @@ export interface Config {
     /** True when DATE_COLUMN is set; else each source's date column is looked for (README › API, `start_date`). */
     dateExplicit: boolean;
   };
+  /** A text longer than one vector holds: split into overlapping pieces (`split`), or cut (`truncate`). */
+  longText: { mode: LongTextMode; maxTokensPerVector: number; overlapTokens: number };
   /** Full syncs (sync=full): which S3 drops are ones, and how much of a dataset one may delete unasked. */
   sync: {
     /** Objects under this prefix start full syncs; the next path segment names the dataset. */
@@ -83,6 +85,9 @@ export interface Config {
 
 type Env = Record<string, string | undefined>;
 
+export const LONG_TEXT_MODES = ['split', 'truncate'] as const;
+export type LongTextMode = (typeof LONG_TEXT_MODES)[number];
+
 export const DEFAULTS = {
   tableName: 'vectordb-tasks-local',
   bucketName: 'vectordb-catchup-local',
@@ -105,6 +110,9 @@ export const DEFAULTS = {
   deletedColumn: '_deleted',
   fullSyncPrefix: 'incoming/full/',
   syncMaxDeleteFraction: 0.5,
+  /** text-embedding-3-small takes 8192 tokens per input; one of margin. */
+  maxTokensPerVector: 8191,
+  pieceOverlapTokens: 200,
   chunkRecords: 1000,
   chunkMaxBytes: 8 * 1024 * 1024,
   chunkMinBytes: 64 * 1024,
@@ -161,6 +169,7 @@ export function loadConfig(env: Env = process.env): Config {
       dateExplicit: optional(env, 'DATE_COLUMN') !== undefined,
       deleted: text(env, 'DELETED_COLUMN', DEFAULTS.deletedColumn),
     },
+    longText: longTextSettings(env),
     sync: {
       fullSyncPrefix: text(env, 'FULL_SYNC_PREFIX', DEFAULTS.fullSyncPrefix),
       maxDeleteFraction: number(env, 'SYNC_MAX_DELETE_FRACTION', DEFAULTS.syncMaxDeleteFraction, 0, 1),
@@ -178,6 +187,20 @@ export function loadConfig(env: Env = process.env): Config {
       segmentMarginMs: integer(env, 'LARGE_CSV_SEGMENT_MARGIN_MS', 60 * 1000, 0, 15 * 60 * 1000),
     },
   };
+}
+
+function longTextSettings(env: Env): Config['longText'] {
+  const mode = text(env, 'LONG_TEXT', 'split');
+  if (!(LONG_TEXT_MODES as readonly string[]).includes(mode))
+    throw new ConfigurationError(`LONG_TEXT must be one of ${LONG_TEXT_MODES.join(', ')}, got "${mode}"`);
+  const maxTokensPerVector = integer(env, 'MAX_TOKENS_PER_VECTOR', DEFAULTS.maxTokensPerVector, 1, DEFAULTS.maxTokensPerVector);
+  const overlapTokens = integer(env, 'PIECE_OVERLAP_TOKENS', Math.min(DEFAULTS.pieceOverlapTokens, maxTokensPerVector - 1), 0, 1e9);
+  if (overlapTokens >= maxTokensPerVector) {
+    throw new ConfigurationError(
+      `PIECE_OVERLAP_TOKENS (${overlapTokens}) must be smaller than MAX_TOKENS_PER_VECTOR (${maxTokensPerVector})`,
+    );
+  }
+  return { mode: mode as LongTextMode, maxTokensPerVector, overlapTokens };
 }
 
 function optional(env: Env, name: string): string | undefined {

@@ -39,6 +39,7 @@ export function chunkCommon(task: Task, request: TaskRequest, config: Config, he
     ...(request.force ? { force: true } : {}),
     dataset: datasetOf(request),
     ...(request.sync === 'full' ? { sync: 'full' as const } : {}),
+    longText: request.longText ?? config.longText.mode,
     columns: { ...taskColumns(request, config), date: dateColumn.name },
   };
 }

@@ -3,7 +3,7 @@
  * validated into a task request. Each problem names its parameter.
  */
 import { randomUUID } from 'node:crypto';
-import type { Config } from '../config';
+import { LONG_TEXT_MODES, type Config, type LongTextMode } from '../config';
 import { InvalidInputError } from '../errors';
 import type { TaskRequest } from './task';
 import { isValidDate } from './records';
@@ -24,6 +24,7 @@ const KNOWN_PARAMETERS = [
   'dataset',
   'sync',
   'allow_mass_delete',
+  'long_text',
 ] as const;
 /** A dataset name a caller gives: safe in keys, metadata filters and logs. */
 const DATASET_NAME = /^[A-Za-z0-9._-]{1,100}$/;
@@ -94,6 +95,10 @@ export function parseProcessRequest(params: Record<string, unknown>, config: Con
   const allowMassDelete = flag('allow_mass_delete');
   if (allowMassDelete && sync !== 'full')
     throw new InvalidInputError('allow_mass_delete=true only applies with sync=full', 'allow_mass_delete');
+  const longText = value('long_text');
+  if (longText !== undefined && !(LONG_TEXT_MODES as readonly string[]).includes(longText)) {
+    throw new InvalidInputError(`long_text must be one of ${LONG_TEXT_MODES.join(', ')}; got "${longText}"`, 'long_text');
+  }
   const conflict = sync === 'full' ? fullSyncConflict(dataSource, startDate) : undefined;
   if (conflict) throw new InvalidInputError(conflict, 'sync');
 
@@ -112,6 +117,7 @@ export function parseProcessRequest(params: Record<string, unknown>, config: Con
     ...(dataset ? { dataset } : {}),
     ...(sync === 'full' ? { sync: 'full' as const } : {}),
     ...(allowMassDelete ? { allowMassDelete: true } : {}),
+    ...(longText ? { longText: longText as LongTextMode } : {}),
     requestedBy: 'api',
     requestedAt: now.toISOString(),
   };

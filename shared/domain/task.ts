@@ -72,7 +72,8 @@ export interface Task {
   request: TaskRequest;
   /** Set once the planner has announced every chunk; until then totals are not final. */
   planned: boolean;
-  records: RecordCounts & { truncated: number; skippedReasons: Record<string, number> };
+  /** `split`: records whose text became several pieces (each a vector). */
+  records: RecordCounts & { truncated: number; split: number; skippedReasons: Record<string, number> };
   chunks: { total: number; completed: number; failed: number };
   tokens: number;
   /** Vector writes, apart from records: upserts of embedded vectors, metadata rewritten without embedding, deletions. */
@@ -123,6 +124,7 @@ export function buildStatusView(task: Task, pricePerMillionTokens: number) {
       skipped: task.records.skipped,
       failed: task.records.failed,
       truncated: task.records.truncated,
+      split: task.records.split,
       skipped_reasons: task.records.skippedReasons,
     },
     chunks: { total: task.planned ? task.chunks.total : null, completed: task.chunks.completed, failed: task.chunks.failed },

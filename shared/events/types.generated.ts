@@ -43,6 +43,10 @@ export interface TaskRequested {
    * With sync full: delete even when more than SYNC_MAX_DELETE_FRACTION of the dataset's vectors would go.
    */
   allowMassDelete?: boolean;
+  /**
+   * A text longer than one vector holds: split (default, LONG_TEXT) into overlapping pieces <id>#0, <id>#1, …, or truncate it to one vector.
+   */
+  longText?: "split" | "truncate";
 }
 export interface S3CsvSource {
   type: "s3_csv";
@@ -131,6 +135,10 @@ export interface ChunkPlanned {
    * full: the run carries the whole dataset; once it ends with no failed record, the dataset's vectors it did not see are deleted (behind the guards of README › Keeping the index in step).
    */
   sync?: "full";
+  /**
+   * A text longer than one vector holds: split (default, LONG_TEXT) into overlapping pieces <id>#0, <id>#1, …, or truncate it to one vector.
+   */
+  longText?: "split" | "truncate";
 }
 /**
  * Bytes [byteStart, byteEnd) of a CSV object hold exactly recordCount whole records.
@@ -196,6 +204,10 @@ export interface ChunkEmbedded {
     skippedReasons?: {
       [k: string]: number;
     };
+    /**
+     * Records whose text became several pieces (each piece a vector).
+     */
+    split?: number;
   };
   /**
    * Embedding tokens spent on this chunk (for a dry run: the tokens it would spend).

@@ -13,10 +13,15 @@ export interface StoredVector {
   tokens?: number;
   /** The last full sync that saw the vector's record. */
   seenBy?: string;
+  /** A record split into pieces has a row of its own (write `split`, no vector) saying how many. */
+  pieces?: number;
 }
 
-/** An upsert of a freshly embedded vector, a metadata update of a stored one, or its deletion by a tombstone row. */
-export type VectorWrite = 'embed' | 'metadata' | 'delete';
+/**
+ * An upsert of a freshly embedded vector, a metadata update of a stored one, its deletion (by a
+ * tombstone row, or as a surplus piece), or the row of a record split into pieces.
+ */
+export type VectorWrite = 'embed' | 'metadata' | 'delete' | 'split';
 
 export interface VectorStateEntry {
   id: string;
@@ -25,11 +30,12 @@ export interface VectorStateEntry {
   dataset: string;
   tokens: number;
   write: Exclude<VectorWrite, 'delete'>;
+  pieces?: number;
 }
 
-/** One page of a dataset's vectors, in id order. */
+/** One page of a dataset's vectors (and split records' rows), in id order. */
 export interface DatasetPage {
-  entries: { id: string; seenBy?: string }[];
+  entries: { id: string; seenBy?: string; write?: VectorWrite }[];
   /** Where the next page starts; absent after the last. */
   cursor?: string;
 }

@@ -4,6 +4,8 @@ import type { SyncPhase, Task } from '../domain/task';
 /** One scanned page of a dataset: the ids the run did not see, and where the next page starts. */
 export interface SyncPage {
   unseenIds: string[];
+  /** Rows of split records the run did not see: they go with their pieces, but are no vectors. */
+  unseenRowIds?: string[];
   scanned: number;
   /** Absent on the last page. */
   cursor?: string;

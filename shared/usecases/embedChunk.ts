@@ -11,12 +11,12 @@
  * Every write is noted right away with this task's id, so a retried chunk counts what its earlier
  * attempt wrote as done, and spends nothing on it again.
  */
-import { fitToTokenLimit } from '../domain/batching';
-import { decideByStoredState, embeddingKey, metadataHash, type PreparedRecord } from '../domain/records';
+import { decideByStoredState, type PreparedRecord } from '../domain/records';
 import { isTerminal } from '../domain/task';
 import type { ChunkEmbedded, ChunkPlanned } from '../events/types';
 import type { Dependencies, StoredVector } from '../ports';
 import { isDatasetNamed, readChunkRecords } from './chunkRecords';
+import { groupIds, pieceId, previousPieces, recordGroup, splitEntry, staleIds, type RecordGroup } from './recordGroups';
 import { embedAndUpsert, updateMetadata, type Candidate, type RecordFailure, type VectorWriteDeps } from './vectorWrites';
 
 export type EmbedChunkDeps = VectorWriteDeps & Pick<Dependencies, 'tasks' | 'objects' | 'events' | 'logger' | 'now'>;
@@ -29,6 +29,8 @@ interface Tally {
   skippedReasons: Record<string, number>;
   tokens: number;
   truncated: number;
+  /** Records that became several pieces. */
+  split: number;
   vectors: { upserted: number; metadataUpdated: number; deleted: number };
 }
 
@@ -58,9 +60,11 @@ async function processChunk(chunk: ChunkPlanned, deps: EmbedChunkDeps): Promise<
     skippedReasons: {},
     tokens: 0,
     truncated: 0,
+    split: 0,
     vectors: { upserted: 0, metadataUpdated: 0, deleted: 0 },
   };
-  const candidates: Candidate[] = [];
+  const settings = { longText: deps.config.longText, model: deps.embedder.model, dimensions: deps.embedder.dimensions, datasetNamed: isDatasetNamed(chunk) };
+  const groups: RecordGroup[] = [];
   const tombstones: string[] = [];
   /** Ids of rows still in the source that are not written (skipped by date): a full sync keeps their vectors. */
   const keptIds: string[] = [];
@@ -70,17 +74,26 @@ async function processChunk(chunk: ChunkPlanned, deps: EmbedChunkDeps): Promise<
       count(tally.skippedReasons, record.reason);
       if (record.id) keptIds.push(record.id);
     } else if (record.kind === 'delete') tombstones.push(record.id);
-    else candidates.push(candidate(record, chunk, deps));
+    else groups.push(recordGroup(record, chunk, settings));
   }
 
-  const stored = await deps.hashes.get(chunk.namespace, [...candidates.map((record) => record.id), ...tombstones, ...keptIds]);
-  const plan = partitionByStoredState(chunk, candidates, stored, tally);
-  await deleteTombstones(chunk, tombstones, stored, tally, deps);
+  const stored = await deps.hashes.get(chunk.namespace, [...groups.flatMap(groupIds), ...tombstones, ...keptIds]);
+  // What the stored rows say was there before: the pieces of split records, which may have to go too.
+  const formerPieces = [...groups.map((group) => group.id), ...tombstones].flatMap((id) => {
+    const before = previousPieces(stored.get(id)) ?? 0;
+    return Array.from({ length: before }, (_, i) => pieceId(id, i)).filter((piece) => !stored.has(piece));
+  });
+  if (formerPieces.length) for (const [id, vector] of await deps.hashes.get(chunk.namespace, formerPieces)) stored.set(id, vector);
+
+  const plan = partitionByStoredState(chunk, groups, stored, tally);
+  const tombstoned = tombstones.flatMap((id) => [id, ...Array.from({ length: previousPieces(stored.get(id)) ?? 0 }, (_, i) => pieceId(id, i))]);
+  await deleteVectors(chunk, tombstoned, stored, tally, deps);
   if (chunk.dryRun) {
     tally.tokens += sum(plan.toEmbed, (record) => record.tokens);
     tally.truncated += plan.toEmbed.filter((record) => record.truncated).length;
     tally.vectors.upserted += plan.toEmbed.length;
     tally.vectors.metadataUpdated += plan.toUpdate.length;
+    tally.vectors.deleted += plan.reshaped.flatMap((group) => staleIds(group, previousPieces(stored.get(group.id)))).filter((id) => stored.has(id)).length;
   } else {
     const { updated, missing } = await updateMetadata(chunk, plan.toUpdate, tally.failures, deps);
     tally.vectors.metadataUpdated += updated;
@@ -88,6 +101,7 @@ async function processChunk(chunk: ChunkPlanned, deps: EmbedChunkDeps): Promise<
     tally.tokens += embedded.tokens;
     tally.truncated += embedded.truncated;
     tally.vectors.upserted += embedded.upserted;
+    await reshape(chunk, plan.reshaped, stored, tally, deps);
   }
   if (chunk.sync === 'full') {
     // A dry run writes nothing, so it marks what it would have written too.
@@ -97,60 +111,69 @@ async function processChunk(chunk: ChunkPlanned, deps: EmbedChunkDeps): Promise<
   return chunkResult(chunk, prepared, tally, deps.now());
 }
 
-function candidate(record: Extract<PreparedRecord, { kind: 'embed' }>, chunk: ChunkPlanned, deps: EmbedChunkDeps): Candidate {
-  const fitted = fitToTokenLimit(record.text);
-  const { model, dimensions } = deps.embedder;
-  return {
-    ...record,
-    ...fitted,
-    inputHash: embeddingKey(fitted.text, model, dimensions),
-    metadataHash: metadataHash(record.metadata, { datasetNamed: isDatasetNamed(chunk) }),
-    dataset: String(record.metadata._dataset ?? chunk.dataset),
-  };
-}
-
-/** Sorts the records by what is stored of their ids (decideByStoredState), counting the unchanged and those done earlier. */
-function partitionByStoredState(chunk: ChunkPlanned, records: Candidate[], stored: Map<string, StoredVector>, tally: Tally) {
+/**
+ * Sorts each record's vectors by what is stored of their ids (decideByStoredState). A record is
+ * unchanged only when every one of its vectors is and its shape (one vector, or so many pieces)
+ * is the same; the vectors an earlier attempt of this task wrote count as done.
+ */
+function partitionByStoredState(chunk: ChunkPlanned, groups: RecordGroup[], stored: Map<string, StoredVector>, tally: Tally) {
   const toEmbed: Candidate[] = [];
   const toUpdate: Candidate[] = [];
   const unchanged: string[] = [];
-  for (const record of records) {
-    const previous = stored.get(record.id);
-    const decision = decideByStoredState(record, previous, chunk.taskId, chunk.force === true);
-    if (decision === 'embed') toEmbed.push(record);
-    else if (decision === 'update_metadata') toUpdate.push(record);
-    else if (decision === 'unchanged') {
+  /** Records whose shape changed or that are in pieces: their surplus goes, and split records' rows are written, after their vectors. */
+  const reshaped: RecordGroup[] = [];
+  for (const group of groups) {
+    const before = previousPieces(stored.get(group.id));
+    const sameShape = group.split ? before === group.candidates.length : before === undefined || before === 0;
+    const decisions = group.candidates.map((record) => decideByStoredState(record, stored.get(record.id), chunk.taskId, chunk.force === true));
+    if (group.split) tally.split += 1;
+    if (sameShape && decisions.every((decision) => decision === 'unchanged')) {
       count(tally.skippedReasons, 'unchanged');
-      unchanged.push(record.id);
-    } else if (previous?.write === 'metadata') {
-      // Written by an earlier attempt of this chunk (or the same record in another chunk).
-      tally.vectors.metadataUpdated += 1;
-    } else {
-      tally.vectors.upserted += 1;
-      tally.tokens += record.tokens;
-      if (record.truncated) tally.truncated += 1;
+      unchanged.push(...group.candidates.map((record) => record.id), ...(group.split ? [group.id] : []));
+      continue;
     }
+    if (group.split || !sameShape) reshaped.push(group);
+    group.candidates.forEach((record, i) => {
+      const previous = stored.get(record.id);
+      const decision = decisions[i];
+      if (decision === 'embed') toEmbed.push(record);
+      else if (decision === 'update_metadata') toUpdate.push(record);
+      else if (decision === 'unchanged') unchanged.push(record.id);
+      else if (previous?.write === 'metadata') {
+        // Written by an earlier attempt of this chunk (or the same record in another chunk).
+        tally.vectors.metadataUpdated += 1;
+      } else {
+        tally.vectors.upserted += 1;
+        tally.tokens += record.tokens;
+        if (record.truncated) tally.truncated += 1;
+      }
+    });
   }
-  return { toEmbed, toUpdate, unchanged };
+  return { toEmbed, toUpdate, unchanged, reshaped };
+}
+
+/** After a reshaped record's vectors are in: what it no longer is goes, and a split record's row says how many pieces it has. */
+async function reshape(chunk: ChunkPlanned, groups: RecordGroup[], stored: Map<string, StoredVector>, tally: Tally, deps: EmbedChunkDeps): Promise<void> {
+  const failed = new Set(tally.failures.map((failure) => failure.recordNumber));
+  // A record that failed keeps what it had: its retry, or the next run, reshapes it.
+  const done = groups.filter((group) => !failed.has(group.recordNumber));
+  await deleteVectors(chunk, done.flatMap((group) => staleIds(group, previousPieces(stored.get(group.id)))), stored, tally, deps);
+  const rows = done.filter((group) => group.split).map(splitEntry);
+  if (rows.length) await deps.hashes.put(chunk.namespace, rows, chunk.taskId, { seen: chunk.sync === 'full' });
 }
 
 /**
- * Deletes the vectors tombstone rows name and notes who deleted them. An id deleted by an
- * earlier attempt of this task still counts; one deleted before, or never stored, counts nothing.
+ * Deletes vectors (tombstoned records, surplus pieces) and notes who deleted them. An id deleted
+ * by an earlier attempt of this task still counts; one deleted before, or never stored, counts nothing.
  */
-async function deleteTombstones(
-  chunk: ChunkPlanned,
-  ids: string[],
-  stored: Map<string, StoredVector>,
-  tally: Tally,
-  deps: EmbedChunkDeps,
-): Promise<void> {
+async function deleteVectors(chunk: ChunkPlanned, ids: string[], stored: Map<string, StoredVector>, tally: Tally, deps: EmbedChunkDeps): Promise<void> {
   const unique = [...new Set(ids)];
+  const isVector = (vector: StoredVector | undefined) => vector !== undefined && vector.write !== 'delete' && vector.write !== 'split';
   const live = unique.filter((id) => stored.has(id) && stored.get(id)?.write !== 'delete');
   const earlier = unique.filter((id) => stored.get(id)?.write === 'delete' && stored.get(id)?.taskId === chunk.taskId);
-  tally.vectors.deleted += live.length + earlier.length;
+  tally.vectors.deleted += live.filter((id) => isVector(stored.get(id))).length + earlier.length;
   if (chunk.dryRun || live.length === 0) return;
-  await deps.vectors.delete(chunk.namespace, live);
+  await deps.vectors.delete(chunk.namespace, live.filter((id) => isVector(stored.get(id))));
   await deps.hashes.markDeleted(chunk.namespace, live, chunk.taskId);
 }
 
@@ -165,7 +188,8 @@ async function markSeen(chunk: ChunkPlanned, ids: string[], stored: Map<string, 
 
 function chunkResult(chunk: ChunkPlanned, prepared: PreparedRecord[], tally: Tally, now: Date): ChunkEmbedded {
   const skipped = sum(Object.values(tally.skippedReasons), (n) => n);
-  const failures = [...tally.failures].sort((a, b) => a.recordNumber - b.recordNumber);
+  // A record fails once, however many of its pieces were refused.
+  const failures = [...new Map(tally.failures.map((failure) => [failure.recordNumber, failure])).values()].sort((a, b) => a.recordNumber - b.recordNumber);
   return {
     schemaVersion: 1,
     taskId: chunk.taskId,
@@ -177,6 +201,7 @@ function chunkResult(chunk: ChunkPlanned, prepared: PreparedRecord[], tally: Tal
       skipped,
       failed: failures.length,
       truncated: tally.truncated,
+      split: tally.split,
       skippedReasons: tally.skippedReasons,
     },
     tokens: tally.tokens,

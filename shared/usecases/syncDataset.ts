@@ -103,11 +103,15 @@ async function readPage(task: Task, namespace: string, dataset: string, cursor: 
   const { entries, cursor: next } = await deps.hashes.scanDataset(namespace, dataset, { cursor, limit: SYNC_PAGE_SIZE });
   const candidates = entries.filter((entry) => entry.seenBy !== task.taskId).map((entry) => entry.id);
   const current = candidates.length ? await deps.hashes.get(namespace, candidates, { consistent: true }) : new Map();
-  const unseenIds = candidates.filter((id) => {
+  const unseen = candidates.filter((id) => {
     const stored = current.get(id);
     return stored !== undefined && stored.write !== 'delete' && stored.dataset === dataset && stored.seenBy !== task.taskId;
   });
-  return { unseenIds, scanned: entries.length, ...(next ? { cursor: next } : {}) };
+  // A split record's own row is bookkeeping, not a vector: it goes with its pieces but counts as nothing.
+  const isRow = (id: string) => current.get(id)?.write === 'split';
+  const unseenRowIds = unseen.filter(isRow);
+  const scanned = entries.filter((entry) => entry.write !== 'split').length;
+  return { unseenIds: unseen.filter((id) => !isRow(id)), ...(unseenRowIds.length ? { unseenRowIds } : {}), scanned, ...(next ? { cursor: next } : {}) };
 }
 
 /** Why the scan's findings must not be deleted, if they must not. */
@@ -126,10 +130,9 @@ function deletionGuard(task: Task, totals: { scanned: number; unseen: number }, 
 async function deletePage(task: Task, page: number, deps: SyncDeps): Promise<void> {
   const scanned = await deps.sync.page(task.taskId, page);
   if (!scanned) throw new Error(`sync of task ${task.taskId}: scanned page ${page} is missing`);
-  if (scanned.unseenIds.length) {
-    await deps.vectors.delete(task.namespace, scanned.unseenIds);
-    await deps.hashes.delete(task.namespace, scanned.unseenIds);
-  }
+  if (scanned.unseenIds.length) await deps.vectors.delete(task.namespace, scanned.unseenIds);
+  const rows = [...scanned.unseenIds, ...(scanned.unseenRowIds ?? [])];
+  if (rows.length) await deps.hashes.delete(task.namespace, rows);
   const pages = task.sync?.pages ?? 0;
   const last = page + 1 >= pages;
   const to: { phase: SyncPhase; page: number } = last ? { phase: 'done', page: 0 } : { phase: 'delete', page: page + 1 };

@@ -59,7 +59,7 @@ export function aTask(overrides: Partial<Task> = {}): Task {
     namespace: 'ns',
     request: { schemaVersion: 1, taskId, source: { type: 's3_csv', key: 'uploads/a.csv' } },
     planned: false,
-    records: { total: 0, processed: 0, skipped: 0, failed: 0, truncated: 0, skippedReasons: {} },
+    records: { total: 0, processed: 0, skipped: 0, failed: 0, truncated: 0, split: 0, skippedReasons: {} },
     chunks: { total: 0, completed: 0, failed: 0 },
     tokens: 0,
     vectors: { upserted: 0, metadataUpdated: 0, deleted: 0 },

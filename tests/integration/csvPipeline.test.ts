@@ -14,7 +14,8 @@ describe('CSV pipeline (local runtime, simulators)', () => {
   let finalStatus: any;
 
   beforeAll(async () => {
-    stack = await startLocalStack();
+    // This file checks the one-vector-per-record contract, long texts cut as before; tests/integration/longTexts.test.ts splits them.
+    stack = await startLocalStack({ env: { LONG_TEXT: 'truncate' } });
     csv = peopleCsv(5000);
     await stack.putObject('uploads/people.csv', csv.bytes);
     const started = await stack.api('/process?data_source=s3_csv&s3_key=uploads/people.csv');

@@ -23,7 +23,7 @@ const HASH_KEY_PREFIX = 'HASH#';
 const CONTENT_HASH_RETRY = { attempts: 8, baseMs: 200, capMs: 2_000 } as const;
 
 /** The index a full sync pages through, and its key attributes (see the table definition). */
-export const DATASET_INDEX = { name: 'dataset', partitionKey: 'dpk', sortKey: 'dsk', projected: ['seenBy'] } as const;
+export const DATASET_INDEX = { name: 'dataset', partitionKey: 'dpk', sortKey: 'dsk', projected: ['seenBy', 'write'] } as const;
 
 /** The namespace's length keeps `ns#a` + `b` apart from `ns` + `a#b`. */
 const hashKey = (namespace: string, id: string) => ({ pk: `${HASH_KEY_PREFIX}${namespace.length}:${namespace}#${id}`, sk: 'HASH' });
@@ -97,7 +97,7 @@ export function createDynamoContentHashStore(
                 [tableName]: {
                   Keys: pending,
                   ConsistentRead: options.consistent === true,
-                  ProjectionExpression: 'id, inputHash, metadataHash, dataset, taskId, #write, tokens, seenBy',
+                  ProjectionExpression: 'id, inputHash, metadataHash, dataset, taskId, #write, tokens, seenBy, pieces',
                   ExpressionAttributeNames: { '#write': 'write' },
                 },
               },
@@ -156,6 +156,7 @@ export function createDynamoContentHashStore(
       const entries = (output.Items ?? []).map((item) => ({
         id: item[DATASET_INDEX.sortKey] as string,
         seenBy: item.seenBy as string | undefined,
+        write: item.write as StoredVector['write'],
       }));
       return { entries, ...(output.LastEvaluatedKey ? { cursor: encodeCursor(output.LastEvaluatedKey) } : {}) };
     },

@@ -33,8 +33,8 @@ export function createDynamoSyncLedger(client: DynamoDBClient, tableName: string
   async function page(taskId: string, number: number): Promise<SyncPage | undefined> {
     const output = await db.send(new GetCommand({ TableName: tableName, Key: pageKey(taskId, number), ConsistentRead: true }));
     if (!output.Item) return undefined;
-    const { unseenIds, scanned, cursor } = output.Item as SyncPage;
-    return { unseenIds, scanned, ...(cursor ? { cursor } : {}) };
+    const { unseenIds, unseenRowIds, scanned, cursor } = output.Item as SyncPage;
+    return { unseenIds, ...(unseenRowIds?.length ? { unseenRowIds } : {}), scanned, ...(cursor ? { cursor } : {}) };
   }
 
   return {

@@ -44,7 +44,7 @@ describe('storage', () => {
           { AttributeName: 'dpk', KeyType: 'HASH' },
           { AttributeName: 'dsk', KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['seenBy'] },
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['seenBy', 'write'] },
       },
     ]);
     expect(table.BillingMode).toBe('PAY_PER_REQUEST');

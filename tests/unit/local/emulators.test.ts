@@ -2,7 +2,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  PutItemCommand,
+  ScanCommand,
+  waitUntilTableNotExists,
+} from '@aws-sdk/client-dynamodb';
+import { TASKS_TABLE_KEYS } from '../../../infra/tasksTable';
 import { startEmulators, type EmulatorOptions } from '../../../local/emulators';
 
 describe('startEmulators: the persisted task table', () => {
@@ -26,6 +34,7 @@ describe('startEmulators: the persisted task table', () => {
     const first = await startEmulators(options());
     // The table as an older version created it: keys only.
     await first.dynamo.send(new DeleteTableCommand({ TableName: 'old-tasks' }));
+    await waitUntilTableNotExists({ client: first.dynamo, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 }, { TableName: 'old-tasks' });
     await first.dynamo.send(
       new CreateTableCommand({
         TableName: 'old-tasks',
@@ -50,7 +59,10 @@ describe('startEmulators: the persisted task table', () => {
     const second = await startEmulators(options());
     try {
       const { Table } = await second.dynamo.send(new DescribeTableCommand({ TableName: 'old-tasks' }));
-      expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual(['dataset']);
+      expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual(
+        TASKS_TABLE_KEYS.GlobalSecondaryIndexes.map((index) => index.IndexName).sort(),
+      );
+      expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toContain('dataset');
       const { Items } = await second.dynamo.send(new ScanCommand({ TableName: 'old-tasks' }));
       expect(Items?.map((item) => Number(item.n.N)).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i));
     } finally {

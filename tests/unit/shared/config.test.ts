@@ -36,4 +36,19 @@ describe('loadConfig: chunk size', () => {
   ])('has no more tokens than bytes: %s', (_name, text) => {
     expect(countTokens(text)).toBeLessThanOrEqual(Buffer.byteLength(text));
   });
+
+  it('splits long texts by default, and names a bad long-text setting', () => {
+    expect(loadConfig({}).longText).toEqual({ mode: 'split', maxTokensPerVector: 8191, overlapTokens: 200 });
+    expect(loadConfig({ LONG_TEXT: 'truncate', MAX_TOKENS_PER_VECTOR: '1000', PIECE_OVERLAP_TOKENS: '0' }).longText).toEqual({
+      mode: 'truncate',
+      maxTokensPerVector: 1000,
+      overlapTokens: 0,
+    });
+    expect(() => loadConfig({ MAX_TOKENS_PER_VECTOR: '0' })).toThrow(/MAX_TOKENS_PER_VECTOR must be a number from 1 to 8191/);
+    expect(() => loadConfig({ MAX_TOKENS_PER_VECTOR: '9000' })).toThrow(/MAX_TOKENS_PER_VECTOR/);
+    expect(() => loadConfig({ MAX_TOKENS_PER_VECTOR: '300', PIECE_OVERLAP_TOKENS: '300' })).toThrow(
+      /PIECE_OVERLAP_TOKENS \(300\) must be smaller than MAX_TOKENS_PER_VECTOR \(300\)/,
+    );
+    expect(() => loadConfig({ LONG_TEXT: 'chop' })).toThrow(/LONG_TEXT must be one of split, truncate/);
+  });
 });

@@ -32,7 +32,7 @@ function depsHolding(initial: Task | undefined) {
 
 describe('cancelTask', () => {
   it('cancels a running task, answers its new state and announces TaskCompleted once', async () => {
-    const records = { total: 10, processed: 4, skipped: 0, failed: 0, truncated: 0, skippedReasons: {} };
+    const records = { total: 10, processed: 4, skipped: 0, failed: 0, truncated: 0, split: 0, skippedReasons: {} };
     const running = aTask({ taskId: 'run-1', planned: true, records });
     const { deps, published, calls } = depsHolding(running);
     const outcome = await cancelTask('run-1', deps);

@@ -128,7 +128,7 @@ describe('embedChunk', () => {
       taskId: 'task-1',
       chunkIndex: 0,
       outcome: 'completed',
-      records: { total: 3, processed: 3, skipped: 0, failed: 0, truncated: 0, skippedReasons: {} },
+      records: { total: 3, processed: 3, skipped: 0, failed: 0, truncated: 0, split: 0, skippedReasons: {} },
       tokens: sum(texts),
       vectors: { upserted: 3, metadataUpdated: 0, deleted: 0 },
       errors: [],
@@ -260,12 +260,13 @@ describe('embedChunk', () => {
     });
   });
 
-  it('embeds a text over the token limit cut to it, counted and marked as truncated', async () => {
+  it('with long_text=truncate, embeds a text over the token limit cut to it, counted and marked as truncated', async () => {
     const objects = memoryObjects();
     const embedder = fakeEmbedder();
     const vectors = recordingVectors();
     const { deps, published } = embedderDeps({ objects, embedder, vectors });
-    await embedChunk(await plannedChunk(objects, 'task-1', [ROWS[0], { id: 'long', formatted_text: 'word '.repeat(9000).trim() }]), deps);
+    const rows = [ROWS[0], { id: 'long', formatted_text: 'word '.repeat(9000).trim() }];
+    await embedChunk(await plannedChunk(objects, 'task-1', rows, { longText: 'truncate' }), deps);
 
     const sent = embedder.requests.flat();
     expect(sent).toHaveLength(2);
@@ -273,6 +274,26 @@ describe('embedChunk', () => {
     expect(vectors.stored.get(`${NAMESPACE}/long`)?.metadata._truncated).toBe(true);
     expect(vectors.stored.get(`${NAMESPACE}/c-1`)?.metadata).not.toHaveProperty('_truncated');
     expect(onlyResult(published)).toMatchObject({ records: { total: 2, processed: 2, truncated: 1 }, tokens: sum(sent) });
+  });
+
+  it('splits a text over the token limit into pieces within it, the record counted once, each piece a vector', async () => {
+    const objects = memoryObjects();
+    const embedder = fakeEmbedder();
+    const vectors = recordingVectors();
+    const hashes = memoryHashes();
+    const { deps, published } = embedderDeps({ objects, embedder, vectors, hashes });
+    const long = Array.from({ length: 1200 }, (_, i) => `Sentence ${i} is about red shoes.`).join(' ');
+    await embedChunk(await plannedChunk(objects, 'task-1', [ROWS[0], { id: 'long', formatted_text: long }]), deps);
+
+    const pieces = [...vectors.stored.values()].filter((vector) => vector.metadata._parent_id === 'long');
+    expect(pieces.length).toBeGreaterThanOrEqual(2);
+    expect(vectors.stored.has(`${NAMESPACE}/long`)).toBe(false);
+    for (const piece of pieces) expect(tokensOf(String(piece.metadata.text))).toBeLessThanOrEqual(8191);
+    expect(hashes.stored.get(`${NAMESPACE}/long`)).toMatchObject({ write: 'split', pieces: pieces.length });
+    expect(onlyResult(published)).toMatchObject({
+      records: { total: 2, processed: 2, truncated: 0, split: 1 },
+      vectors: { upserted: pieces.length + 1, metadataUpdated: 0, deleted: 0 },
+    });
   });
 
   it('spends nothing on a dry run, reporting the tokens it would have spent', async () => {

@@ -17,7 +17,7 @@ function completedTask(overrides: Partial<Task> = {}): Task {
     namespace: 'ns',
     request: { schemaVersion: 1, taskId: 'task-1', source: { type: 's3_csv', key: 'incoming/a.csv' } } as Task['request'],
     planned: true,
-    records: { total: 2, processed: 2, skipped: 0, failed: 0, truncated: 0, skippedReasons: {} },
+    records: { total: 2, processed: 2, skipped: 0, failed: 0, truncated: 0, split: 0, skippedReasons: {} },
     chunks: { total: 1, completed: 1, failed: 0 },
     tokens: 10,
     vectors: { upserted: 2, metadataUpdated: 0, deleted: 0 },

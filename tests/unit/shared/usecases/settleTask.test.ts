@@ -25,7 +25,7 @@ function settled(records: Partial<Task['records']>, request: Partial<TaskRequest
     namespace: 'shop',
     planned: true,
     request: { ...REQUEST, ...request },
-    records: { total: 3, processed: 3, skipped: 0, failed: 0, truncated: 0, skippedReasons: {}, ...records },
+    records: { total: 3, processed: 3, skipped: 0, failed: 0, truncated: 0, split: 0, skippedReasons: {}, ...records },
     chunks: { total: 1, completed: 1, failed: 0 },
     tokens: 30,
     vectors: { upserted: 3, metadataUpdated: 0, deleted: 0 },

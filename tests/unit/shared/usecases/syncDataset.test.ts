@@ -46,7 +46,7 @@ function settledSync(request: Partial<TaskRequest> = {}): Task {
       sync: 'full',
       ...request,
     },
-    records: { total: 40, processed: 40, skipped: 0, failed: 0, truncated: 0, skippedReasons: {} },
+    records: { total: 40, processed: 40, skipped: 0, failed: 0, truncated: 0, split: 0, skippedReasons: {} },
     chunks: { total: 1, completed: 1, failed: 0 },
     tokens: 400,
     vectors: { upserted: 30, metadataUpdated: 4, deleted: 2 },

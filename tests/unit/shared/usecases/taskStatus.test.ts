@@ -20,7 +20,7 @@ function depsHolding(task: Task | undefined, env: Record<string, string> = {}) {
 
 describe('taskStatus', () => {
   it('answers the view of a running task: no total before planning ends, no progress yet', async () => {
-    const records = { total: 0, processed: 3, skipped: 1, failed: 0, truncated: 0, skippedReasons: { empty_text: 1 } };
+    const records = { total: 0, processed: 3, skipped: 1, failed: 0, truncated: 0, split: 0, skippedReasons: { empty_text: 1 } };
     const { deps, asked } = depsHolding(aTask({ taskId: 't-1', records }));
     const view = await taskStatus('t-1', deps);
 
@@ -44,7 +44,7 @@ describe('taskStatus', () => {
       status: 'COMPLETED',
       planned: true,
       request: { schemaVersion: 1, taskId: 'dry-1', source: { type: 's3_csv', key: 'uploads/a.csv' }, dryRun: true },
-      records: { total: 4, processed: 2, skipped: 2, failed: 0, truncated: 0, skippedReasons: { unchanged: 2 } },
+      records: { total: 4, processed: 2, skipped: 2, failed: 0, truncated: 0, split: 0, skippedReasons: { unchanged: 2 } },
       chunks: { total: 1, completed: 1, failed: 0 },
       tokens: 3_000_000,
       // What a dry run would have upserted: the records it would embed.
