@@ -5,10 +5,12 @@
  * all live in this one table under string keys pk (hash) and sk (range). The `dataset` index
  * lists each dataset's fingerprints in id order (its keys are named by the adapter that writes
  * them), so that a full sync pages through a dataset without holding its ids; only fingerprint
- * items carry its keys, so nothing else is in it.
+ * items carry its keys, so nothing else is in it. The `byCreated` index lists task items newest
+ * first (only they carry its keys), with what a task list shows.
  */
 import type { AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import { DATASET_INDEX } from '../shared/adapters/dynamodb/contentHashStore';
+import { CREATED_INDEX } from '../shared/adapters/dynamodb/taskQueries';
 
 export const TASKS_TABLE_KEYS: {
   AttributeDefinitions: AttributeDefinition[];
@@ -20,6 +22,8 @@ export const TASKS_TABLE_KEYS: {
     { AttributeName: 'sk', AttributeType: 'S' },
     { AttributeName: DATASET_INDEX.partitionKey, AttributeType: 'S' },
     { AttributeName: DATASET_INDEX.sortKey, AttributeType: 'S' },
+    { AttributeName: CREATED_INDEX.partitionKey, AttributeType: 'S' },
+    { AttributeName: CREATED_INDEX.sortKey, AttributeType: 'S' },
   ],
   KeySchema: [
     { AttributeName: 'pk', KeyType: 'HASH' },
@@ -33,6 +37,14 @@ export const TASKS_TABLE_KEYS: {
         { AttributeName: DATASET_INDEX.sortKey, KeyType: 'RANGE' },
       ],
       Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...DATASET_INDEX.projected] },
+    },
+    {
+      IndexName: CREATED_INDEX.name,
+      KeySchema: [
+        { AttributeName: CREATED_INDEX.partitionKey, KeyType: 'HASH' },
+        { AttributeName: CREATED_INDEX.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...CREATED_INDEX.projected] },
     },
   ],
 };

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { createDynamoContentHashStore } from '../shared/adapters/dynamodb/contentHashStore';
 import { createDynamoSyncLedger } from '../shared/adapters/dynamodb/syncLedger';
+import { createDynamoTaskQueries } from '../shared/adapters/dynamodb/taskQueries';
 import { createDynamoTaskRepository } from '../shared/adapters/dynamodb/taskRepository';
 import { createS3ObjectStore } from '../shared/adapters/s3/objectStore';
 import { metabaseSource, openAIEmbedder, pineconeVectorStore, requestPacer } from '../shared/composition/providers';
@@ -29,6 +30,7 @@ export function localDependencies(config: Config, emulators: Emulators, bus: Eve
     config,
     apiKey: async () => config.apiKey,
     tasks: createDynamoTaskRepository(emulators.dynamo, config.tableName),
+    taskQueries: createDynamoTaskQueries(emulators.dynamo, config.tableName),
     sync: createDynamoSyncLedger(emulators.dynamo, config.tableName),
     hashes: createDynamoContentHashStore(emulators.dynamo, config.tableName),
     objects: createS3ObjectStore(emulators.s3, config.bucketName),

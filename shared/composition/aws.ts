@@ -13,6 +13,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { createDynamoContentHashStore } from '../adapters/dynamodb/contentHashStore';
 import { createDynamoSyncLedger } from '../adapters/dynamodb/syncLedger';
+import { createDynamoTaskQueries } from '../adapters/dynamodb/taskQueries';
 import { createDynamoTaskRepository } from '../adapters/dynamodb/taskRepository';
 import { createEventBridgePublisher } from '../adapters/eventbridge/eventPublisher';
 import { createS3ObjectStore } from '../adapters/s3/objectStore';
@@ -76,6 +77,7 @@ function buildAwsDependencies(): Dependencies {
     config,
     apiKey: async () => (await secrets()).API_KEY,
     tasks: createDynamoTaskRepository(dynamo, config.tableName),
+    taskQueries: createDynamoTaskQueries(dynamo, config.tableName),
     sync: createDynamoSyncLedger(dynamo, config.tableName),
     hashes: createDynamoContentHashStore(dynamo, config.tableName),
     objects: createS3ObjectStore(new S3Client({}), config.bucketName),

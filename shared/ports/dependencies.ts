@@ -12,6 +12,7 @@ import type { Logger } from './logger';
 import type { ObjectStore } from './objects';
 import type { QuestionSource } from './questionSource';
 import type { SyncLedger } from './syncLedger';
+import type { TaskQueries } from './taskQueries';
 import type { TaskRepository } from './tasks';
 import type { VectorStore } from './vectors';
 
@@ -20,6 +21,8 @@ export interface Dependencies {
   /** The key callers must send as x-api-key; undefined leaves the check to API Gateway alone. */
   apiKey: () => Promise<string | undefined>;
   tasks: TaskRepository;
+  /** Tasks newest first and each chunk's result, for the operators' API. */
+  taskQueries: TaskQueries;
   /** A full sync's place and scanned pages. */
   sync: SyncLedger;
   objects: ObjectStore;

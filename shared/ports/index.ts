@@ -11,5 +11,6 @@ export type * from './logger';
 export type * from './objects';
 export type * from './questionSource';
 export type * from './syncLedger';
+export type * from './taskQueries';
 export type * from './tasks';
 export type * from './vectors';

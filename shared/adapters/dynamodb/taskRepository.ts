@@ -8,6 +8,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@
 import { SYNC_PHASES, TASK_STATUSES, type SyncPhase, type SyncProgress, type Task, type TaskStatus } from '../../domain/task';
 import type { ChunkEmbedded } from '../../events/types';
 import type { TaskRepository } from '../../ports';
+import { listingAttributes } from './taskQueries';
 
 /** Record-level errors kept on the task item; the rest stay on the chunk items. */
 export const MAX_TASK_ERRORS = 50;
@@ -71,6 +72,7 @@ export function createDynamoTaskRepository(client: DynamoDBClient, tableName: st
         createdAt: stamp,
         updatedAt: stamp,
         expiresAt: Math.floor(now.getTime() / 1000) + TASK_TTL_DAYS * 86400,
+        ...listingAttributes(task.request, stamp),
       };
       try {
         await db.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));

@@ -23,7 +23,7 @@ describe('storage', () => {
     );
   });
 
-  it('keys the task table on pk/sk, with the dataset index, on demand, encrypted, with point-in-time recovery and TTL', () => {
+  it('keys the task table on pk/sk, with the dataset and byCreated indexes, on demand, encrypted, with point-in-time recovery and TTL', () => {
     const table = resource('TasksTable').Properties;
     expect(table.TableName).toBe(`vectordb-tasks-${STAGE}`);
     expect(table.KeySchema).toEqual([
@@ -35,6 +35,8 @@ describe('storage', () => {
       { AttributeName: 'sk', AttributeType: 'S' },
       { AttributeName: 'dpk', AttributeType: 'S' },
       { AttributeName: 'dsk', AttributeType: 'S' },
+      { AttributeName: 'cpk', AttributeType: 'S' },
+      { AttributeName: 'csk', AttributeType: 'S' },
     ]);
     // A full sync pages through a dataset's fingerprints by this index; only keys and seenBy are projected.
     expect(table.GlobalSecondaryIndexes).toEqual([
@@ -45,6 +47,35 @@ describe('storage', () => {
           { AttributeName: 'dsk', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['seenBy', 'write'] },
+      },
+      // GET /tasks lists tasks newest first by this index; only what a list shows is projected.
+      {
+        IndexName: 'byCreated',
+        KeySchema: [
+          { AttributeName: 'cpk', KeyType: 'HASH' },
+          { AttributeName: 'csk', KeyType: 'RANGE' },
+        ],
+        Projection: {
+          ProjectionType: 'INCLUDE',
+          NonKeyAttributes: [
+            'taskId',
+            'status',
+            'dataSource',
+            'namespace',
+            'dataset',
+            'dryRun',
+            'planned',
+            'recordsTotal',
+            'processed',
+            'skipped',
+            'failed',
+            'tokens',
+            'createdAt',
+            'updatedAt',
+            'startedAt',
+            'completedAt',
+          ],
+        },
       },
     ]);
     expect(table.BillingMode).toBe('PAY_PER_REQUEST');
