@@ -21,6 +21,8 @@ export const DEFAULT_WIRING_PATH = resolve(__dirname, 'wiring.yml');
 export const PERMISSIONS = [
   'tasks:read',
   'tasks:write',
+  // Query on the byCreated index only: tasks newest first, for GET /tasks.
+  'tasks:list',
   'hashes:write',
   // Query on the dataset index: a full sync pages through a dataset's fingerprints.
   'hashes:scan',

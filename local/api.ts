@@ -28,13 +28,15 @@ export async function startLocalApi(
 
   const server: Server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    const route = table.get(`${request.method} ${url.pathname}`);
+    const matches = matchingRoutes([...table.keys()], url.pathname);
+    const matched = matches.find(({ key }) => key.startsWith(`${request.method} `));
+    const route = matched && table.get(matched.key);
     const send = (statusCode: number, headers: Record<string, string>, body: string) => {
       response.writeHead(statusCode, headers);
       response.end(body);
     };
     if (!route) {
-      const allowed = [...table.keys()].filter((key) => key.endsWith(` ${url.pathname}`)).map((key) => key.split(' ')[0]);
+      const allowed = matches.map(({ key }) => key.split(' ')[0]);
       // API Gateway answers an unknown route with 403 "Missing Authentication Token".
       return allowed.length
         ? send(
@@ -51,7 +53,7 @@ export async function startLocalApi(
     try {
       const raw = await readBody(request, MAX_BODY_BYTES, () => new Error('body too large'));
       const body = raw.length ? raw.toString('utf8') : null;
-      const event = proxyEvent(request, url, body);
+      const event = proxyEvent(request, url, body, matched);
       const result = await route.handler(
         event,
         lambdaContext(
@@ -74,7 +76,46 @@ export async function startLocalApi(
   return { url: `http://127.0.0.1:${address.port}`, close: () => closeServer(server) };
 }
 
-function proxyEvent(request: IncomingMessage, url: URL, body: string | null): APIGatewayProxyEvent {
+/**
+ * The routes (`METHOD /path`) whose path matches, static ones first as API Gateway prefers them;
+ * a `{name}` part takes one non-empty segment, decoded into the path parameters.
+ */
+function matchingRoutes(keys: string[], pathname: string): RouteMatch[] {
+  const segments = pathname.split('/');
+  const matches: RouteMatch[] = [];
+  for (const key of keys) {
+    const resource = key.slice(key.indexOf(' ') + 1);
+    const parts = resource.split('/');
+    if (parts.length !== segments.length) continue;
+    const pathParameters: Record<string, string> = {};
+    const fits = parts.every((part, i) => {
+      const name = /^\{(\w+)\}$/.exec(part)?.[1];
+      if (!name) return part === segments[i];
+      if (!segments[i]) return false;
+      pathParameters[name] = decodeSegment(segments[i]);
+      return true;
+    });
+    if (fits) matches.push({ key, resource, pathParameters: Object.keys(pathParameters).length ? pathParameters : null });
+  }
+  return matches.sort((a, b) => Number(a.resource.includes('{')) - Number(b.resource.includes('{')));
+}
+
+interface RouteMatch {
+  key: string;
+  /** The route's path as declared, e.g. `/tasks/{task_id}` (API Gateway's `resource`). */
+  resource: string;
+  pathParameters: Record<string, string> | null;
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+function proxyEvent(request: IncomingMessage, url: URL, body: string | null, route: RouteMatch): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers))
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
@@ -92,11 +133,11 @@ function proxyEvent(request: IncomingMessage, url: URL, body: string | null): AP
     httpMethod: request.method ?? 'GET',
     isBase64Encoded: false,
     path: url.pathname,
-    pathParameters: null,
+    pathParameters: route.pathParameters,
     queryStringParameters: hasQuery ? query : null,
     multiValueQueryStringParameters: hasQuery ? multiQuery : null,
     stageVariables: null,
-    resource: url.pathname,
+    resource: route.resource,
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
@@ -112,7 +153,7 @@ function proxyEvent(request: IncomingMessage, url: URL, body: string | null): AP
       requestId: randomUUID(),
       requestTimeEpoch: Date.now(),
       resourceId: 'local',
-      resourcePath: url.pathname,
+      resourcePath: route.resource,
       domainName: '127.0.0.1',
     },
   };

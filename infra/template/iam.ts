@@ -4,6 +4,7 @@
  * task functions only.
  */
 import { DATASET_INDEX } from '../../shared/adapters/dynamodb/contentHashStore';
+import { CREATED_INDEX } from '../../shared/adapters/dynamodb/taskQueries';
 import type { Permission, Wiring } from '../wiring';
 import { getAtt, type Resource, type Resources, type Statement } from './cloudFormation';
 import { physicalName, type Context } from './context';
@@ -74,6 +75,13 @@ function statementsFor(ctx: Context, wiring: Wiring, name: string, permissions: 
         Sid: 'WriteTasks',
         Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         Resource: tableArn,
+      },
+    ],
+    'tasks:list': () => [
+      {
+        Sid: 'ListTasksNewestFirst',
+        Action: ['dynamodb:Query'],
+        Resource: { 'Fn::Join': ['', [tableArn, `/index/${CREATED_INDEX.name}`]] },
       },
     ],
     // Content hashes of upserted vectors: batch reads and writes, only of items keyed HASH#….

@@ -25,6 +25,7 @@ describe('IAM', () => {
   const PREFIXES: Record<string, string> = {
     'tasks:read': 'dynamodb:',
     'tasks:write': 'dynamodb:',
+    'tasks:list': 'dynamodb:',
     'events:put': 'events:',
     'bucket:read': 's3:',
     'bucket:write': 's3:',
@@ -86,6 +87,17 @@ describe('IAM', () => {
       );
     for (const [name] of allFunctions) expect(queriesIndex(name)).toHaveLength(name === 'syncer' ? 1 : 0);
     expect(queriesIndex('syncer')[0].Action).toEqual(['dynamodb:Query']);
+  });
+
+  it('lets only the task list query the byCreated index, and only that index, with nothing else of the table', () => {
+    const queriesIndex = (name: string) =>
+      roleStatements(name).filter(
+        (s) => JSON.stringify(s.Resource).includes('/index/byCreated') && asArray(s.Action).includes('dynamodb:Query'),
+      );
+    for (const [name] of allFunctions) expect(queriesIndex(name)).toHaveLength(name === 'taskList' ? 1 : 0);
+    const dynamo = roleStatements('taskList').filter((s) => actionsOf([s]).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo).toEqual(queriesIndex('taskList'));
+    expect(dynamo[0].Action).toEqual(['dynamodb:Query']);
   });
 
   it('lets the embedder touch the bus only to put events on our bus', () => {

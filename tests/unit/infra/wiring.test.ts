@@ -43,6 +43,15 @@ describe('loadWiring (infra/wiring.yml)', () => {
       { method: 'POST', path: '/process' },
     ]);
     expect(wiring.http.status).toMatchObject({ timeout: 29, permissions: ['tasks:read', 'secrets:read'] });
+    expect(Object.keys(wiring.http)).toEqual(['process', 'cancel', 'status', 'taskList', 'taskDetail']);
+    expect(wiring.http.taskList).toMatchObject({
+      routes: [{ method: 'GET', path: '/tasks' }],
+      permissions: ['tasks:list', 'secrets:read'],
+    });
+    expect(wiring.http.taskDetail).toMatchObject({
+      routes: [{ method: 'GET', path: '/tasks/{task_id}' }],
+      permissions: ['tasks:read', 'secrets:read'],
+    });
   });
 
   it('gives each event-triggered consumer its rule pattern, requiring our source when internal', () => {
