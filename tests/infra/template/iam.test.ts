@@ -100,6 +100,13 @@ describe('IAM', () => {
     expect(dynamo[0].Action).toEqual(['dynamodb:Query']);
   });
 
+  it('gives search nothing of ours in AWS but the secret', () => {
+    for (const name of ['search']) {
+      const services = new Set(actionsOf(roleStatements(name)).map((action) => action.slice(0, action.indexOf(':'))));
+      expect([...services].sort()).toEqual(['logs', 'secretsmanager']);
+    }
+  });
+
   it('lets the embedder touch the bus only to put events on our bus', () => {
     const busStatements = roleStatements('embedder').filter((s) => actionsOf([s]).some((a) => a.startsWith('events:')));
     expect(busStatements).toHaveLength(1);
