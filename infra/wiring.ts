@@ -232,7 +232,7 @@ function httpWiring(at: Reader, name: string, value: unknown): HttpWiring {
   const path = `http.${name}`;
   const raw = at.object(value, path, ['description', 'handler', 'routes', 'timeout', 'memorySize', 'permissions']);
   const routes = at.list(raw.routes, `${path}.routes`).map((entry, index) => {
-    const route = at.string(entry, `${path}.routes[${index}]`, /^[A-Z]+ \/[A-Za-z0-9_{}/-]*$/);
+    const route = at.string(entry, `${path}.routes[${index}]`, /^[A-Z]+ \/[A-Za-z0-9_.{}/-]*$/);
     const [method, routePath] = route.split(' ');
     if (!(HTTP_METHODS as readonly string[]).includes(method)) {
       at.fail(`${path}.routes[${index}]`, `unknown method ${method} (expected one of ${HTTP_METHODS.join(', ')})`);

@@ -100,8 +100,8 @@ describe('IAM', () => {
     expect(dynamo[0].Action).toEqual(['dynamodb:Query']);
   });
 
-  it('gives search nothing of ours in AWS but the secret', () => {
-    for (const name of ['search']) {
+  it('gives search and the OpenAPI document nothing of ours in AWS but the secret', () => {
+    for (const name of ['search', 'openapi']) {
       const services = new Set(actionsOf(roleStatements(name)).map((action) => action.slice(0, action.indexOf(':'))));
       expect([...services].sort()).toEqual(['logs', 'secretsmanager']);
     }

@@ -43,7 +43,7 @@ describe('loadWiring (infra/wiring.yml)', () => {
       { method: 'POST', path: '/process' },
     ]);
     expect(wiring.http.status).toMatchObject({ timeout: 29, permissions: ['tasks:read', 'secrets:read'] });
-    expect(Object.keys(wiring.http)).toEqual(['process', 'cancel', 'status', 'taskList', 'taskDetail', 'search']);
+    expect(Object.keys(wiring.http)).toEqual(['process', 'cancel', 'status', 'taskList', 'taskDetail', 'search', 'openapi']);
     expect(wiring.http.taskList).toMatchObject({
       routes: [{ method: 'GET', path: '/tasks' }],
       permissions: ['tasks:list', 'secrets:read'],
@@ -54,6 +54,7 @@ describe('loadWiring (infra/wiring.yml)', () => {
     });
     // Search reaches only the providers (keys from the secret): nothing of ours in AWS.
     expect(wiring.http.search).toMatchObject({ routes: [{ method: 'GET', path: '/search' }], permissions: ['secrets:read'] });
+    expect(wiring.http.openapi).toMatchObject({ routes: [{ method: 'GET', path: '/openapi.json' }], permissions: ['secrets:read'] });
   });
 
   it('gives each event-triggered consumer its rule pattern, requiring our source when internal', () => {
