@@ -63,7 +63,12 @@ async function processChunk(chunk: ChunkPlanned, deps: EmbedChunkDeps): Promise<
     split: 0,
     vectors: { upserted: 0, metadataUpdated: 0, deleted: 0 },
   };
-  const settings = { longText: deps.config.longText, model: deps.embedder.model, dimensions: deps.embedder.dimensions, datasetNamed: isDatasetNamed(chunk) };
+  const settings = {
+    longText: deps.config.longText,
+    model: deps.embedder.model,
+    dimensions: deps.embedder.dimensions,
+    datasetNamed: isDatasetNamed(chunk),
+  };
   const groups: RecordGroup[] = [];
   const tombstones: string[] = [];
   /** Ids of rows still in the source that are not written (skipped by date): a full sync keeps their vectors. */
@@ -86,14 +91,19 @@ async function processChunk(chunk: ChunkPlanned, deps: EmbedChunkDeps): Promise<
   if (formerPieces.length) for (const [id, vector] of await deps.hashes.get(chunk.namespace, formerPieces)) stored.set(id, vector);
 
   const plan = partitionByStoredState(chunk, groups, stored, tally);
-  const tombstoned = tombstones.flatMap((id) => [id, ...Array.from({ length: previousPieces(stored.get(id)) ?? 0 }, (_, i) => pieceId(id, i))]);
+  const tombstoned = tombstones.flatMap((id) => [
+    id,
+    ...Array.from({ length: previousPieces(stored.get(id)) ?? 0 }, (_, i) => pieceId(id, i)),
+  ]);
   await deleteVectors(chunk, tombstoned, stored, tally, deps);
   if (chunk.dryRun) {
     tally.tokens += sum(plan.toEmbed, (record) => record.tokens);
     tally.truncated += plan.toEmbed.filter((record) => record.truncated).length;
     tally.vectors.upserted += plan.toEmbed.length;
     tally.vectors.metadataUpdated += plan.toUpdate.length;
-    tally.vectors.deleted += plan.reshaped.flatMap((group) => staleIds(group, previousPieces(stored.get(group.id)))).filter((id) => stored.has(id)).length;
+    tally.vectors.deleted += plan.reshaped
+      .flatMap((group) => staleIds(group, previousPieces(stored.get(group.id))))
+      .filter((id) => stored.has(id)).length;
   } else {
     const { updated, missing } = await updateMetadata(chunk, plan.toUpdate, tally.failures, deps);
     tally.vectors.metadataUpdated += updated;
@@ -125,7 +135,9 @@ function partitionByStoredState(chunk: ChunkPlanned, groups: RecordGroup[], stor
   for (const group of groups) {
     const before = previousPieces(stored.get(group.id));
     const sameShape = group.split ? before === group.candidates.length : before === undefined || before === 0;
-    const decisions = group.candidates.map((record) => decideByStoredState(record, stored.get(record.id), chunk.taskId, chunk.force === true));
+    const decisions = group.candidates.map((record) =>
+      decideByStoredState(record, stored.get(record.id), chunk.taskId, chunk.force === true),
+    );
     if (group.split) tally.split += 1;
     if (sameShape && decisions.every((decision) => decision === 'unchanged')) {
       count(tally.skippedReasons, 'unchanged');
@@ -153,11 +165,23 @@ function partitionByStoredState(chunk: ChunkPlanned, groups: RecordGroup[], stor
 }
 
 /** After a reshaped record's vectors are in: what it no longer is goes, and a split record's row says how many pieces it has. */
-async function reshape(chunk: ChunkPlanned, groups: RecordGroup[], stored: Map<string, StoredVector>, tally: Tally, deps: EmbedChunkDeps): Promise<void> {
+async function reshape(
+  chunk: ChunkPlanned,
+  groups: RecordGroup[],
+  stored: Map<string, StoredVector>,
+  tally: Tally,
+  deps: EmbedChunkDeps,
+): Promise<void> {
   const failed = new Set(tally.failures.map((failure) => failure.recordNumber));
   // A record that failed keeps what it had: its retry, or the next run, reshapes it.
   const done = groups.filter((group) => !failed.has(group.recordNumber));
-  await deleteVectors(chunk, done.flatMap((group) => staleIds(group, previousPieces(stored.get(group.id)))), stored, tally, deps);
+  await deleteVectors(
+    chunk,
+    done.flatMap((group) => staleIds(group, previousPieces(stored.get(group.id)))),
+    stored,
+    tally,
+    deps,
+  );
   const rows = done.filter((group) => group.split).map(splitEntry);
   if (rows.length) await deps.hashes.put(chunk.namespace, rows, chunk.taskId, { seen: chunk.sync === 'full' });
 }
@@ -166,14 +190,23 @@ async function reshape(chunk: ChunkPlanned, groups: RecordGroup[], stored: Map<s
  * Deletes vectors (tombstoned records, surplus pieces) and notes who deleted them. An id deleted
  * by an earlier attempt of this task still counts; one deleted before, or never stored, counts nothing.
  */
-async function deleteVectors(chunk: ChunkPlanned, ids: string[], stored: Map<string, StoredVector>, tally: Tally, deps: EmbedChunkDeps): Promise<void> {
+async function deleteVectors(
+  chunk: ChunkPlanned,
+  ids: string[],
+  stored: Map<string, StoredVector>,
+  tally: Tally,
+  deps: EmbedChunkDeps,
+): Promise<void> {
   const unique = [...new Set(ids)];
   const isVector = (vector: StoredVector | undefined) => vector !== undefined && vector.write !== 'delete' && vector.write !== 'split';
   const live = unique.filter((id) => stored.has(id) && stored.get(id)?.write !== 'delete');
   const earlier = unique.filter((id) => stored.get(id)?.write === 'delete' && stored.get(id)?.taskId === chunk.taskId);
   tally.vectors.deleted += live.filter((id) => isVector(stored.get(id))).length + earlier.length;
   if (chunk.dryRun || live.length === 0) return;
-  await deps.vectors.delete(chunk.namespace, live.filter((id) => isVector(stored.get(id))));
+  await deps.vectors.delete(
+    chunk.namespace,
+    live.filter((id) => isVector(stored.get(id))),
+  );
   await deps.hashes.markDeleted(chunk.namespace, live, chunk.taskId);
 }
 
@@ -189,7 +222,9 @@ async function markSeen(chunk: ChunkPlanned, ids: string[], stored: Map<string, 
 function chunkResult(chunk: ChunkPlanned, prepared: PreparedRecord[], tally: Tally, now: Date): ChunkEmbedded {
   const skipped = sum(Object.values(tally.skippedReasons), (n) => n);
   // A record fails once, however many of its pieces were refused.
-  const failures = [...new Map(tally.failures.map((failure) => [failure.recordNumber, failure])).values()].sort((a, b) => a.recordNumber - b.recordNumber);
+  const failures = [...new Map(tally.failures.map((failure) => [failure.recordNumber, failure])).values()].sort(
+    (a, b) => a.recordNumber - b.recordNumber,
+  );
   return {
     schemaVersion: 1,
     taskId: chunk.taskId,

@@ -49,7 +49,10 @@ export function recordGroup(
   };
   const fitted = fitToTokenLimit(record.text, maxTokensPerVector);
   // A text within the token limit stays one vector, as it always was (its stored text cut to the metadata budget if need be).
-  const pieces = mode === 'split' && fitted.truncated ? splitIntoPieces(record.text, { maxTokens: maxTokensPerVector, overlapTokens, maxBytes: pieceBytes() }) : [];
+  const pieces =
+    mode === 'split' && fitted.truncated
+      ? splitIntoPieces(record.text, { maxTokens: maxTokensPerVector, overlapTokens, maxBytes: pieceBytes() })
+      : [];
   if (pieces.length <= 1) {
     const single: Candidate = { ...record, ...fitted, ...fingerprint(fitted.text, record.metadata), dataset };
     return { recordNumber: record.recordNumber, id: record.id, dataset, candidates: [single], split: false };
@@ -57,7 +60,16 @@ export function recordGroup(
   const candidates = pieces.map((piece, i): Candidate => {
     const metadata: Metadata = { ...others, text: piece.text, _parent_id: record.id, _piece: i, _pieces: pieces.length };
     const id = pieceId(record.id, i);
-    return { ...record, id, text: piece.text, tokens: piece.tokens, truncated: false, metadata, ...fingerprint(piece.text, metadata), dataset };
+    return {
+      ...record,
+      id,
+      text: piece.text,
+      tokens: piece.tokens,
+      truncated: false,
+      metadata,
+      ...fingerprint(piece.text, metadata),
+      dataset,
+    };
   });
   return { recordNumber: record.recordNumber, id: record.id, dataset, candidates, split: true };
 }
@@ -84,5 +96,13 @@ export function staleIds(group: RecordGroup, before: number | undefined): string
 
 /** The row that says a record is now in pieces (no vector of its own). */
 export function splitEntry(group: RecordGroup): VectorStateEntry {
-  return { id: group.id, inputHash: '', metadataHash: '', dataset: group.dataset, tokens: 0, write: 'split', pieces: group.candidates.length };
+  return {
+    id: group.id,
+    inputHash: '',
+    metadataHash: '',
+    dataset: group.dataset,
+    tokens: 0,
+    write: 'split',
+    pieces: group.candidates.length,
+  };
 }

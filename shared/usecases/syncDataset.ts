@@ -111,7 +111,12 @@ async function readPage(task: Task, namespace: string, dataset: string, cursor: 
   const isRow = (id: string) => current.get(id)?.write === 'split';
   const unseenRowIds = unseen.filter(isRow);
   const scanned = entries.filter((entry) => entry.write !== 'split').length;
-  return { unseenIds: unseen.filter((id) => !isRow(id)), ...(unseenRowIds.length ? { unseenRowIds } : {}), scanned, ...(next ? { cursor: next } : {}) };
+  return {
+    unseenIds: unseen.filter((id) => !isRow(id)),
+    ...(unseenRowIds.length ? { unseenRowIds } : {}),
+    scanned,
+    ...(next ? { cursor: next } : {}),
+  };
 }
 
 /** Why the scan's findings must not be deleted, if they must not. */

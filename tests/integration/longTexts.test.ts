@@ -31,7 +31,13 @@ describe('long texts become several vectors (local runtime, simulators)', () => 
 
   it('splits a 30,000-token record into pieces within the limit, every sentence in some piece, no bare-id vector', async () => {
     expect(tokensOf(long.join(' '))).toBeGreaterThan(30_000);
-    const { status } = await run('long/contract.csv', csvOf([['c-1', long.join(' ')], ['c-2', 'A short note about the supply contract.']]));
+    const { status } = await run(
+      'long/contract.csv',
+      csvOf([
+        ['c-1', long.join(' ')],
+        ['c-2', 'A short note about the supply contract.'],
+      ]),
+    );
     expect(status).toMatchObject({ status: 'COMPLETED', records: { total: 2, processed: 2, failed: 0, split: 1, truncated: 0 } });
     const vectors = stored();
     const pieces = [...vectors.values()].filter((vector) => vector.metadata?._parent_id === 'c-1');
@@ -54,7 +60,13 @@ describe('long texts become several vectors (local runtime, simulators)', () => 
   });
 
   it('spends nothing on the same long record again', async () => {
-    const { status, tokens } = await run('long/contract-again.csv', csvOf([['c-1', long.join(' ')], ['c-2', 'A short note about the supply contract.']]));
+    const { status, tokens } = await run(
+      'long/contract-again.csv',
+      csvOf([
+        ['c-1', long.join(' ')],
+        ['c-2', 'A short note about the supply contract.'],
+      ]),
+    );
     expect(tokens).toBe(0);
     expect(status).toMatchObject({ records: { processed: 0, skipped: 2, skipped_reasons: { unchanged: 2 } } });
   });
@@ -62,7 +74,13 @@ describe('long texts become several vectors (local runtime, simulators)', () => 
   it('deletes the surplus pieces when the record shrinks, and re-embeds only the pieces that changed', async () => {
     const before = [...stored().keys()].filter((id) => id.startsWith('c-1#')).length;
     const shorter = long.slice(0, 700).join(' ');
-    const { status } = await run('long/contract-shorter.csv', csvOf([['c-1', shorter], ['c-2', 'A short note about the supply contract.']]));
+    const { status } = await run(
+      'long/contract-shorter.csv',
+      csvOf([
+        ['c-1', shorter],
+        ['c-2', 'A short note about the supply contract.'],
+      ]),
+    );
     const after = [...stored().keys()].filter((id) => id.startsWith('c-1#'));
     expect(after.length).toBeLessThan(before);
     expect(after.length).toBeGreaterThanOrEqual(2);
@@ -88,13 +106,20 @@ describe('long texts become several vectors (local runtime, simulators)', () => 
     expect([...stored().keys()].filter((id) => id.startsWith('t-1#'))).toEqual([]);
   });
 
-  it('a full sync deletes a removed record\'s pieces, and only its pieces, counting vectors not rows', async () => {
-    const rows: [string, string][] = [['d-1', sentences(900, 'lease').join(' ')], ['d-2', 'A short lease note.']];
+  it("a full sync deletes a removed record's pieces, and only its pieces, counting vectors not rows", async () => {
+    const rows: [string, string][] = [
+      ['d-1', sentences(900, 'lease').join(' ')],
+      ['d-2', 'A short lease note.'],
+    ];
     const first = await run('long/docs-1.csv', csvOf(rows), '&dataset=docs&sync=full');
     const pieces = [...stored().keys()].filter((id) => id.startsWith('d-1#'));
     expect(pieces.length).toBeGreaterThanOrEqual(2);
     expect(first.status.sync).toMatchObject({ deleted: 0 });
-    const second = await run('long/docs-2.csv', csvOf([rows[1], ['d-3', 'Another short lease note.']]), '&dataset=docs&sync=full&allow_mass_delete=true');
+    const second = await run(
+      'long/docs-2.csv',
+      csvOf([rows[1], ['d-3', 'Another short lease note.']]),
+      '&dataset=docs&sync=full&allow_mass_delete=true',
+    );
     expect(second.status).toMatchObject({ status: 'COMPLETED', sync: { mode: 'full', dataset: 'docs', deleted: pieces.length } });
     expect(second.status.vectors.deleted).toBe(pieces.length);
     const after = stored();

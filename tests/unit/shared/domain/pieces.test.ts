@@ -6,7 +6,9 @@ const LIMITS = { maxTokens: 500, overlapTokens: 50, maxBytes: 30_000 };
 
 describe('splitIntoPieces', () => {
   it('keeps a text that fits as one piece, as it is', () => {
-    expect(splitIntoPieces('Short text. Two sentences.', LIMITS)).toEqual([{ text: 'Short text. Two sentences.', tokens: tokensOf('Short text. Two sentences.') }]);
+    expect(splitIntoPieces('Short text. Two sentences.', LIMITS)).toEqual([
+      { text: 'Short text. Two sentences.', tokens: tokensOf('Short text. Two sentences.') },
+    ]);
   });
 
   it('cuts at sentence boundaries, each piece within the limit, every sentence whole in some piece, consecutive pieces overlapping', () => {
@@ -33,7 +35,12 @@ describe('splitIntoPieces', () => {
     const blob = 'x'.repeat(50_000);
     const blobPieces = splitIntoPieces(blob, { ...LIMITS, overlapTokens: 0 });
     expect(blobPieces.every((piece) => piece.tokens <= LIMITS.maxTokens)).toBe(true);
-    expect(blobPieces.map((piece) => piece.text).join('').replace(/ /g, '')).toBe(blob);
+    expect(
+      blobPieces
+        .map((piece) => piece.text)
+        .join('')
+        .replace(/ /g, ''),
+    ).toBe(blob);
   });
 
   it('keeps each piece within the bytes its metadata can hold, for multi-byte text too', () => {
