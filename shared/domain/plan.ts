@@ -116,3 +116,18 @@ export function executionNameFor(taskId: string): string {
   const digest = createHash('sha256').update(taskId).digest('hex').slice(0, 24);
   return `${taskId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 55)}-${digest}`;
 }
+
+/** A planned CSV chunk as ChunkPlanned carries it: a byte range of whole records of one version (ETag) of the object. */
+export function csvRangeChunk(
+  chunk: { chunkIndex: number; recordCount: number; firstRecordNumber: number; byteStart: number; byteEnd: number },
+  object: { bucket: string; key: string; etag: string },
+  { header, delimiter }: { header: string[]; delimiter: string },
+): ChunkOwn {
+  const { chunkIndex, recordCount, firstRecordNumber, byteStart, byteEnd } = chunk;
+  return {
+    chunkIndex,
+    recordCount,
+    firstRecordNumber,
+    source: { type: 'csv_range', ...object, byteStart, byteEnd, header: header as [string, ...string[]], delimiter },
+  };
+}

@@ -7,7 +7,7 @@
  * and counting stay in the SQS consumers.
  */
 import { planCsv } from '../domain/csv';
-import { chunkCommon, csvHeaderValidator, MAX_HEADER_BYTES } from '../domain/plan';
+import { chunkCommon, csvHeaderValidator, csvRangeChunk, MAX_HEADER_BYTES } from '../domain/plan';
 import { isTerminal } from '../domain/task';
 import { SourceError } from '../errors';
 import type { Dependencies, LargeCsvPlanState } from '../ports';
@@ -55,22 +55,8 @@ export async function planSegment(state: LargeCsvPlanState, deps: PlanSegmentDep
           },
         }),
     shouldStop: () => Date.now() >= deadline,
-    onChunk: (chunk, { header, delimiter }) =>
-      announcer.announce({
-        chunkIndex: chunk.chunkIndex,
-        recordCount: chunk.recordCount,
-        firstRecordNumber: chunk.firstRecordNumber,
-        source: {
-          type: 'csv_range',
-          bucket: objects.bucket,
-          key: state.key,
-          etag: state.etag,
-          byteStart: chunk.byteStart,
-          byteEnd: chunk.byteEnd,
-          header: header as [string, ...string[]],
-          delimiter,
-        },
-      }),
+    onChunk: (chunk, layout) =>
+      announcer.announce(csvRangeChunk(chunk, { bucket: objects.bucket, key: state.key, etag: state.etag }, layout)),
   });
   await announcer.flush();
   // Only the first segment reads the header; a retried one notes the same warning, which is kept once.

@@ -7,7 +7,15 @@
  */
 import { planCsv } from '../domain/csv';
 import { fullSyncConflict } from '../domain/processRequest';
-import { checkDateColumn, chunkCommon, csvHeaderValidator, initialLargeCsvPlanState, startDateWarning, taskColumns } from '../domain/plan';
+import {
+  checkDateColumn,
+  chunkCommon,
+  csvHeaderValidator,
+  csvRangeChunk,
+  initialLargeCsvPlanState,
+  startDateWarning,
+  taskColumns,
+} from '../domain/plan';
 import type { Task, TaskRequest } from '../domain/task';
 import { SourceError } from '../errors';
 import type { Dependencies, ObjectHead } from '../ports';
@@ -124,22 +132,7 @@ async function planCsvObject(
     maxRecords: config.chunk.records,
     maxBytes: config.chunk.maxBytes,
     validateHeader: csvHeaderValidator(uri, request, config),
-    onChunk: (chunk, { header, delimiter }) =>
-      announce({
-        chunkIndex: chunk.chunkIndex,
-        recordCount: chunk.recordCount,
-        firstRecordNumber: chunk.firstRecordNumber,
-        source: {
-          type: 'csv_range',
-          bucket: objects.bucket,
-          key,
-          etag: head.etag,
-          byteStart: chunk.byteStart,
-          byteEnd: chunk.byteEnd,
-          header: header as [string, ...string[]],
-          delimiter,
-        },
-      }),
+    onChunk: (chunk, layout) => announce(csvRangeChunk(chunk, { bucket: objects.bucket, key, etag: head.etag }, layout)),
   });
   if (summary.malformedRecords)
     deps.logger.warn('CSV has records the parser could not read', { key, malformedRecords: summary.malformedRecords });

@@ -7,28 +7,18 @@
  * keep it under DynamoDB's 400 KB.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Task } from '../../domain/task';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SyncLedger, SyncPage } from '../../ports';
-import { fromItem } from './taskRepository';
+import { conditionalTaskUpdate, taskKey } from './taskItems';
 
 const PAGE_TTL_DAYS = 90;
 
-const taskKey = (taskId: string) => ({ pk: `TASK#${taskId}`, sk: 'TASK' });
 const pageKey = (taskId: string, page: number) => ({ pk: `TASK#${taskId}`, sk: `SYNC#${String(page).padStart(10, '0')}` });
 
 export function createDynamoSyncLedger(client: DynamoDBClient, tableName: string): SyncLedger {
   const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 
-  async function update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<Task | undefined> {
-    try {
-      const output = await db.send(new UpdateCommand({ TableName: tableName, ReturnValues: 'ALL_NEW', ...input }));
-      return fromItem(output.Attributes);
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
-  }
+  const update = conditionalTaskUpdate(db, tableName);
 
   async function page(taskId: string, number: number): Promise<SyncPage | undefined> {
     const output = await db.send(new GetCommand({ TableName: tableName, Key: pageKey(taskId, number), ConsistentRead: true }));

@@ -3,33 +3,24 @@
  * finished chunk. Every exactly-once step is a single-item conditional write, which DynamoDB and
  * dynalite both support (dynalite has no transactions).
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { SYNC_PHASES, TASK_STATUSES, type SyncPhase, type SyncProgress, type Task, type TaskStatus } from '../../domain/task';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Task } from '../../domain/task';
 import type { ChunkEmbedded } from '../../events/types';
 import type { TaskRepository } from '../../ports';
+import { conditionalTaskUpdate, fromItem, SKIP_REASON_PREFIX, taskKey } from './taskItems';
 import { listingAttributes } from './taskQueries';
 
 /** Record-level errors kept on the task item; the rest stay on the chunk items. */
 export const MAX_TASK_ERRORS = 50;
 const TASK_TTL_DAYS = 90;
-const SKIP_REASON_PREFIX = 'skipped_';
 
-const taskKey = (taskId: string) => ({ pk: `TASK#${taskId}`, sk: 'TASK' });
 const chunkKey = (taskId: string, chunkIndex: number) => ({ pk: `TASK#${taskId}`, sk: `CHUNK#${String(chunkIndex).padStart(10, '0')}` });
 
 export function createDynamoTaskRepository(client: DynamoDBClient, tableName: string): TaskRepository {
   const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 
-  async function update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<Task | undefined> {
-    try {
-      const output = await db.send(new UpdateCommand({ TableName: tableName, ReturnValues: 'ALL_NEW', ...input }));
-      return fromItem(output.Attributes);
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return undefined;
-      throw error;
-    }
-  }
+  const update = conditionalTaskUpdate(db, tableName);
 
   async function get(taskId: string, options: { consistent?: boolean } = {}): Promise<Task | undefined> {
     const output = await db.send(
@@ -234,61 +225,4 @@ export function createDynamoTaskRepository(client: DynamoDBClient, tableName: st
 function describeRecordError(chunkIndex: number, error: NonNullable<ChunkEmbedded['errors']>[number]): string {
   const where = error.recordNumber ? `record ${error.recordNumber}` : `chunk ${chunkIndex}`;
   return `${where}${error.id ? ` (id ${error.id})` : ''}: ${error.message}`;
-}
-
-function syncOf(item: Record<string, unknown>): SyncProgress {
-  const phase = item.syncPhase as SyncPhase;
-  if (!SYNC_PHASES.includes(phase)) throw new Error(`task item has unknown sync phase ${String(item.syncPhase)}`);
-  return {
-    phase,
-    page: Number(item.syncPage ?? 0),
-    pages: Number(item.syncPages ?? 0),
-    scanned: Number(item.syncScanned ?? 0),
-    unseen: Number(item.syncUnseen ?? 0),
-    deleted: Number(item.syncDeleted ?? 0),
-    sampleIds: (item.syncSampleIds as string[] | undefined) ?? [],
-    ...(item.syncSkippedReason ? { skippedReason: item.syncSkippedReason as string } : {}),
-    ...(item.syncClaimedAt ? { claimedAt: item.syncClaimedAt as string } : {}),
-  };
-}
-
-export function fromItem(item: Record<string, unknown> | undefined): Task | undefined {
-  if (!item) return undefined;
-  const number = (name: string) => Number(item[name] ?? 0);
-  const skippedReasons = Object.fromEntries(
-    Object.entries(item)
-      .filter(([name]) => name.startsWith(SKIP_REASON_PREFIX))
-      .map(([name, count]) => [name.slice(SKIP_REASON_PREFIX.length), Number(count)]),
-  );
-  const status = item.status as TaskStatus;
-  if (!TASK_STATUSES.includes(status)) throw new Error(`task item has unknown status ${String(item.status)}`);
-  return {
-    taskId: item.taskId as string,
-    status,
-    dataSource: item.dataSource as Task['dataSource'],
-    namespace: item.namespace as string,
-    request: item.request as Task['request'],
-    planned: item.planned === true,
-    records: {
-      total: number('recordsTotal'),
-      processed: number('processed'),
-      skipped: number('skipped'),
-      failed: number('failed'),
-      truncated: number('truncated'),
-      split: number('splitRecords'),
-      skippedReasons,
-    },
-    chunks: { total: number('chunksTotal'), completed: number('chunksCompleted'), failed: number('chunksFailed') },
-    tokens: number('tokens'),
-    vectors: { upserted: number('vectorsUpserted'), metadataUpdated: number('vectorsMetadataUpdated'), deleted: number('vectorsDeleted') },
-    ...(item.syncPhase ? { sync: syncOf(item) } : {}),
-    errors: (item.errors as string[]) ?? [],
-    errorCount: number('errorCount'),
-    ...(item.warnings ? { warnings: item.warnings as string[] } : {}),
-    createdAt: item.createdAt as string,
-    updatedAt: item.updatedAt as string,
-    startedAt: item.startedAt as string | undefined,
-    completedAt: item.completedAt as string | undefined,
-    completionAnnounced: item.completionAnnounced === true,
-  };
 }
