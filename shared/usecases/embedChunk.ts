@@ -16,7 +16,7 @@ import { isTerminal } from '../domain/task';
 import type { ChunkEmbedded, ChunkPlanned } from '../events/types';
 import type { Dependencies, StoredVector } from '../ports';
 import { isDatasetNamed, readChunkRecords } from './chunkRecords';
-import { groupIds, pieceId, previousPieces, recordGroup, splitEntry, staleIds, type RecordGroup } from './recordGroups';
+import { groupIds, pieceIds, previousPieces, recordGroup, splitEntry, staleIds, type RecordGroup } from './recordGroups';
 import { embedAndUpsert, updateMetadata, type Candidate, type RecordFailure, type VectorWriteDeps } from './vectorWrites';
 
 export type EmbedChunkDeps = VectorWriteDeps & Pick<Dependencies, 'tasks' | 'objects' | 'events' | 'logger' | 'now'>;
@@ -84,26 +84,23 @@ async function processChunk(chunk: ChunkPlanned, deps: EmbedChunkDeps): Promise<
 
   const stored = await deps.hashes.get(chunk.namespace, [...groups.flatMap(groupIds), ...tombstones, ...keptIds]);
   // What the stored rows say was there before: the pieces of split records, which may have to go too.
-  const formerPieces = [...groups.map((group) => group.id), ...tombstones].flatMap((id) => {
-    const before = previousPieces(stored.get(id)) ?? 0;
-    return Array.from({ length: before }, (_, i) => pieceId(id, i)).filter((piece) => !stored.has(piece));
-  });
+  const formerPiecesOf = (id: string) => pieceIds(id, previousPieces(stored.get(id)) ?? 0);
+  const formerPieces = [...groups.map((group) => group.id), ...tombstones].flatMap(formerPiecesOf).filter((piece) => !stored.has(piece));
   if (formerPieces.length) for (const [id, vector] of await deps.hashes.get(chunk.namespace, formerPieces)) stored.set(id, vector);
 
   const plan = partitionByStoredState(chunk, groups, stored, tally);
-  const tombstoned = tombstones.flatMap((id) => [
-    id,
-    ...Array.from({ length: previousPieces(stored.get(id)) ?? 0 }, (_, i) => pieceId(id, i)),
-  ]);
-  await deleteVectors(chunk, tombstoned, stored, tally, deps);
+  await deleteVectors(
+    chunk,
+    tombstones.flatMap((id) => [id, ...formerPiecesOf(id)]),
+    stored,
+    tally,
+    deps,
+  );
   if (chunk.dryRun) {
     tally.tokens += sum(plan.toEmbed, (record) => record.tokens);
     tally.truncated += plan.toEmbed.filter((record) => record.truncated).length;
     tally.vectors.upserted += plan.toEmbed.length;
     tally.vectors.metadataUpdated += plan.toUpdate.length;
-    tally.vectors.deleted += plan.reshaped
-      .flatMap((group) => staleIds(group, previousPieces(stored.get(group.id))))
-      .filter((id) => stored.has(id)).length;
   } else {
     const { updated, missing } = await updateMetadata(chunk, plan.toUpdate, tally.failures, deps);
     tally.vectors.metadataUpdated += updated;
@@ -111,8 +108,8 @@ async function processChunk(chunk: ChunkPlanned, deps: EmbedChunkDeps): Promise<
     tally.tokens += embedded.tokens;
     tally.truncated += embedded.truncated;
     tally.vectors.upserted += embedded.upserted;
-    await reshape(chunk, plan.reshaped, stored, tally, deps);
   }
+  await reshape(chunk, plan.reshaped, stored, tally, deps);
   if (chunk.sync === 'full') {
     // A dry run writes nothing, so it marks what it would have written too.
     const written = chunk.dryRun ? [...plan.toEmbed, ...plan.toUpdate].map((record) => record.id) : [];
@@ -164,7 +161,10 @@ function partitionByStoredState(chunk: ChunkPlanned, groups: RecordGroup[], stor
   return { toEmbed, toUpdate, unchanged, reshaped };
 }
 
-/** After a reshaped record's vectors are in: what it no longer is goes, and a split record's row says how many pieces it has. */
+/**
+ * After a reshaped record's vectors are in: what it no longer is goes, and a split record's row
+ * says how many pieces it has. A dry run counts those deletions the same way and writes nothing.
+ */
 async function reshape(
   chunk: ChunkPlanned,
   groups: RecordGroup[],
@@ -183,7 +183,7 @@ async function reshape(
     deps,
   );
   const rows = done.filter((group) => group.split).map(splitEntry);
-  if (rows.length) await deps.hashes.put(chunk.namespace, rows, chunk.taskId, { seen: chunk.sync === 'full' });
+  if (rows.length && !chunk.dryRun) await deps.hashes.put(chunk.namespace, rows, chunk.taskId, { seen: chunk.sync === 'full' });
 }
 
 /**
@@ -198,15 +198,13 @@ async function deleteVectors(
   deps: EmbedChunkDeps,
 ): Promise<void> {
   const unique = [...new Set(ids)];
-  const isVector = (vector: StoredVector | undefined) => vector !== undefined && vector.write !== 'delete' && vector.write !== 'split';
+  // Live rows: vectors, and split records' rows (which have no vector of their own but go too).
   const live = unique.filter((id) => stored.has(id) && stored.get(id)?.write !== 'delete');
+  const liveVectors = live.filter((id) => stored.get(id)?.write !== 'split');
   const earlier = unique.filter((id) => stored.get(id)?.write === 'delete' && stored.get(id)?.taskId === chunk.taskId);
-  tally.vectors.deleted += live.filter((id) => isVector(stored.get(id))).length + earlier.length;
+  tally.vectors.deleted += liveVectors.length + earlier.length;
   if (chunk.dryRun || live.length === 0) return;
-  await deps.vectors.delete(
-    chunk.namespace,
-    live.filter((id) => isVector(stored.get(id))),
-  );
+  await deps.vectors.delete(chunk.namespace, liveVectors);
   await deps.hashes.markDeleted(chunk.namespace, live, chunk.taskId);
 }
 

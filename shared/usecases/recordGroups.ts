@@ -30,6 +30,11 @@ export function pieceId(id: string, piece: number): string {
   return `${id}#${piece}`;
 }
 
+/** The ids of a record's pieces `from` (inclusive) to `to` (exclusive). */
+export function pieceIds(id: string, to: number, from = 0): string[] {
+  return Array.from({ length: Math.max(0, to - from) }, (_, i) => pieceId(id, from + i));
+}
+
 export function recordGroup(
   record: Extract<PreparedRecord, { kind: 'embed' }>,
   chunk: ChunkPlanned,
@@ -89,9 +94,9 @@ export function previousPieces(stored: StoredVector | undefined): number | undef
 export function staleIds(group: RecordGroup, before: number | undefined): string[] {
   if (before === undefined) return [];
   const now = group.split ? group.candidates.length : 0;
-  if (!group.split) return Array.from({ length: before }, (_, i) => pieceId(group.id, i));
+  if (!group.split) return pieceIds(group.id, before);
   if (before === 0) return [group.id];
-  return Array.from({ length: Math.max(0, before - now) }, (_, i) => pieceId(group.id, now + i));
+  return pieceIds(group.id, before, now);
 }
 
 /** The row that says a record is now in pieces (no vector of its own). */

@@ -71,7 +71,8 @@ export async function runSyncStep(step: SyncStepRequested, deps: SyncDeps): Prom
 
 async function scanPage(task: Task, page: number, deps: SyncDeps): Promise<void> {
   const { namespace } = task;
-  const dataset = datasetOfTask(task);
+  // The namespace and dataset come from the task, never from the event: a step cannot be pointed at another dataset.
+  const dataset = datasetOf(task.request);
   const previous = page > 0 ? await deps.sync.page(task.taskId, page - 1) : undefined;
   if (page > 0 && !previous?.cursor) throw new Error(`sync of task ${task.taskId}: page ${page - 1} is missing or was the last`);
   const scanned: SyncPage =
@@ -156,15 +157,10 @@ async function announceStep(
     schemaVersion: 1,
     taskId: task.taskId,
     namespace: task.namespace,
-    dataset: datasetOfTask(task),
+    dataset: datasetOf(task.request),
     ...step,
   };
   await deps.events.publish('SyncStepRequested', [detail]);
-}
-
-/** The namespace and dataset come from the task, never from the event: a step cannot be pointed at another dataset. */
-function datasetOfTask(task: Task): string {
-  return datasetOf(task.request);
 }
 
 /** Marks a task whose sync step keeps failing, so that it does not wait forever. */
