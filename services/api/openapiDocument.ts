@@ -27,8 +27,6 @@ const jsonBody = (description: string, schema: Schema) => ({ description, conten
 
 const ERRORS = {
   400: 'A parameter is wrong; `parameter` names it',
-  401: 'No x-api-key header',
-  403: 'Wrong API key',
   404: 'The task (or the s3_key) does not exist',
   415: 'A POST body that is not JSON',
   422: 'Malformed JSON, or a source that cannot be used as asked (an empty file)',
@@ -37,11 +35,12 @@ const ERRORS = {
 } as const;
 type ErrorStatus = keyof typeof ERRORS;
 
-/** The responses of an operation: its own, the key checks every route has, the errors it may answer. */
+/** The responses of an operation: its own, the key check every route has, the errors it may answer. */
 function responses(own: Record<number, unknown>, ...errors: ErrorStatus[]) {
-  const all: ErrorStatus[] = [401, 403, ...errors, 500];
+  const all: ErrorStatus[] = [...errors, 500];
   return {
     ...Object.fromEntries(Object.entries(own)),
+    403: { $ref: '#/components/responses/KeyRefused' },
     ...Object.fromEntries(all.map((status) => [String(status), { $ref: `#/components/responses/Error${status}` }])),
   };
 }
@@ -385,6 +384,7 @@ export const openApiDocument = {
     securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } },
     schemas: {
       Error: object({ error: { type: 'string' }, parameter: { type: 'string', description: 'The parameter at fault' } }, ['parameter']),
+      KeyRefused: { type: 'object', required: ['message'], properties: { message: { const: 'Forbidden' } } },
       TaskStarted: object({
         task_id: { type: 'string' },
         status: { type: 'string', enum: [...TASK_STATUSES] },
@@ -398,8 +398,10 @@ export const openApiDocument = {
       TaskListItem: taskListItem,
       SearchResult: searchResult,
     },
-    responses: Object.fromEntries(
-      Object.entries(ERRORS).map(([status, description]) => [`Error${status}`, jsonBody(description, ref('Error'))]),
-    ),
+    responses: {
+      // API Gateway's own answer, which the functions give too: a missing and a wrong key alike.
+      KeyRefused: jsonBody('The x-api-key header is missing or wrong (one answer for both)', ref('KeyRefused')),
+      ...Object.fromEntries(Object.entries(ERRORS).map(([status, description]) => [`Error${status}`, jsonBody(description, ref('Error'))])),
+    },
   },
 };

@@ -1,13 +1,14 @@
 /**
- * The HTTP edge: a middy handler with the API key check (constant time), JSON bodies, and the
- * one place where errors become status codes (STATUS_OF below). 5xx details are logged, never sent.
+ * The HTTP edge: a middy handler with the API key check (constant time, one answer for a missing
+ * and a wrong key), JSON bodies, and the one place where errors become status codes (STATUS_OF
+ * below). 5xx details are logged, never sent.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { CatchupError, InvalidInputError, NotConfiguredError, NotFoundError, RequestError, UnusableInputError } from '../errors';
 import type { Dependencies, DependencyProvider } from '../ports';
 
-/** A failure of the HTTP exchange itself (no key, a body of the wrong kind): raised by the edge only. */
+/** A failure of the HTTP exchange itself (a body of the wrong kind): raised by the edge only. */
 export class HttpProblem extends CatchupError {
   constructor(
     readonly statusCode: number,
@@ -70,11 +71,23 @@ async function buildChain(route: RouteHandler, provide: DependencyProvider): Pro
     .handler(core as never) as unknown as HttpHandler;
 }
 
+/** A missing or wrong x-api-key: the two are told apart nowhere, neither in the answer nor in its timing. */
+class KeyRefused extends CatchupError {}
+
+/**
+ * What API Gateway answers a method that requires a key when the key is missing or wrong, status,
+ * body and headers: the function answers the same, so that local mode and AWS agree.
+ */
+const KEY_REFUSED: APIGatewayProxyResult = {
+  statusCode: 403,
+  headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'ForbiddenException' },
+  body: JSON.stringify({ message: 'Forbidden' }),
+};
+
 function checkApiKey(event: APIGatewayProxyEvent, expected: string | undefined): void {
   if (!expected) return;
-  const given = header(event, 'x-api-key');
-  if (!given) throw new HttpProblem(401, 'missing x-api-key header');
-  if (!sameSecret(given, expected)) throw new HttpProblem(403, 'invalid API key');
+  // A missing key is compared too (as ''), so that it takes the time a wrong one does.
+  if (!sameSecret(header(event, 'x-api-key') ?? '', expected)) throw new KeyRefused('x-api-key missing or wrong');
 }
 
 /** Compares digests, so neither the content nor the length of the key leaks through timing. */
@@ -93,6 +106,7 @@ function json(statusCode: number, body: unknown): APIGatewayProxyResult {
 }
 
 function errorResponse(error: unknown, deps: Dependencies | undefined): APIGatewayProxyResult {
+  if (error instanceof KeyRefused) return { ...KEY_REFUSED, headers: { ...KEY_REFUSED.headers } };
   if (error instanceof HttpProblem) return json(error.statusCode, { error: error.message });
   const mapped = STATUS_OF.find(([type]) => error instanceof type);
   if (mapped && error instanceof RequestError)

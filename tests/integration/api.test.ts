@@ -14,14 +14,30 @@ describe('REST API (local runtime)', () => {
     await stack?.stop();
   });
 
-  it('requires x-api-key on every route', async () => {
-    for (const route of ['/process?s3_key=uploads/small.csv', '/status?task_id=x']) {
-      expect(await stack.api(route, { apiKey: null })).toEqual({ status: 401, body: { error: 'missing x-api-key header' } });
-      expect(await stack.api(route, { apiKey: 'wrong' })).toEqual({ status: 403, body: { error: 'invalid API key' } });
+  it('requires x-api-key on every route, answering a missing and a wrong key alike, as API Gateway does', async () => {
+    const raw = async (route: string, init: RequestInit = {}) => {
+      const response = await fetch(`${stack.runtime.apiUrl}${route}`, init);
+      const headers = Object.fromEntries([...response.headers].filter(([name]) => name !== 'date'));
+      return { status: response.status, headers, body: await response.text() };
+    };
+    const posted = { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } };
+    const refused = {
+      status: 403,
+      headers: expect.objectContaining({ 'content-type': 'application/json', 'x-amzn-errortype': 'ForbiddenException' }),
+      body: '{"message":"Forbidden"}',
+    };
+    for (const [route, init] of [
+      ['/process?s3_key=uploads/small.csv', {}],
+      ['/status?task_id=x', {}],
+      ['/process', posted],
+    ] as [string, RequestInit][]) {
+      const missing = await raw(route, init);
+      const wrong = await raw(route, { ...init, headers: { ...init.headers, 'x-api-key': 'wrong' } });
+      const empty = await raw(route, { ...init, headers: { ...init.headers, 'x-api-key': '' } });
+      expect(missing).toEqual(refused);
+      expect(wrong).toEqual(missing);
+      expect(empty).toEqual(missing);
     }
-    expect(
-      (await stack.api('/process', { method: 'POST', apiKey: null, body: '{}', headers: { 'content-type': 'application/json' } })).status,
-    ).toBe(401);
   });
 
   it.each([
@@ -134,7 +150,7 @@ describe('POST /cancel (local runtime)', () => {
     expect((await stack.api('/cancel?task_id=to-cancel', { method: 'POST' })).status).toBe(409);
     expect((await stack.api('/cancel?task_id=nope', { method: 'POST' })).status).toBe(404);
     expect((await stack.api('/cancel', { method: 'POST' })).body).toEqual({ error: 'task_id is required', parameter: 'task_id' });
-    expect((await stack.api('/cancel?task_id=to-cancel', { method: 'POST', apiKey: null })).status).toBe(401);
+    expect((await stack.api('/cancel?task_id=to-cancel', { method: 'POST', apiKey: null })).status).toBe(403);
   });
 
   it('a cancelled task plans and embeds nothing when its request arrives afterwards', async () => {

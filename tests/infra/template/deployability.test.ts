@@ -105,7 +105,7 @@ describe('the packaged status function', () => {
       expect(found.statusCode).toBe(200);
       expect(JSON.parse(found.body)).toMatchObject({ task_id: 'bundled', status: 'PENDING', data_source: 's3_csv' });
       expect((await invoke('missing', 'bundle-smoke-key-0123456789')).statusCode).toBe(404);
-      expect((await invoke('bundled')).statusCode).toBe(401);
+      expect((await invoke('bundled')).statusCode).toBe(403);
     } finally {
       process.env = saved;
       await emulators.close();
