@@ -2,6 +2,7 @@
  * Configuration from environment variables, read when a composition root asks (never at import
  * time), validated so that a typo fails loudly. Names of the older system are kept.
  */
+import { isValidDate } from './domain/dates';
 import { ConfigurationError } from './errors';
 
 export interface Config {
@@ -54,6 +55,8 @@ export interface Config {
   };
   /** A text longer than one vector holds: split into overlapping pieces (`split`), or cut (`truncate`). */
   longText: { mode: LongTextMode; maxTokensPerVector: number; overlapTokens: number };
+  /** Where an object must land to start a task through the S3 trigger (from the wiring); undefined without one. */
+  ingest?: { prefix: string; suffix: string };
   /** Full syncs (sync=full): which S3 drops are ones, and how much of a dataset one may delete unasked. */
   sync: {
     /** Objects under this prefix start full syncs; the next path segment names the dataset. */
@@ -68,6 +71,8 @@ export interface Config {
    * chunk past its Lambda's end (at most 8 MiB, at least 64 KiB).
    */
   chunk: { records: number; maxBytes: number };
+  /** start_date=auto (README › Scheduled catch-ups): how far before the last completed run's start it reaches, and a source's first date. */
+  catchup: { overlapDays: number; initialStartDate?: string };
   /** Parallel consumers of the chunk queue: the share of the request budget each one may use. */
   embedderConcurrency: number;
   /** The embedder Lambda's timeout (from the wiring). */
@@ -118,6 +123,7 @@ export const DEFAULTS = {
   chunkMinBytes: 64 * 1024,
   embedderConcurrency: 5,
   embedderTimeoutSeconds: 300,
+  catchupOverlapDays: 1,
 } as const;
 
 export function loadConfig(env: Env = process.env): Config {
@@ -170,6 +176,7 @@ export function loadConfig(env: Env = process.env): Config {
       deleted: text(env, 'DELETED_COLUMN', DEFAULTS.deletedColumn),
     },
     longText: longTextSettings(env),
+    ...ingestSettings(env),
     sync: {
       fullSyncPrefix: text(env, 'FULL_SYNC_PREFIX', DEFAULTS.fullSyncPrefix),
       maxDeleteFraction: number(env, 'SYNC_MAX_DELETE_FRACTION', DEFAULTS.syncMaxDeleteFraction, 0, 1),
@@ -178,6 +185,7 @@ export function loadConfig(env: Env = process.env): Config {
       records: integer(env, 'CHUNK_SIZE', DEFAULTS.chunkRecords, 1, 100000),
       maxBytes: integer(env, 'CHUNK_MAX_BYTES', chunkMaxBytes, 1024, 512 * 1024 * 1024),
     },
+    catchup: catchupSettings(env),
     embedderConcurrency,
     embedderTimeoutSeconds,
     largeCsv: {
@@ -187,6 +195,13 @@ export function loadConfig(env: Env = process.env): Config {
       segmentMarginMs: integer(env, 'LARGE_CSV_SEGMENT_MARGIN_MS', 60 * 1000, 0, 15 * 60 * 1000),
     },
   };
+}
+
+function ingestSettings(env: Env): Pick<Config, 'ingest'> {
+  const prefix = optional(env, 'INGEST_PREFIX');
+  const suffix = optional(env, 'INGEST_SUFFIX');
+  if ((prefix === undefined) !== (suffix === undefined)) throw new ConfigurationError('INGEST_PREFIX and INGEST_SUFFIX go together');
+  return prefix !== undefined && suffix !== undefined ? { ingest: { prefix, suffix } } : {};
 }
 
 function longTextSettings(env: Env): Config['longText'] {
@@ -201,6 +216,16 @@ function longTextSettings(env: Env): Config['longText'] {
     );
   }
   return { mode: mode as LongTextMode, maxTokensPerVector, overlapTokens };
+}
+
+function catchupSettings(env: Env): Config['catchup'] {
+  const initialStartDate = optional(env, 'CATCHUP_INITIAL_START_DATE');
+  if (initialStartDate !== undefined && !isValidDate(initialStartDate))
+    throw new ConfigurationError(`CATCHUP_INITIAL_START_DATE must be a real date as YYYY-MM-DD, got "${initialStartDate}"`);
+  return {
+    overlapDays: integer(env, 'CATCHUP_OVERLAP_DAYS', DEFAULTS.catchupOverlapDays, 0, 3650),
+    ...(initialStartDate ? { initialStartDate } : {}),
+  };
 }
 
 function optional(env: Env, name: string): string | undefined {

@@ -68,8 +68,8 @@ const PROCESS_PARAMETERS: [string, string, Schema][] = [
   ['question_id', 'Metabase question; default METABASE_QUESTION_ID', { type: 'string', pattern: '^[1-9]\\d{0,9}$' }],
   [
     'start_date',
-    'YYYY-MM-DD: the question’s date parameter; for CSV, earlier rows are skipped and counted',
-    { type: 'string', format: 'date' },
+    'YYYY-MM-DD: the question’s date parameter; for CSV, earlier rows are skipped and counted. auto: from the last completed run of the same source (README › Scheduled catch-ups)',
+    { oneOf: [{ type: 'string', format: 'date' }, { const: 'auto' }] },
   ],
   ['namespace', 'Vector namespace; default PINECONE_NAMESPACE', { type: 'string', maxLength: 512 }],
   ['task_id', 'Makes the request idempotent; default a new UUID', TASK_ID],
@@ -109,6 +109,11 @@ const statusView = object(
       properties: { type: { type: 'string', enum: [...DATA_SOURCES] }, key: { type: 'string' }, questionId: { type: 'integer' } },
     },
     start_date: nullable({ type: 'string' }),
+    start_date_auto: object({
+      from: { type: 'string', enum: ['watermark', 'initial', 'none'] },
+      overlap_days: integer,
+      watermark: nullable(object({ task_id: { type: 'string' }, started_at: { type: 'string', format: 'date-time' } })),
+    }),
     records: object({
       total: nullable(integer),
       processed: integer,
@@ -146,7 +151,7 @@ const statusView = object(
     errors: { type: 'array', items: { type: 'string' } },
     error_count: integer,
   },
-  ['sync', 'estimate'],
+  ['sync', 'estimate', 'start_date_auto'],
 );
 
 const recordCounts = object({ total: integer, processed: integer, skipped: integer, failed: integer });

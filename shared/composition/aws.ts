@@ -12,6 +12,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { createDynamoContentHashStore } from '../adapters/dynamodb/contentHashStore';
+import { createDynamoCatchupLedger } from '../adapters/dynamodb/catchupLedger';
 import { createDynamoSyncLedger } from '../adapters/dynamodb/syncLedger';
 import { createDynamoTaskQueries } from '../adapters/dynamodb/taskQueries';
 import { createDynamoTaskRepository } from '../adapters/dynamodb/taskRepository';
@@ -79,6 +80,7 @@ function buildAwsDependencies(): Dependencies {
     tasks: createDynamoTaskRepository(dynamo, config.tableName),
     taskQueries: createDynamoTaskQueries(dynamo, config.tableName),
     sync: createDynamoSyncLedger(dynamo, config.tableName),
+    catchup: createDynamoCatchupLedger(dynamo, config.tableName),
     hashes: createDynamoContentHashStore(dynamo, config.tableName),
     objects: createS3ObjectStore(new S3Client({}), config.bucketName),
     events: pipelineEvents(createEventBridgePublisher(new EventBridgeClient({}), config.eventBusName), config.eventSource),

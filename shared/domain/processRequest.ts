@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { LONG_TEXT_MODES, type Config, type LongTextMode } from '../config';
 import { InvalidInputError } from '../errors';
 import type { TaskRequest } from './task';
-import { isValidDate } from './records';
+import { AUTO_START_DATE } from './catchup';
+import { isValidDate } from './dates';
 
 const KNOWN_PARAMETERS = [
   'start_date',
@@ -52,8 +53,8 @@ export function parseProcessRequest(params: Record<string, unknown>, config: Con
     throw new InvalidInputError(`data_source must be one of ${SUPPORTED_SOURCES.join(', ')}; got "${dataSource}"`, 'data_source');
   }
   const startDate = value('start_date');
-  if (startDate !== undefined && !isValidDate(startDate))
-    throw new InvalidInputError(`start_date must be a real date as YYYY-MM-DD; got "${startDate}"`, 'start_date');
+  if (startDate !== undefined && startDate !== AUTO_START_DATE && !isValidDate(startDate))
+    throw new InvalidInputError(`start_date must be a real date as YYYY-MM-DD, or auto; got "${startDate}"`, 'start_date');
   const questionId = value('question_id') ?? config.metabase.questionId;
   if (dataSource === 'metabase') {
     if (s3Key) throw new InvalidInputError('s3_key belongs to data_source=s3_csv, not metabase', 's3_key');

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Metadata, MetadataValue, StoredVector } from '../ports';
+import { isValidDate } from './dates';
 import { sanitizeText } from './sanitize';
 
 /** Pinecone allows 40 KB of metadata per record; keep a margin for its own accounting. */
@@ -142,12 +143,6 @@ export function isoDate(value: RowValue): string | undefined {
   if (prefix) return isValidDate(prefix[0]) ? prefix[0] : undefined;
   const parsed = Date.parse(raw);
   return Number.isNaN(parsed) ? undefined : new Date(parsed).toISOString().slice(0, 10);
-}
-
-export function isValidDate(value: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
 }
 
 function jsonBytes(value: unknown): number {

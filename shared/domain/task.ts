@@ -1,5 +1,6 @@
 /** A task: one run over one source, its exact counts and its state machine (README › Task status). */
 import type { TaskRequested } from '../events/types';
+import type { StartDateBasis } from './catchup';
 
 /** A TaskRequested whose task id is settled (given by the requester, or assigned on arrival). */
 export type TaskRequest = TaskRequested & { taskId: string };
@@ -13,7 +14,11 @@ export type DataSource = (typeof DATA_SOURCES)[number];
 
 /** The dataset a task's vectors belong to: the caller's name, else the source's identity. */
 export function datasetOf(request: TaskRequest): string {
-  if (request.dataset) return request.dataset;
+  return request.dataset ?? sourceIdentityOf(request);
+}
+
+/** What a task reads, as one string: the S3 key, metabase://question/<id>, inline://<name>. */
+export function sourceIdentityOf(request: TaskRequest): string {
   const { source } = request;
   switch (source.type) {
     case 's3_csv':
@@ -90,6 +95,8 @@ export interface Task {
   updatedAt: string;
   startedAt?: string;
   completedAt?: string;
+  /** Where a start_date=auto request's date came from, once the planner settled it. */
+  startDateBasis?: StartDateBasis;
   /** Whether TaskCompleted has been published for the terminal state. */
   completionAnnounced: boolean;
 }
@@ -118,6 +125,7 @@ export function buildStatusView(task: Task, pricePerMillionTokens: number) {
         ? { type: 'inline', ...(task.request.source.name ? { name: task.request.source.name } : {}) }
         : task.request.source,
     start_date: task.request.startDate ?? null,
+    ...(task.startDateBasis ? { start_date_auto: startDateAutoView(task.startDateBasis) } : {}),
     records: {
       total: task.planned ? task.records.total : null,
       processed: task.records.processed,
@@ -151,6 +159,15 @@ export function buildStatusView(task: Task, pricePerMillionTokens: number) {
     completed_at: task.completedAt ?? null,
     errors: task.errors,
     error_count: Math.max(task.errorCount, task.errors.length),
+  };
+}
+
+/** How a start_date=auto run's date was found: the watermark (the last completed run) it came from, if any. */
+function startDateAutoView(basis: StartDateBasis) {
+  return {
+    from: basis.from,
+    overlap_days: basis.overlapDays,
+    watermark: basis.watermark ? { task_id: basis.watermark.taskId, started_at: basis.watermark.startedAt } : null,
   };
 }
 

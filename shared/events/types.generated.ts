@@ -14,9 +14,13 @@ export interface TaskRequested {
    */
   namespace?: string;
   /**
-   * YYYY-MM-DD. Metabase: the question's date parameter. CSV and inline records: rows whose date column is before it are skipped and counted. The date column is columns.date, else DATE_COLUMN, else the first of date, created_at, updated_at, modified_at, timestamp (any case) the source has; a source with none of them is taken whole, with a warning; a source without the column named fails the task.
+   * YYYY-MM-DD, or auto. Metabase: the question's date parameter. CSV and inline records: rows whose date column is before it are skipped and counted. The date column is columns.date, else DATE_COLUMN, else the first of date, created_at, updated_at, modified_at, timestamp (any case) the source has; a source with none of them is taken whole, with a warning; a source without the column named fails the task. auto: the day the last COMPLETED run of the same source, namespace and dataset started, less CATCHUP_OVERLAP_DAYS; with no such run, CATCHUP_INITIAL_START_DATE or no date at all.
    */
   startDate?: string;
+  /**
+   * The catch-up schedule that sent this request (README › Scheduled catch-ups). A scheduled run does not start while an earlier run of the same source, namespace and dataset is still going: its task ends CANCELLED at once, with a warning naming that run.
+   */
+  schedule?: string;
   columns?: ColumnSettings;
   /**
    * Who asked: api, s3, or the name of another system.

@@ -4,6 +4,7 @@
  * uses (a `Pick` of this), so a test passes small fakes of exactly those.
  */
 import type { Config } from '../config';
+import type { CatchupLedger } from './catchupLedger';
 import type { ContentHashStore } from './contentHashes';
 import type { Embedder, RequestPacer } from './embedder';
 import type { DeadLetterSink, PipelineEvents } from './events';
@@ -25,6 +26,8 @@ export interface Dependencies {
   taskQueries: TaskQueries;
   /** A full sync's place and scanned pages. */
   sync: SyncLedger;
+  /** Each source's catch-up watermark and the runs of it still going (start_date=auto, schedules). */
+  catchup: CatchupLedger;
   objects: ObjectStore;
   events: PipelineEvents;
   embedder: Embedder;

@@ -2,6 +2,7 @@
  * The small interfaces between the use cases and the outside world. Adapters in shared/adapters/
  * implement them for AWS and the providers; local mode (local/) supplies local ones. Types only.
  */
+export type * from './catchupLedger';
 export type * from './contentHashes';
 export type * from './dependencies';
 export type * from './embedder';

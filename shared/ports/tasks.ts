@@ -1,4 +1,5 @@
 /** The task table: each task's state and exact counts (DynamoDB, dynalite locally). */
+import type { StartDateBasis } from '../domain/catchup';
 import type { Task, TerminalStatus } from '../domain/task';
 import type { ChunkEmbedded } from '../events/types';
 
@@ -16,6 +17,11 @@ export interface TaskRepository {
   get(taskId: string, options?: { consistent?: boolean }): Promise<Task | undefined>;
   /** PENDING → RUNNING. Returns the task if it may run (also when already RUNNING), else undefined. */
   start(taskId: string, now: Date): Promise<Task | undefined>;
+  /**
+   * Settles a start_date=auto request's date on the task's request, once: a redelivered planning
+   * reads the date the first one settled. Returns the task as it is after.
+   */
+  settleStartDate(taskId: string, startDate: string | undefined, basis: StartDateBasis, now: Date): Promise<Task>;
   /** Records the planner's totals once; later calls return the task unchanged. */
   completePlan(taskId: string, totals: { records: number; chunks: number }, now: Date): Promise<Task>;
   /** Whether a chunk's result has been stored (its counts are then in, or about to be). */

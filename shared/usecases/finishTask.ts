@@ -1,9 +1,10 @@
 /** Ending a task: the terminal transition happens once, and TaskCompleted follows it. */
+import { catchupKeyOf } from '../domain/catchup';
 import { datasetOf, deletionSkipped, type Task, type TerminalStatus } from '../domain/task';
 import type { TaskCompleted } from '../events/types';
 import type { Dependencies } from '../ports';
 
-export type FinishTaskDeps = Pick<Dependencies, 'tasks' | 'events' | 'logger' | 'now'>;
+export type FinishTaskDeps = Pick<Dependencies, 'tasks' | 'events' | 'catchup' | 'logger' | 'now'>;
 
 /**
  * How long the invocation that ended a task may take to publish TaskCompleted and note it. An
@@ -32,6 +33,8 @@ function announcementLost(task: Task, now: Date): boolean {
 }
 
 async function announce(task: Task, deps: FinishTaskDeps): Promise<void> {
+  // Before TaskCompleted, so that whoever starts a catch-up on hearing it reads the new watermark.
+  await endRun(task, deps);
   const detail: TaskCompleted = {
     schemaVersion: 1,
     taskId: task.taskId,
@@ -52,6 +55,16 @@ async function announce(task: Task, deps: FinishTaskDeps): Promise<void> {
   await deps.events.publish('TaskCompleted', [detail]);
   await deps.tasks.markCompletionAnnounced(task.taskId);
   deps.logger.info('task completed', { taskId: task.taskId, status: task.status, records: detail.records, chunks: detail.chunks });
+}
+
+/** The run is no longer going; a COMPLETED one (not a dry run: it wrote nothing) moves its source's watermark. */
+function endRun(task: Task, deps: FinishTaskDeps): Promise<void> {
+  const moves = task.status === 'COMPLETED' && !task.request.dryRun && task.startedAt;
+  return deps.catchup.end(
+    catchupKeyOf(task.request, task.namespace),
+    task.taskId,
+    moves ? { taskId: task.taskId, startedAt: task.startedAt as string } : undefined,
+  );
 }
 
 function syncSummary(task: Task): NonNullable<TaskCompleted['sync']> {

@@ -16,7 +16,8 @@ import {
   startDateWarning,
   taskColumns,
 } from '../domain/plan';
-import type { Task, TaskRequest } from '../domain/task';
+import { catchupKeyOf, isAutoStartDate, overlapWarning, resolveAutoStartDate } from '../domain/catchup';
+import { isTerminal, type Task, type TaskRequest } from '../domain/task';
 import { SourceError } from '../errors';
 import type { Dependencies, ObjectHead } from '../ports';
 import { chunkAnnouncer, type Announce } from './chunkAnnouncer';
@@ -43,14 +44,12 @@ export async function planTask(request: TaskRequest, deps: PlanTaskDeps): Promis
     deps.now(),
   );
   if (existing.planned) return finishIfSettled(existing, deps);
-  const task = await tasks.start(request.taskId, deps.now());
-  if (!task) {
-    logger.info('task is not runnable; nothing to plan', { taskId: request.taskId, status: existing.status });
-    return;
-  }
-  const announcer = chunkAnnouncer((header) => chunkCommon(task, request, config, header), deps.events);
+  const run = await startRun(existing, request, deps);
+  if (!run) return;
+  const { task, request: settled } = run;
+  const announcer = chunkAnnouncer((header) => chunkCommon(task, settled, config, header), deps.events);
   try {
-    const totals = await planSource(task, request, announcer.announce, deps);
+    const totals = await planSource(task, settled, announcer.announce, deps);
     // Handed to the Step Functions loop, which records the totals itself.
     if (!totals) return;
     await announcer.flush();
@@ -61,6 +60,80 @@ export async function planTask(request: TaskRequest, deps: PlanTaskDeps): Promis
     if (!(error instanceof SourceError)) throw error;
     await finishTask(task.taskId, 'FAILED', deps, error.message);
   }
+}
+
+/**
+ * PENDING → RUNNING, with what must hold first: a scheduled run claims its source (or is skipped),
+ * a full sync is not cut short by a date, the run is noted as going, and start_date=auto is
+ * settled. Undefined when the run does not go on; else the task and the request with its date.
+ */
+async function startRun(
+  existing: Task,
+  request: TaskRequest,
+  deps: PlanTaskDeps,
+): Promise<{ task: Task; request: TaskRequest } | undefined> {
+  const catchupKey = catchupKeyOf(request, existing.namespace);
+  if (request.schedule && !isTerminal(existing.status)) {
+    const busy = await claimSource(existing, request.schedule, catchupKey, deps);
+    if (busy) return void (await skipScheduledRun(existing, busy, deps));
+  }
+  const started = await deps.tasks.start(request.taskId, deps.now());
+  if (!started) {
+    deps.logger.info('task is not runnable; nothing to plan', { taskId: request.taskId, status: existing.status });
+    return undefined;
+  }
+  // The API refuses this pairing up front; another system's event meets it here.
+  const conflict = request.sync === 'full' ? fullSyncConflict(request.source.type, request.startDate) : undefined;
+  if (conflict) return void (await finishTask(started.taskId, 'FAILED', deps, conflict));
+  if (!request.schedule) await deps.catchup.begin(catchupKey, started.taskId);
+  const task = isAutoStartDate(started.request) ? await settleAutoStartDate(started, catchupKey, deps) : started;
+  // A redelivery finds the date settled on the task by the first delivery.
+  return { task, request: isAutoStartDate(request) ? withStartDate(request, task.request.startDate) : request };
+}
+
+/**
+ * A scheduled run's claim on its source: undefined once it holds it, else why it must not start
+ * (an earlier run of the source is still going). A redelivery finds its own claim.
+ */
+async function claimSource(task: Task, schedule: string, key: string, deps: PlanTaskDeps): Promise<string | undefined> {
+  for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt += 1) {
+    const state = await deps.catchup.get(key);
+    if (state.running.includes(task.taskId)) return undefined;
+    const runs = await Promise.all(state.running.map((taskId) => deps.tasks.get(taskId)));
+    const going = runs.find((run) => run !== undefined && !isTerminal(run.status));
+    if (going) return overlapWarning(schedule, going);
+    if (await deps.catchup.claim(key, task.taskId, state.version)) return undefined;
+  }
+  throw new Error(`could not claim catch-up ${key} in ${MAX_CLAIM_ATTEMPTS} attempts: runs of it keep beginning`);
+}
+
+/** Other runs beginning at the same moment as a scheduled one; past this many, the message is retried later. */
+const MAX_CLAIM_ATTEMPTS = 5;
+
+/** A skipped scheduled run is a task that ends CANCELLED at once, its warning naming the run still going. */
+async function skipScheduledRun(task: Task, warning: string, deps: PlanTaskDeps): Promise<void> {
+  deps.logger.warn('scheduled run skipped', { taskId: task.taskId, warning });
+  await deps.tasks.addWarning(task.taskId, warning, deps.now());
+  await finishTask(task.taskId, 'CANCELLED', deps);
+}
+
+/** Settles start_date=auto from the source's watermark, once per task (a redelivery reads what the first settled). */
+async function settleAutoStartDate(task: Task, key: string, deps: PlanTaskDeps): Promise<Task> {
+  const { watermark } = await deps.catchup.get(key);
+  const { startDate, basis } = resolveAutoStartDate(watermark, deps.config.catchup);
+  const settled = await deps.tasks.settleStartDate(task.taskId, startDate, basis, deps.now());
+  deps.logger.info('start_date=auto settled', {
+    taskId: task.taskId,
+    startDate: settled.request.startDate ?? null,
+    basis: settled.startDateBasis,
+  });
+  return settled;
+}
+
+function withStartDate(request: TaskRequest, startDate: string | undefined): TaskRequest {
+  const settled = { ...request, startDate };
+  if (!startDate) delete settled.startDate;
+  return settled;
 }
 
 /**
@@ -89,9 +162,6 @@ function planSource(
   deps: PlanTaskDeps,
 ): Promise<{ records: number; chunks: number } | undefined> {
   const { source } = request;
-  // The API refuses this pairing up front; another system's event meets it here.
-  const conflict = request.sync === 'full' ? fullSyncConflict(source.type, request.startDate) : undefined;
-  if (conflict) throw new SourceError(conflict);
   switch (source.type) {
     case 's3_csv':
       return planCsvObject(task, source.key, request, announce, deps);

@@ -12,6 +12,8 @@ import { ProviderRejectedError, SourceError } from '../../shared/errors';
 import type { EventDetails } from '../../shared/events/types';
 import { validateEvent } from '../../shared/events/validate';
 import type {
+  CatchupLedger,
+  CatchupState,
   ContentHashStore,
   Embedder,
   Logger,
@@ -44,6 +46,7 @@ export function fakeTasks(methods: Partial<TaskRepository>): TaskRepository {
     finish: unexpected('tasks.finish'),
     markCompletionAnnounced: unexpected('tasks.markCompletionAnnounced'),
     addWarning: unexpected('tasks.addWarning'),
+    settleStartDate: unexpected('tasks.settleStartDate'),
     ...methods,
   };
 }
@@ -283,6 +286,42 @@ export function memoryHashes(): ContentHashStore & { stored: Map<string, StoredV
     },
   };
   return store;
+}
+
+/**
+ * The catch-up ledger in memory, with the DynamoDB one's semantics: `begin` adds a run and bumps the version, `claim` holds only
+ * at the version read, `end` forgets the run and moves the watermark forward only. `entries` is what it holds, by key.
+ */
+export function memoryCatchup(): CatchupLedger & { entries: Map<string, CatchupState> } {
+  const entries = new Map<string, CatchupState>();
+  const entry = (key: string) => entries.get(key) ?? { running: [], version: 0 };
+  return {
+    entries,
+    async get(key) {
+      const { watermark, running, version } = entry(key);
+      return { ...(watermark ? { watermark: { ...watermark } } : {}), running: [...running].sort(), version };
+    },
+    async begin(key, taskId) {
+      const current = entry(key);
+      entries.set(key, { ...current, running: [...new Set([...current.running, taskId])], version: current.version + 1 });
+    },
+    async claim(key, taskId, version) {
+      const current = entry(key);
+      if (current.version !== version) return false;
+      entries.set(key, { ...current, running: [taskId], version: version + 1 });
+      return true;
+    },
+    async end(key, taskId, completed) {
+      if (!entries.has(key) && !completed) return;
+      const current = entry(key);
+      const later = completed && (!current.watermark || current.watermark.startedAt < completed.startedAt);
+      entries.set(key, {
+        ...current,
+        running: current.running.filter((id) => id !== taskId),
+        ...(later ? { watermark: { ...completed } } : {}),
+      });
+    },
+  };
 }
 
 /** A sync ledger whose every method fails loudly unless the test gives it (settling a task that does not sync never calls it). */

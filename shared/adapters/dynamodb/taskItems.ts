@@ -4,6 +4,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { StartDateBasis } from '../../domain/catchup';
 import { SYNC_PHASES, TASK_STATUSES, type SyncPhase, type SyncProgress, type Task, type TaskStatus } from '../../domain/task';
 
 /** Each skip reason's count is an attribute of its own, so that one write can ADD to any of them. */
@@ -78,6 +79,7 @@ export function fromItem(item: Record<string, unknown> | undefined): Task | unde
     updatedAt: item.updatedAt as string,
     startedAt: item.startedAt as string | undefined,
     completedAt: item.completedAt as string | undefined,
+    ...(item.startDateBasis ? { startDateBasis: item.startDateBasis as StartDateBasis } : {}),
     completionAnnounced: item.completionAnnounced === true,
   };
 }

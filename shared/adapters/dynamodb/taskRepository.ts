@@ -5,6 +5,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { AUTO_START_DATE } from '../../domain/catchup';
 import type { Task } from '../../domain/task';
 import type { ChunkEmbedded } from '../../events/types';
 import type { TaskRepository } from '../../ports';
@@ -83,6 +84,22 @@ export function createDynamoTaskRepository(client: DynamoDBClient, tableName: st
         ExpressionAttributeValues: { ':running': 'RUNNING', ':pending': 'PENDING', ':now': now.toISOString() },
       });
       return started;
+    },
+
+    async settleStartDate(taskId, startDate, basis, now) {
+      const settled = await update({
+        Key: taskKey(taskId),
+        UpdateExpression: `${startDate ? 'SET #request.startDate = :date, ' : 'REMOVE #request.startDate SET '}startDateBasis = :basis, updatedAt = :now`,
+        ConditionExpression: '#request.startDate = :auto',
+        ExpressionAttributeNames: { '#request': 'request' },
+        ExpressionAttributeValues: {
+          ...(startDate ? { ':date': startDate } : {}),
+          ':basis': basis,
+          ':auto': AUTO_START_DATE,
+          ':now': now.toISOString(),
+        },
+      });
+      return settled ?? mustGet(taskId);
     },
 
     async completePlan(taskId, totals, now) {

@@ -51,4 +51,23 @@ describe('loadConfig: chunk size', () => {
     );
     expect(() => loadConfig({ LONG_TEXT: 'chop' })).toThrow(/LONG_TEXT must be one of split, truncate/);
   });
+
+  it('reaches back a day before the watermark by default, and names a bad catch-up setting', () => {
+    expect(loadConfig({}).catchup).toEqual({ overlapDays: 1 });
+    expect(loadConfig({ CATCHUP_OVERLAP_DAYS: '0', CATCHUP_INITIAL_START_DATE: '2024-01-31' }).catchup).toEqual({
+      overlapDays: 0,
+      initialStartDate: '2024-01-31',
+    });
+    expect(() => loadConfig({ CATCHUP_OVERLAP_DAYS: '-1' })).toThrow(/CATCHUP_OVERLAP_DAYS must be a number from 0 to 3650/);
+    expect(() => loadConfig({ CATCHUP_OVERLAP_DAYS: '1.5' })).toThrow(/CATCHUP_OVERLAP_DAYS must be a whole number/);
+    expect(() => loadConfig({ CATCHUP_INITIAL_START_DATE: '2024-02-30' })).toThrow(/CATCHUP_INITIAL_START_DATE must be a real date/);
+  });
+});
+
+describe('loadConfig: the ingest trigger', () => {
+  it('takes where uploads start tasks from INGEST_PREFIX and INGEST_SUFFIX, which go together', () => {
+    expect(loadConfig({}).ingest).toBeUndefined();
+    expect(loadConfig({ INGEST_PREFIX: 'incoming/', INGEST_SUFFIX: '.csv' }).ingest).toEqual({ prefix: 'incoming/', suffix: '.csv' });
+    expect(() => loadConfig({ INGEST_PREFIX: 'incoming/' })).toThrow(/INGEST_PREFIX and INGEST_SUFFIX go together/);
+  });
 });

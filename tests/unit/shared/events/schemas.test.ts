@@ -54,7 +54,7 @@ describe('validateEvent', () => {
         expect.arrayContaining([
           '(root) must NOT have additional properties (surprise)',
           '/taskId must match pattern "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"',
-          '/startDate must match pattern "^\\d{4}-\\d{2}-\\d{2}$"',
+          '/startDate must match pattern "^(\\d{4}-\\d{2}-\\d{2}|auto)$"',
         ]),
       );
     }

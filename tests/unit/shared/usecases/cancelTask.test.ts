@@ -2,7 +2,7 @@
 import type { Task, TerminalStatus } from '../../../../shared/domain/task';
 import { NotFoundError } from '../../../../shared/errors';
 import { cancelTask, type CancelTaskDeps } from '../../../../shared/usecases/cancelTask';
-import { aTask, configWith, detailsOf, fakeTasks, recordingEvents, silentLogger } from '../../../helpers/fakes';
+import { aTask, configWith, detailsOf, fakeTasks, recordingEvents, silentLogger, memoryCatchup } from '../../../helpers/fakes';
 
 const NOW = new Date('2026-11-28T12:05:00.000Z');
 
@@ -12,6 +12,7 @@ function depsHolding(initial: Task | undefined) {
   const events = recordingEvents();
   const calls = { finish: [] as { status: TerminalStatus; error?: string }[], announced: [] as string[] };
   const deps: CancelTaskDeps = {
+    catchup: memoryCatchup(),
     config: configWith(),
     tasks: fakeTasks({
       get: async () => current,
@@ -68,6 +69,7 @@ describe('cancelTask', () => {
     const events = recordingEvents();
     const reads = [running, { ...running, status: 'COMPLETED' as const, completedAt: NOW.toISOString(), completionAnnounced: true }];
     const deps: CancelTaskDeps = {
+      catchup: memoryCatchup(),
       config: configWith(),
       tasks: fakeTasks({ get: async () => reads.shift(), finish: async () => undefined }),
       events,

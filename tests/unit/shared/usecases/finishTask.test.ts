@@ -2,10 +2,11 @@
  * TaskCompleted once: a terminal task is re-announced only when its announcement was lost, never
  * while the invocation that ended it may still be publishing.
  */
+import { catchupKeyOf } from '../../../../shared/domain/catchup';
 import type { Task, TerminalStatus } from '../../../../shared/domain/task';
 import { ANNOUNCEMENT_LEASE_MS, failTaskOfInvalidEvent, finishTask } from '../../../../shared/usecases/finishTask';
 import { finishIfSettled, type SettleTaskDeps } from '../../../../shared/usecases/settleTask';
-import { detailsOf, fakeSync, fakeTasks, recordingEvents, silentLogger } from '../../../helpers/fakes';
+import { detailsOf, fakeSync, fakeTasks, recordingEvents, silentLogger, memoryCatchup } from '../../../helpers/fakes';
 
 const ENDED_AT = new Date('2026-11-28T12:00:00.000Z');
 
@@ -35,6 +36,7 @@ function fakeDeps(now: Date) {
   const events = recordingEvents();
   const marked: string[] = [];
   const deps: SettleTaskDeps = {
+    catchup: memoryCatchup(),
     sync: fakeSync(),
     tasks: fakeTasks({ markCompletionAnnounced: async (taskId) => void marked.push(taskId) }),
     events,
@@ -74,6 +76,7 @@ describe('finishIfSettled on a task still open', () => {
     const events = recordingEvents();
     const finishes: { status: TerminalStatus; error?: string }[] = [];
     const deps: SettleTaskDeps = {
+      catchup: memoryCatchup(),
       sync: fakeSync(),
       tasks: fakeTasks({
         finish: async (taskId, status, now, error) => {
@@ -116,6 +119,7 @@ describe('finishTask', () => {
   it('announces only when its own write ended the task', async () => {
     const events = recordingEvents();
     const deps: SettleTaskDeps = {
+      catchup: memoryCatchup(),
       sync: fakeSync(),
       tasks: fakeTasks({ finish: async () => undefined }),
       events,
@@ -132,6 +136,7 @@ describe('failTaskOfInvalidEvent', () => {
     const events = recordingEvents();
     const finishes: { taskId: string; error?: string }[] = [];
     const deps: SettleTaskDeps = {
+      catchup: memoryCatchup(),
       sync: fakeSync(),
       tasks: fakeTasks({
         get: async (taskId) => (known.includes(taskId) ? completedTask({ taskId, status: 'RUNNING', completedAt: undefined }) : undefined),
@@ -168,5 +173,39 @@ describe('failTaskOfInvalidEvent', () => {
     await failTaskOfInvalidEvent(detail, 'ChunkEmbedded', 'bad', deps);
     expect(finishes).toEqual([]);
     expect(published).toEqual([]);
+  });
+});
+
+describe('finishTask and the catch-up watermark', () => {
+  const started = '2026-11-28T11:59:30.000Z';
+  const key = catchupKeyOf(completedTask().request, 'ns');
+
+  async function finishAs(status: TerminalStatus, request: Partial<Task['request']> = {}) {
+    const { deps } = fakeDeps(ENDED_AT);
+    await deps.catchup.begin(key, 'task-1');
+    const task = completedTask({ status, startedAt: started, request: { ...completedTask().request, ...request } });
+    deps.tasks.finish = async () => task;
+    await finishTask('task-1', status, deps);
+    return deps.catchup.get(catchupKeyOf(task.request, 'ns'));
+  }
+
+  it('moves the watermark to the start of a COMPLETED run, and notes it as no longer going', async () => {
+    expect(await finishAs('COMPLETED')).toEqual({ watermark: { taskId: 'task-1', startedAt: started }, running: [], version: 1 });
+  });
+
+  it.each(['PARTIAL', 'FAILED', 'CANCELLED'] as const)('leaves the watermark where it was after a %s run', async (status) => {
+    expect(await finishAs(status)).toEqual({ running: [], version: 1 });
+  });
+
+  it('leaves it after a dry run, which wrote nothing', async () => {
+    expect((await finishAs('COMPLETED', { dryRun: true })).watermark).toBeUndefined();
+  });
+
+  it('never moves it back to an earlier run that ends later', async () => {
+    const { deps } = fakeDeps(ENDED_AT);
+    await deps.catchup.end(key, 'later', { taskId: 'later', startedAt: '2026-11-28T11:59:50.000Z' });
+    deps.tasks.finish = async () => completedTask({ startedAt: started });
+    await finishTask('task-1', 'COMPLETED', deps);
+    expect((await deps.catchup.get(key)).watermark).toEqual({ taskId: 'later', startedAt: '2026-11-28T11:59:50.000Z' });
   });
 });

@@ -19,6 +19,7 @@ import {
   recordingLogger,
   silentLogger,
   fakeSync,
+  memoryCatchup,
 } from '../../../helpers/fakes';
 
 const NOW = new Date('2026-11-28T12:30:00.000Z');
@@ -39,6 +40,7 @@ describe('planSegment', () => {
   function segmentDeps(objects: ObjectStore, stored: { task?: Task } = { task }) {
     const events = recordingEvents();
     const deps: PlanSegmentDeps = {
+      catchup: memoryCatchup(),
       sync: fakeSync(),
       config: configWith({ CHUNK_SIZE: '2' }),
       objects,
@@ -194,6 +196,7 @@ describe('finishPlan and failPlan', () => {
     const plans: { records: number; chunks: number }[] = [];
     const finishes: { status: TerminalStatus; error?: string }[] = [];
     const deps: SettleTaskDeps = {
+      catchup: memoryCatchup(),
       sync: fakeSync(),
       tasks: fakeTasks({
         get: async () => task,

@@ -4,6 +4,8 @@
  * be planned fails the task with the reason; a CSV over the threshold goes to the large-CSV loop.
  */
 import { Readable } from 'node:stream';
+import type { StartDateBasis } from '../../../../shared/domain/catchup';
+import { catchupKeyOf } from '../../../../shared/domain/catchup';
 import type { Task, TaskRequest, TerminalStatus } from '../../../../shared/domain/task';
 import type { ChunkPlanned } from '../../../../shared/events/types';
 import type { LargeCsvPlanner, LargeCsvPlanState, NewTask, ObjectStore, QuestionSource } from '../../../../shared/ports';
@@ -18,6 +20,7 @@ import {
   recordingEvents,
   silentLogger,
   fakeSync,
+  memoryCatchup,
 } from '../../../helpers/fakes';
 
 const NOW = new Date('2026-11-28T12:00:00.000Z');
@@ -35,8 +38,9 @@ const inlineRequest: TaskRequest = {
 };
 
 /** The task table for one task: created PENDING unless `existing` is given, started while open, planned once, ended once. */
-function plannerTasks(existing?: Task) {
+function plannerTasks(existing?: Task, others: Task[] = []) {
   let task = existing;
+  const settled: { startDate?: string; basis: StartDateBasis }[] = [];
   const created: NewTask[] = [];
   const warnings: string[] = [];
   const plans: { records: number; chunks: number }[] = [];
@@ -67,12 +71,22 @@ function plannerTasks(existing?: Task) {
       return task;
     },
     markCompletionAnnounced: async () => undefined,
+    get: async (taskId) => (taskId === task?.taskId ? task : others.find((other) => other.taskId === taskId)),
+    settleStartDate: async (_taskId, startDate, basis) => {
+      if (!task) throw new Error('settleStartDate of a task that does not exist');
+      if (task.request.startDate !== 'auto') return task;
+      settled.push({ ...(startDate ? { startDate } : {}), basis });
+      const request = { ...task.request, startDate };
+      if (!startDate) delete request.startDate;
+      task = { ...task, request, startDateBasis: basis };
+      return task;
+    },
     addWarning: async (_taskId, warning) => {
       warnings.push(warning);
       if (task && !task.warnings?.includes(warning)) task = { ...task, warnings: [...(task.warnings ?? []), warning] };
     },
   });
-  return { tasks, created, plans, finishes, warnings };
+  return { tasks, created, plans, finishes, warnings, settled, current: () => task };
 }
 
 function plannerDeps(
@@ -82,11 +96,13 @@ function plannerDeps(
     existing?: Task;
     metabase?: QuestionSource;
     largeCsv?: LargeCsvPlanner;
+    others?: Task[];
   } = {},
 ) {
-  const table = plannerTasks(parts.existing);
+  const table = plannerTasks(parts.existing, parts.others);
   const events = recordingEvents();
   const deps: PlanTaskDeps = {
+    catchup: memoryCatchup(),
     sync: fakeSync(),
     config: configWith({ CHUNK_SIZE: '2', ...parts.env }),
     tasks: table.tasks,
@@ -316,5 +332,139 @@ describe('planTask: a CSV object', () => {
     const { deps, finishes } = plannerDeps({ objects: memoryObjects() });
     await planTask(csvRequest, deps);
     expect(finishes).toEqual([{ status: 'FAILED', error: 's3://test-bucket/uploads/people.csv does not exist' }]);
+  });
+});
+
+describe('planTask: start_date=auto', () => {
+  /** A Metabase question that answers two rows and notes the start date it was asked for. */
+  function question() {
+    const asked: (string | undefined)[] = [];
+    const metabase: QuestionSource = {
+      description: 'fake metabase',
+      async *rows(_questionId, { startDate }) {
+        asked.push(startDate);
+        yield* CRM_ROWS.slice(0, 2) as Record<string, unknown>[];
+      },
+    };
+    return { metabase, asked };
+  }
+  const autoRequest: TaskRequest = { schemaVersion: 1, taskId: 'auto-1', startDate: 'auto', source: { type: 'metabase', questionId: 232 } };
+
+  it('reads the whole source when no run of it has completed, and says so', async () => {
+    const { metabase, asked } = question();
+    const { deps, settled, current } = plannerDeps({ metabase });
+    await planTask(autoRequest, deps);
+    expect(asked).toEqual([undefined]);
+    expect(settled).toEqual([{ basis: { from: 'none', overlapDays: 1 } }]);
+    expect(current()?.request.startDate).toBeUndefined();
+  });
+
+  it('starts CATCHUP_INITIAL_START_DATE when no run has completed and it is set', async () => {
+    const { metabase, asked } = question();
+    const { deps } = plannerDeps({ metabase, env: { CATCHUP_INITIAL_START_DATE: '2024-06-01' } });
+    await planTask(autoRequest, deps);
+    expect(asked).toEqual(['2024-06-01']);
+  });
+
+  it('starts CATCHUP_OVERLAP_DAYS before the day the last completed run of the same source and namespace started', async () => {
+    const { metabase, asked } = question();
+    const { deps, current } = plannerDeps({ metabase, env: { CATCHUP_OVERLAP_DAYS: '2' } });
+    const key = catchupKeyOf(autoRequest, deps.config.pinecone.namespace);
+    await deps.catchup.end(key, 'earlier', { taskId: 'earlier', startedAt: '2026-11-20T00:30:00.000Z' });
+    await planTask(autoRequest, deps);
+    expect(asked).toEqual(['2026-11-18']);
+    expect(current()).toMatchObject({
+      request: { startDate: '2026-11-18' },
+      startDateBasis: { from: 'watermark', overlapDays: 2, watermark: { taskId: 'earlier', startedAt: '2026-11-20T00:30:00.000Z' } },
+    });
+  });
+
+  it('keeps apart the watermarks of other namespaces and datasets of the same question', async () => {
+    const { metabase, asked } = question();
+    const { deps } = plannerDeps({ metabase });
+    const watermark = { taskId: 'other', startedAt: '2026-11-20T00:30:00.000Z' };
+    await deps.catchup.end(catchupKeyOf({ ...autoRequest, namespace: 'elsewhere' }, 'elsewhere'), 'other', watermark);
+    await deps.catchup.end(catchupKeyOf({ ...autoRequest, dataset: 'crm' }, deps.config.pinecone.namespace), 'other', watermark);
+    await planTask(autoRequest, deps);
+    expect(asked).toEqual([undefined]);
+  });
+
+  it('plans a redelivery with the date the first delivery settled, even if the watermark moved since', async () => {
+    const { metabase, asked } = question();
+    const settledTask = aTask({
+      taskId: 'auto-1',
+      dataSource: 'metabase',
+      request: { ...autoRequest, startDate: '2026-11-10' },
+      startDateBasis: { from: 'watermark', overlapDays: 1, watermark: { taskId: 'a', startedAt: '2026-11-11T00:00:00.000Z' } },
+    });
+    const { deps, settled } = plannerDeps({ metabase, existing: settledTask });
+    await deps.catchup.end(catchupKeyOf(autoRequest, 'ns'), 'b', { taskId: 'b', startedAt: '2026-11-27T00:00:00.000Z' });
+    await planTask(autoRequest, deps);
+    expect(asked).toEqual(['2026-11-10']);
+    expect(settled).toEqual([]);
+  });
+
+  it('notes every run as going, so that a scheduled run of the same source waits for it', async () => {
+    const { deps } = plannerDeps({ objects: memoryObjects() });
+    await planTask(inlineRequest, deps);
+    const state = await deps.catchup.get(catchupKeyOf(inlineRequest, 'crm'));
+    expect(state.running).toEqual(['in-1']);
+  });
+});
+
+describe('planTask: scheduled runs', () => {
+  const scheduled: TaskRequest = { ...inlineRequest, taskId: 'sched-1', schedule: 'nightly', startDate: 'auto' };
+  const key = catchupKeyOf(scheduled, 'crm');
+
+  it('skips a scheduled run while an earlier run of the same source is going: CANCELLED at once, with the reason', async () => {
+    const going = aTask({ taskId: 'manual-1', status: 'RUNNING', request: inlineRequest });
+    const { deps, published, plans, finishes, warnings } = plannerDeps({ others: [going] });
+    await deps.catchup.begin(key, 'manual-1');
+    await planTask(scheduled, deps);
+    expect(plans).toEqual([]);
+    expect(detailsOf(published, 'ChunkPlanned')).toEqual([]);
+    expect(warnings).toEqual(['scheduled run of "nightly" skipped: task manual-1 of the same source is still RUNNING']);
+    expect(finishes).toEqual([{ status: 'CANCELLED' }]);
+    expect(detailsOf(published, 'TaskCompleted')).toEqual([
+      expect.objectContaining({ taskId: 'sched-1', status: 'CANCELLED', warnings: [warnings[0]] }),
+    ]);
+    // The run that is going stays noted; the skipped one never was.
+    expect((await deps.catchup.get(key)).running).toEqual(['manual-1']);
+  });
+
+  it('claims the source when the runs noted as going have ended (one lingering after a crash included)', async () => {
+    const ended = aTask({ taskId: 'old-1', status: 'COMPLETED', request: inlineRequest });
+    const { deps, plans } = plannerDeps({ others: [ended] });
+    await deps.catchup.begin(key, 'old-1');
+    await planTask(scheduled, deps);
+    expect(plans).toEqual([{ records: 3, chunks: 2 }]);
+    expect((await deps.catchup.get(key)).running).toEqual(['sched-1']);
+  });
+
+  it('plans a redelivered scheduled run that already holds its claim', async () => {
+    const { deps, plans } = plannerDeps({
+      existing: aTask({ taskId: 'sched-1', status: 'RUNNING', namespace: 'crm', request: scheduled }),
+    });
+    await deps.catchup.begin(key, 'sched-1');
+    await planTask(scheduled, deps);
+    expect(plans).toEqual([{ records: 3, chunks: 2 }]);
+  });
+
+  it('tries again when another run began between its read and its claim', async () => {
+    const { deps, plans } = plannerDeps();
+    const claim = deps.catchup.claim.bind(deps.catchup);
+    let raced = false;
+    deps.catchup.claim = async (...args) => {
+      if (!raced) {
+        raced = true;
+        // A run that begins and ends meanwhile: the claim read a version that is gone.
+        await deps.catchup.begin(key, 'quick-1');
+        await deps.catchup.end(key, 'quick-1');
+      }
+      return claim(...args);
+    };
+    await planTask(scheduled, deps);
+    expect(raced).toBe(true);
+    expect(plans).toEqual([{ records: 3, chunks: 2 }]);
   });
 });

@@ -5,7 +5,7 @@
 import type { Task, TerminalStatus } from '../../../../shared/domain/task';
 import type { ChunkEmbedded } from '../../../../shared/events/types';
 import { recordChunk, type RecordChunkDeps } from '../../../../shared/usecases/recordChunk';
-import { aTask, detailsOf, fakeTasks, recordingEvents, recordingLogger, fakeSync } from '../../../helpers/fakes';
+import { aTask, detailsOf, fakeTasks, recordingEvents, recordingLogger, fakeSync, memoryCatchup } from '../../../helpers/fakes';
 
 const NOW = new Date('2026-11-28T12:10:00.000Z');
 
@@ -32,6 +32,7 @@ function aggregatorDeps(chunks: number, options: { planned?: boolean } = {}) {
   const logger = recordingLogger();
   const finishes: TerminalStatus[] = [];
   const deps: RecordChunkDeps = {
+    catchup: memoryCatchup(),
     sync: fakeSync(),
     tasks: fakeTasks({
       recordChunk: async (result) => {

@@ -6,7 +6,7 @@
 import { buildStatusView, type Task, type TaskRequest, type TerminalStatus } from '../../../../shared/domain/task';
 import { finishIfSettled, type SettleTaskDeps } from '../../../../shared/usecases/settleTask';
 import { SYNC_STEP_LEASE_MS } from '../../../../shared/usecases/syncDataset';
-import { aTask, detailsOf, fakeSync, memorySync, recordingEvents, silentLogger } from '../../../helpers/fakes';
+import { aTask, detailsOf, fakeSync, memorySync, recordingEvents, silentLogger, memoryCatchup } from '../../../helpers/fakes';
 
 const NOW = new Date('2026-11-28T12:30:00.000Z');
 const REQUEST: TaskRequest = {
@@ -36,7 +36,14 @@ function settleDeps(task: Task) {
   const ledger = memorySync(task);
   const events = recordingEvents();
   let now = NOW;
-  const deps: SettleTaskDeps = { sync: ledger, tasks: ledger.tasks, events, logger: silentLogger, now: () => now };
+  const deps: SettleTaskDeps = {
+    catchup: memoryCatchup(),
+    sync: ledger,
+    tasks: ledger.tasks,
+    events,
+    logger: silentLogger,
+    now: () => now,
+  };
   return {
     ledger,
     deps,
@@ -169,7 +176,14 @@ describe('finishIfSettled on a task that does not sync', () => {
       const task = settled(records, { sync: undefined, dataset: undefined });
       const ledger = memorySync(task);
       const events = recordingEvents();
-      const deps: SettleTaskDeps = { sync: fakeSync(), tasks: ledger.tasks, events, logger: silentLogger, now: () => NOW };
+      const deps: SettleTaskDeps = {
+        catchup: memoryCatchup(),
+        sync: fakeSync(),
+        tasks: ledger.tasks,
+        events,
+        logger: silentLogger,
+        now: () => NOW,
+      };
       await finishIfSettled(task, deps);
 
       expect(ledger.current()).toMatchObject({ status, completedAt: NOW.toISOString(), completionAnnounced: true });

@@ -4,7 +4,16 @@
  */
 import type { TaskRequest } from '../../../../shared/domain/task';
 import { startFromObject, type CreatedObject, type StartFromObjectDeps } from '../../../../shared/usecases/startFromObject';
-import { aTask, configWith, detailsOf, fakeObjects, fakeTasks, recordingEvents, recordingLogger } from '../../../helpers/fakes';
+import {
+  aTask,
+  configWith,
+  detailsOf,
+  fakeObjects,
+  fakeTasks,
+  recordingEvents,
+  recordingLogger,
+  memoryCatchup,
+} from '../../../helpers/fakes';
 
 const NOW = new Date('2026-11-28T12:00:00.000Z');
 const upload: CreatedObject = { bucket: 'test-bucket', key: 'incoming/people.csv', etag: 'abc123', sequencer: '0055AED6DCD90281E5' };
@@ -15,6 +24,7 @@ function ingestDeps() {
   const events = recordingEvents();
   const logger = recordingLogger();
   const deps: StartFromObjectDeps = {
+    catchup: memoryCatchup(),
     config: configWith(),
     tasks: fakeTasks({
       create: async (task) => {

@@ -24,6 +24,7 @@ import {
   recordingEvents,
   recordingVectors,
   silentLogger,
+  memoryCatchup,
 } from '../../../helpers/fakes';
 
 const START = new Date('2026-11-28T13:00:00.000Z');
@@ -71,6 +72,7 @@ function syncHarness(task: Task, env: Record<string, string> = {}) {
   const events = recordingEvents();
   let now = START;
   const deps: SyncDeps = {
+    catchup: memoryCatchup(),
     config: configWith(env),
     sync: ledger,
     tasks: ledger.tasks,
