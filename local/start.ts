@@ -4,15 +4,21 @@
  */
 import path from 'node:path';
 import type { TaskCompleted } from '../shared/events/types';
+import { loadCatchupSchedules } from '../infra/catchupSchedules';
 import { ingestPrefixOf } from '../infra/wiring';
 import { buildStatusView } from '../shared/domain/task';
 import { watchInbox } from './inbox';
 import { startLocalRuntime } from './runtime';
+import { startLocalSchedules } from './schedules';
 
 const DATA_DIR = path.resolve(__dirname, '..', '.local');
+/** Local mode's stage: its schedules file is config/schedules.local.yml. */
+const LOCAL_STAGE = 'local';
 
 async function main(): Promise<void> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  // Before anything starts: a schedule that cannot run stops `npm start` with the reason, as it stops a deploy.
+  const catchupSchedules = loadCatchupSchedules({ env: process.env, stage: LOCAL_STAGE });
   const runtime = await startLocalRuntime({
     dataDir: DATA_DIR,
     persist: true,
@@ -49,6 +55,9 @@ Try:
   curl -H 'x-api-key: ${key === 'local-dev-key' ? key : '$API_KEY'}' '${runtime.apiUrl}/process?data_source=s3_csv&s3_key=${ingestPrefix}people.csv'
   curl -H 'x-api-key: ${key === 'local-dev-key' ? key : '$API_KEY'}' '${runtime.apiUrl}/status?task_id=<task_id>'
 `);
+  const schedules = startLocalSchedules(catchupSchedules, deps.events, deps.logger);
+  for (const { name, expression, at } of schedules.next())
+    console.log(`schedule ${name}: ${expression}, next catch-up ${at?.toISOString() ?? 'never'}`);
 
   const lastPrinted = new Map<string, number>();
   runtime.onEvent((event) => {
@@ -76,6 +85,7 @@ Try:
   });
 
   const shutdown = async () => {
+    schedules.stop();
     inbox.close();
     await runtime.stop();
     process.exit(0);

@@ -20,6 +20,7 @@ import { readContext, type ResolveVariable } from './context';
 import { functions as wiredFunctions } from './functions';
 import { functionRole } from './iam';
 import { bucketNotificationConfiguration, bucketNotificationDependsOn, consumerQueues, consumerRouting } from './queues';
+import { scheduleResources, stageSchedules } from './schedules';
 import { schemaRegistry } from './schemaRegistry';
 import { stateMachineResources } from './stateMachines';
 
@@ -66,6 +67,8 @@ export async function resources({ resolveVariable }: Input): Promise<{ Resources
   }
   // The event contracts.
   Object.assign(Resources, schemaRegistry(ctx));
+  // Scheduled catch-ups, when the stage has any.
+  Object.assign(Resources, scheduleResources(ctx, await stageSchedules(ctx, resolveVariable), wiring.eventSource));
   return { Resources };
 }
 
