@@ -29,6 +29,8 @@ export const PERMISSIONS = [
   'events:put',
   'bucket:read',
   'bucket:write',
+  // s3:PutObject under the ingest prefix only: uploads that start tasks through the S3 trigger.
+  'bucket:upload',
   // sqs:SendMessage to the function's own DLQ: consumers only, the others have no queue.
   'deadLetter:send',
   'secrets:read',
@@ -75,6 +77,13 @@ export interface HttpRoute {
 
 export interface HttpWiring extends FunctionWiring {
   routes: HttpRoute[];
+  /**
+   * False only for a page that carries no data (the dashboard's shell): API Gateway serves its
+   * routes without the key, and the wiring gives its function no permissions. Default true.
+   */
+  apiKey: boolean;
+  /** Files the handler reads at run time (repository-relative globs), packaged beside its bundle. */
+  files: string[];
 }
 
 /** A Lambda that a state machine invokes as a Task (no queue, no trigger of its own). */
@@ -230,7 +239,16 @@ function consumerWiring(at: Reader, name: string, value: unknown): ConsumerWirin
 
 function httpWiring(at: Reader, name: string, value: unknown): HttpWiring {
   const path = `http.${name}`;
-  const raw = at.object(value, path, ['description', 'handler', 'routes', 'timeout', 'memorySize', 'permissions']);
+  const raw = at.object(value, path, ['description', 'handler', 'routes', 'timeout', 'memorySize', 'permissions'], ['apiKey', 'files']);
+  const apiKey = raw.apiKey === undefined ? true : raw.apiKey;
+  if (typeof apiKey !== 'boolean') at.fail(`${path}.apiKey`, 'must be true or false');
+  // Nothing of ours may be reached without the key: a function that skips it gets no permissions.
+  if (!apiKey && !(Array.isArray(raw.permissions) && raw.permissions.length === 0))
+    at.fail(`${path}.permissions`, 'must be [] when apiKey is false (a route without the key reaches nothing of ours)');
+  const files =
+    raw.files === undefined
+      ? []
+      : unique(at, raw.files, `${path}.files`, (entry, entryPath) => at.string(entry, entryPath, /^(?!\/)(?!.*\.\.)[A-Za-z0-9_.*/-]+$/));
   const routes = at.list(raw.routes, `${path}.routes`).map((entry, index) => {
     const route = at.string(entry, `${path}.routes[${index}]`, /^[A-Z]+ \/[A-Za-z0-9_.{}/-]*$/);
     const [method, routePath] = route.split(' ');
@@ -240,7 +258,7 @@ function httpWiring(at: Reader, name: string, value: unknown): HttpWiring {
     return { method: method as HttpMethod, path: routePath };
   });
   // API Gateway REST integrations time out at 29 s.
-  return { ...functionWiring(at, name, raw, path, 29, false), routes };
+  return { ...functionWiring(at, name, raw, path, 29, false, !apiKey), routes, apiKey, files };
 }
 
 function functionWiring(
@@ -250,6 +268,8 @@ function functionWiring(
   path: string,
   maxTimeout: number,
   hasDeadLetterQueue: boolean,
+  /** True for a function without the API key, whose `permissions: []` its caller has checked. */
+  noPermissions = false,
 ): FunctionWiring {
   if (!/^[a-z][A-Za-z0-9]{0,39}$/.test(name)) at.fail(path, 'name must be camelCase letters and digits');
   const handler = at.string(raw.handler, `${path}.handler`);
@@ -264,7 +284,7 @@ function functionWiring(
     handler,
     timeout: at.integer(raw.timeout, `${path}.timeout`, 1, maxTimeout),
     memorySize: at.integer(raw.memorySize, `${path}.memorySize`, 128, 10240),
-    permissions: permissions(at, raw.permissions, `${path}.permissions`, hasDeadLetterQueue),
+    permissions: noPermissions ? [] : permissions(at, raw.permissions, `${path}.permissions`, hasDeadLetterQueue),
   };
 }
 
@@ -366,14 +386,22 @@ function join(path: string, key: string): string {
  */
 export function environmentFromWiring(wiring: Wiring): Record<string, string> {
   const { embedder } = wiring.consumers;
+  const ingest = ingestTriggerOf(wiring);
   return {
     EVENT_SOURCE: wiring.eventSource,
     ...(embedder ? { EMBEDDER_CONCURRENCY: String(embedder.maximumConcurrency), EMBEDDER_TIMEOUT_SECONDS: String(embedder.timeout) } : {}),
+    // POST /uploads writes where the S3 trigger starts tasks.
+    ...(ingest ? { INGEST_PREFIX: ingest.prefix, INGEST_SUFFIX: ingest.suffix } : {}),
   };
 }
 
 /** Where uploaded CSV objects start tasks: the ingest consumer's S3 prefix. */
 export function ingestPrefixOf(wiring: Wiring): string | undefined {
+  return ingestTriggerOf(wiring)?.prefix;
+}
+
+/** The S3 trigger (prefix and suffix) of the consumer that starts tasks from uploads. */
+export function ingestTriggerOf(wiring: Wiring): S3Trigger['s3'] | undefined {
   const ingest = Object.values(wiring.consumers).find((consumer) => 's3' in consumer.trigger);
-  return ingest && 's3' in ingest.trigger ? ingest.trigger.s3.prefix : undefined;
+  return ingest && 's3' in ingest.trigger ? ingest.trigger.s3 : undefined;
 }

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
   console.log(`vectordb-catchup is running locally
 
   REST API      ${runtime.apiUrl}   (x-api-key: ${key === 'local-dev-key' ? key : '<API_KEY>'})
+  Dashboard     ${runtime.apiUrl}/   (open it in a browser; it asks for the API key)
   S3 (s3rver)   ${runtime.s3Endpoint}   bucket ${config.bucketName}
   DynamoDB      ${runtime.dynamoEndpoint}   table ${config.tableName} (dynalite)
   EventBridge   ${runtime.eventsEndpoint}   PutEvents (npm run publish-event -- event.json)

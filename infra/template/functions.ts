@@ -1,6 +1,7 @@
 /**
  * serverless.yml's `functions:`: every wired function with its name, code, size and own role;
- * consumers fed by their queue, HTTP functions behind the REST API (API key required), task
+ * consumers fed by their queue, HTTP functions behind the REST API (API key required unless the
+ * wiring says `apiKey: false`, as the dashboard's data-free shell does), task
  * functions of the state machines invoked by their machine only.
  */
 import { LARGE_CSV_STATE_MACHINE, type FunctionWiring, type Wiring } from '../wiring';
@@ -49,8 +50,10 @@ export function functions(ctx: Context, wiring: Wiring): Record<string, object> 
   for (const [name, fn] of Object.entries(wiring.http)) {
     out[name] = {
       ...baseFunction(ctx, name, fn),
+      // serverless-esbuild copies these into the function's zip at the same relative path.
+      ...(fn.files.length ? { package: { patterns: fn.files } } : {}),
       events: fn.routes.map((route) => ({
-        http: { method: route.method.toLowerCase(), path: route.path.replace(/^\//, ''), private: true },
+        http: { method: route.method.toLowerCase(), path: route.path.replace(/^\//, ''), private: fn.apiKey },
       })),
     };
   }

@@ -5,7 +5,7 @@
  */
 import { DATASET_INDEX } from '../../shared/adapters/dynamodb/contentHashStore';
 import { CREATED_INDEX } from '../../shared/adapters/dynamodb/taskQueries';
-import type { Permission, Wiring } from '../wiring';
+import { ingestPrefixOf, type Permission, type Wiring } from '../wiring';
 import { getAtt, type Resource, type Resources, type Statement } from './cloudFormation';
 import { physicalName, type Context } from './context';
 import { ids, SHARED, stateMachineArns } from './ids';
@@ -112,6 +112,14 @@ function statementsFor(ctx: Context, wiring: Wiring, name: string, permissions: 
     ],
     // Only the planner's own scratch space: chunk files of row sources under tasks/.
     'bucket:write': () => [{ Sid: 'WriteTaskChunks', Action: ['s3:PutObject'], Resource: { 'Fn::Join': ['', [bucketArn, '/tasks/*']] } }],
+    // Uploads land where the S3 trigger starts tasks, and nowhere else.
+    'bucket:upload': () => [
+      {
+        Sid: 'UploadToIngestPrefix',
+        Action: ['s3:PutObject'],
+        Resource: { 'Fn::Join': ['', [bucketArn, `/${ingestPrefix(wiring)}*`]] },
+      },
+    ],
     'deadLetter:send': () => [
       { Sid: 'SendToOwnDeadLetterQueue', Action: ['sqs:SendMessage'], Resource: getAtt(id.deadLetterQueue, 'Arn') },
     ],
@@ -127,4 +135,11 @@ function statementsFor(ctx: Context, wiring: Wiring, name: string, permissions: 
     for (const statement of grants[permission]()) statements.push({ Effect: 'Allow', ...statement });
   }
   return statements;
+}
+
+function ingestPrefix(wiring: Wiring): string {
+  const prefix = ingestPrefixOf(wiring);
+  if (prefix === undefined)
+    throw new Error('infra/wiring.yml: bucket:upload needs a consumer with an s3 trigger (its prefix is where uploads go)');
+  return prefix;
 }

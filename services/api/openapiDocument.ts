@@ -11,6 +11,7 @@ import { SEARCH_LIMITS } from '../../shared/domain/search';
 import { DATA_SOURCES, SYNC_PHASES, TASK_STATUSES } from '../../shared/domain/task';
 import { CHUNK_WINDOW, LAST_ERRORS } from '../../shared/domain/taskDetail';
 import { TASK_LIST_LIMITS } from '../../shared/domain/taskList';
+import { UPLOAD_LIMITS } from '../../shared/domain/upload';
 
 type Schema = Record<string, unknown>;
 
@@ -28,10 +29,11 @@ const jsonBody = (description: string, schema: Schema) => ({ description, conten
 const ERRORS = {
   400: 'A parameter is wrong; `parameter` names it',
   404: 'The task (or the s3_key) does not exist',
-  415: 'A POST body that is not JSON',
+  413: `A file over ${UPLOAD_LIMITS.maxBytes} bytes`,
+  415: 'A POST body of the wrong kind: not JSON for /process, JSON for /uploads',
   422: 'Malformed JSON, or a source that cannot be used as asked (an empty file)',
   500: 'Internal error (details in the service logs)',
-  503: 'A data source this deployment is not configured for (Metabase without METABASE_URL)',
+  503: 'A part this deployment is not configured for (Metabase without METABASE_URL, uploads without the ingest trigger)',
 } as const;
 type ErrorStatus = keyof typeof ERRORS;
 
@@ -373,6 +375,55 @@ export const openApiDocument = {
           ),
         ],
         responses: responses({ 200: jsonBody('Matches, best first', ref('SearchResult')) }, 400),
+      },
+    },
+    '/uploads': {
+      post: {
+        operationId: 'uploadCsv',
+        summary: 'Store a CSV file under the ingest prefix, whose S3 trigger starts its task',
+        parameters: [
+          query(
+            'name',
+            `The file’s name, ending in .csv: at most ${UPLOAD_LIMITS.maxNameLength} letters, digits, spaces or . _ ( ) -`,
+            { type: 'string' },
+            true,
+          ),
+        ],
+        requestBody: {
+          required: true,
+          description: `The file itself, UTF-8, at most ${UPLOAD_LIMITS.maxBytes} bytes`,
+          content: { 'text/csv': { schema: { type: 'string', maxLength: UPLOAD_LIMITS.maxBytes } } },
+        },
+        responses: responses(
+          {
+            202: jsonBody(
+              'Stored; its task starts a moment later, listed by tasks_url (its dataset is the key)',
+              object({
+                bucket: { type: 'string' },
+                key: { type: 'string' },
+                s3_uri: { type: 'string' },
+                bytes: integer,
+                tasks_url: { type: 'string' },
+              }),
+            ),
+          },
+          400,
+          413,
+          415,
+          422,
+          503,
+        ),
+      },
+    },
+    '/': {
+      get: {
+        operationId: 'dashboard',
+        summary: 'The dashboard: a page that holds no data, served without the key; it sends the key on every call it makes',
+        security: [],
+        responses: {
+          200: { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } },
+          500: { $ref: '#/components/responses/Error500' },
+        },
       },
     },
     '/openapi.json': {

@@ -35,6 +35,8 @@ interface ConsumerWiring extends FunctionWiring {
 }
 interface HttpWiring extends FunctionWiring {
   routes: string[];
+  apiKey?: boolean;
+  files?: string[];
 }
 interface StateMachineWiring {
   definition: string;

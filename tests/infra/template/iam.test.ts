@@ -29,6 +29,7 @@ describe('IAM', () => {
     'events:put': 'events:',
     'bucket:read': 's3:',
     'bucket:write': 's3:',
+    'bucket:upload': 's3:',
     'hashes:write': 'dynamodb:',
     'hashes:scan': 'dynamodb:',
     'secrets:read': 'secretsmanager:',
@@ -105,6 +106,27 @@ describe('IAM', () => {
       const services = new Set(actionsOf(roleStatements(name)).map((action) => action.slice(0, action.indexOf(':'))));
       expect([...services].sort()).toEqual(['logs', 'secretsmanager']);
     }
+  });
+
+  it('lets the upload function write under the ingest prefix, and nothing else of the bucket', () => {
+    const ingest = Object.values(wiring.consumers).find((consumer) => consumer.trigger.s3)!.trigger.s3!;
+    const putsObjects = (name: string) => actionsOf(roleStatements(name)).includes('s3:PutObject');
+    expect(allFunctions.filter(([name]) => putsObjects(name)).map(([name]) => name)).toEqual(
+      allFunctions.filter(([, f]) => f.permissions.some((p) => p === 'bucket:upload' || p === 'bucket:write')).map(([name]) => name),
+    );
+    const s3 = roleStatements('upload').filter((s) => actionsOf([s]).some((a) => a.startsWith('s3:')));
+    expect(s3).toEqual([
+      {
+        Sid: 'UploadToIngestPrefix',
+        Effect: 'Allow',
+        Action: ['s3:PutObject'],
+        Resource: { 'Fn::Join': ['', [getAtt('DataBucket'), `/${ingest.prefix}*`]] },
+      },
+    ]);
+  });
+
+  it('gives the dashboard page, served without the key, nothing but its logs', () => {
+    expect(actionsOf(roleStatements('dashboard')).every((action) => action.startsWith('logs:'))).toBe(true);
   });
 
   it('lets the embedder touch the bus only to put events on our bus', () => {

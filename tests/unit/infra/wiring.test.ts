@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DEFAULT_WIRING_PATH, eventPatternFor, loadWiring, parseHandler, parseWiring } from '../../../infra/wiring';
+import { DEFAULT_WIRING_PATH, environmentFromWiring, eventPatternFor, loadWiring, parseHandler, parseWiring } from '../../../infra/wiring';
 import { ConfigurationError } from '../../../shared/errors';
 
 const yamlText = readFileSync(DEFAULT_WIRING_PATH, 'utf8');
@@ -43,7 +43,17 @@ describe('loadWiring (infra/wiring.yml)', () => {
       { method: 'POST', path: '/process' },
     ]);
     expect(wiring.http.status).toMatchObject({ timeout: 29, permissions: ['tasks:read', 'secrets:read'] });
-    expect(Object.keys(wiring.http)).toEqual(['process', 'cancel', 'status', 'taskList', 'taskDetail', 'search', 'openapi']);
+    expect(Object.keys(wiring.http)).toEqual([
+      'process',
+      'cancel',
+      'status',
+      'taskList',
+      'taskDetail',
+      'search',
+      'openapi',
+      'upload',
+      'dashboard',
+    ]);
     expect(wiring.http.taskList).toMatchObject({
       routes: [{ method: 'GET', path: '/tasks' }],
       permissions: ['tasks:list', 'secrets:read'],
@@ -55,6 +65,26 @@ describe('loadWiring (infra/wiring.yml)', () => {
     // Search reaches only the providers (keys from the secret): nothing of ours in AWS.
     expect(wiring.http.search).toMatchObject({ routes: [{ method: 'GET', path: '/search' }], permissions: ['secrets:read'] });
     expect(wiring.http.openapi).toMatchObject({ routes: [{ method: 'GET', path: '/openapi.json' }], permissions: ['secrets:read'] });
+    expect(wiring.http.upload).toMatchObject({
+      routes: [{ method: 'POST', path: '/uploads' }],
+      permissions: ['bucket:upload', 'secrets:read'],
+    });
+  });
+
+  it('serves the dashboard page alone without the key, with no permission, its page packaged beside it', () => {
+    expect(Object.values(wiring.http).filter((fn) => !fn.apiKey)).toEqual([
+      expect.objectContaining({
+        name: 'dashboard',
+        routes: [{ method: 'GET', path: '/' }],
+        permissions: [],
+        files: ['services/api/dashboard.html'],
+      }),
+    ]);
+    expect(wiring.http.status).toMatchObject({ apiKey: true, files: [] });
+  });
+
+  it('tells the functions where uploads start tasks: the ingest trigger', () => {
+    expect(environmentFromWiring(wiring)).toMatchObject({ INGEST_PREFIX: 'incoming/', INGEST_SUFFIX: '.csv' });
   });
 
   it('gives each event-triggered consumer its rule pattern, requiring our source when internal', () => {
@@ -136,6 +166,26 @@ describe('parseWiring validation', () => {
     ['a route declared twice', () => edited('routes: [GET /status]', 'routes: [GET /process]'), /"GET \/process" is declared twice/],
     ["an http timeout above API Gateway's 29 s", () => edited('    timeout: 29\n', '    timeout: 30\n'), /http\.process\.timeout/],
     ['a duplicate YAML key', () => edited('    timeout: 30\n', '    timeout: 30\n    timeout: 31\n'), /invalid YAML/],
+    [
+      'a route without the key that is given permissions',
+      () =>
+        edited(
+          '    apiKey: false\n    files: [services/api/dashboard.html]\n    timeout: 10\n    memorySize: 128\n    permissions: []',
+          '    apiKey: false\n    files: [services/api/dashboard.html]\n    timeout: 10\n    memorySize: 128\n    permissions: [tasks:read]',
+        ),
+      /http\.dashboard\.permissions: must be \[\] when apiKey is false/,
+    ],
+    [
+      'no permissions on a route with the key',
+      () => edited('    apiKey: false\n', ''),
+      /http\.dashboard\.permissions: must be a non-empty list/,
+    ],
+    ['an apiKey that is not a boolean', () => edited('apiKey: false', 'apiKey: no'), /http\.dashboard\.apiKey: must be true or false/],
+    [
+      'a packaged file outside the repository',
+      () => edited('files: [services/api/dashboard.html]', 'files: [../secrets.json]'),
+      /http\.dashboard\.files\[0\]/,
+    ],
     ['an aws. event source', () => edited('eventSource: vectordb-catchup', 'eventSource: aws.s3'), /eventSource/],
   ])('rejects %s', (_, text, message) => {
     const yaml = text();
