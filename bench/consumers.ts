@@ -50,6 +50,7 @@ export function emulateSeparateConsumers(
   runtime.deps.pacer = {
     acquire: (tokens) => timed(timings, 'pacer wait', () => pacerOfSlot().acquire(tokens)),
     observe: (outcome) => pacerOfSlot().observe?.(outcome),
+    requestTokenLimit: () => pacerOfSlot().requestTokenLimit?.() ?? Infinity,
   };
   timeCalls(timings, runtime.deps.embedder, 'OpenAI', ['embed']);
   timeCalls(timings, runtime.deps.vectors, 'Pinecone', ['upsert']);

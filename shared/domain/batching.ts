@@ -73,31 +73,29 @@ export function fitToTokenLimit(text: string, maxTokens: number = EMBEDDING_LIMI
   return { text: prefix, tokens, truncated: prefix !== text };
 }
 
+/** Caps on one embeddings request. */
+export interface BatchLimits {
+  maxInputs: number;
+  maxTokens: number;
+}
+
+const EMBEDDING_BATCH_LIMITS: BatchLimits = {
+  maxInputs: EMBEDDING_LIMITS.maxInputsPerRequest,
+  maxTokens: EMBEDDING_LIMITS.maxTokensPerRequest,
+};
+
 /**
- * Groups items into requests, in order, never over the input-count or summed-token cap and
- * never splitting an item.
+ * The next request from `start` on, in order: as many items as fit the embedding limits (and
+ * lower caps when given, such as what the provider's window absorbs), at least one, never
+ * splitting an item. Taken one request at a time, so that each is sized to the caps of its moment.
  */
-export function batchByTokens<T extends { tokens: number }>(
-  items: T[],
-  limits: { maxInputs: number; maxTokens: number } = {
-    maxInputs: EMBEDDING_LIMITS.maxInputsPerRequest,
-    maxTokens: EMBEDDING_LIMITS.maxTokensPerRequest,
-  },
-): T[][] {
-  const batches: T[][] = [];
-  let current: T[] = [];
-  let tokens = 0;
-  for (const item of items) {
-    if (current.length && (current.length >= limits.maxInputs || tokens + item.tokens > limits.maxTokens)) {
-      batches.push(current);
-      current = [];
-      tokens = 0;
-    }
-    current.push(item);
-    tokens += item.tokens;
-  }
-  if (current.length) batches.push(current);
-  return batches;
+export function nextBatch<T extends { tokens: number }>(items: T[], start: number, limits: Partial<BatchLimits> = {}): T[] {
+  const maxInputs = Math.min(limits.maxInputs ?? Infinity, EMBEDDING_BATCH_LIMITS.maxInputs);
+  const maxTokens = Math.min(limits.maxTokens ?? Infinity, EMBEDDING_BATCH_LIMITS.maxTokens);
+  let end = start + 1;
+  let tokens = items[start]?.tokens ?? 0;
+  while (end < items.length && end - start < maxInputs && tokens + items[end].tokens <= maxTokens) tokens += items[end++].tokens;
+  return items.slice(start, end);
 }
 
 /** What Pinecone counts against its request limit: ~4 bytes per dimension plus the metadata JSON. */

@@ -7,23 +7,32 @@
  *
  * The arithmetic:
  * - Two buckets per consumer, requests and tokens, refill continuously at the share's rate and
- *   hold `burstSeconds` of it. They start empty, so a consumer never sends more than its share
- *   since it started. A request of n tokens goes once the request bucket holds 1 and the token
- *   bucket holds min(n, capacity); both are then debited, the token bucket possibly below zero: a
- *   request bigger than the burst (one embeddings request of a whole chunk usually is) is paid
- *   off by waiting before the next one. Over any window a consumer sends at most
- *   rate × window + capacity + one request, so N consumers together keep to the budget.
- *   Kept as GCRA: per bucket the time at which it would be full again (`fullAt`), so waits are
- *   exact, reservations made for the future are honoured, and concurrent callers of one pacer
- *   (local mode, where in-process consumers share it) are served in order.
+ *   hold at most `burstSeconds` of it. They start empty, so a consumer never sends more than its
+ *   share since it started. A request of n tokens goes once the request bucket holds 1 and the
+ *   token bucket holds min(n, capacity); both are then debited, the token bucket possibly below
+ *   zero: a request bigger than the bucket is paid off by waiting before the next one. Over any
+ *   window a consumer sends at most rate × window + max(capacity, largest request), its burst.
+ *   Kept per bucket as the time at which it was (or will be) empty, so waits are exact,
+ *   reservations made for the future are honoured, concurrent callers of one pacer (local mode,
+ *   where in-process consumers share it) are served in order, and a capacity that changes never
+ *   lets go more than has refilled.
+ * - The provider's window: its token bucket holds `remaining + reset × limit/60 s` (OpenAI's
+ *   per-minute limits hold a minute; "they may be enforced over shorter periods", and then hold
+ *   a second or two). The consumers' bursts together must fit in it whenever they all come at
+ *   once, since none knows when the others send: each consumer's burst (its bucket and its
+ *   largest request, `requestTokenLimit()`, to which the caller sizes its requests) is at most
+ *   `windowFraction` of the window's 1/consumers. Until an answer says, the window is assumed
+ *   to hold `assumedWindowSeconds` of the budget; each 429 (once per cooldown) halves the window
+ *   assumed from then on, down to a quarter of that, for windows the headers do not show.
  * - The x-ratelimit-* headers: the provider's limit lowers ours when it is lower. When ours is only
  *   assumed (OPENAI_TPM unset), the provider's replaces it, up or down; tokens are then not paced
- *   until the first answer (each consumer sends one request and waits for it, so that is one
- *   request per consumer), and the assumed budget holds only if that answer names no limit. When its remaining tokens (requests) would not cover one
- *   request like ours from every consumer, the budget is being spent elsewhere too (another system
- *   on the same key, or a shorter enforcement window than a minute): the consumer holds until the
- *   provider has refilled the difference, at most until its reset, jittered so that consumers do
- *   not come back together.
+ *   until the first answer (each consumer sends one request, small as the assumed window allows,
+ *   and waits for it), and the assumed budget holds only if that answer names no limit. With the
+ *   bursts within `windowFraction` (at most half) of the window, the provider's remaining tokens
+ *   (requests) cover one request like ours from every consumer unless the budget is spent
+ *   elsewhere (another system on the same key): then the consumer holds until the provider has
+ *   refilled the difference, at most until its reset, jittered so that consumers do not come
+ *   back together.
  * - 429s, AIMD: a 429 the provider answered (retried by the client, or the one that ended the
  *   request) multiplies this consumer's rate by `decrease`, at most once per `decreaseCooldownMs`
  *   so that one burst of 429s counts once, down to `minMultiplier`; the rate recovers additively,
@@ -48,8 +57,12 @@ export interface PacerOptions {
   followProviderTokenLimit?: boolean;
   /** How many consumers share the budget without sharing memory; this pacer keeps to 1/consumers of it. */
   consumers: number;
-  /** Seconds of the share a bucket holds (default 2). */
+  /** Most seconds of the share a bucket holds (default 2). */
   burstSeconds?: number;
+  /** Seconds of the budget the provider's window is assumed to hold until its headers say (default 1). */
+  assumedWindowSeconds?: number;
+  /** Share of the provider's window all consumers' bursts together may take (default 0.5). */
+  windowFraction?: number;
   /** Rate multiplier per 429 (default 0.85). */
   decrease?: number;
   /** Floor of the rate multiplier (default 0.25). */
@@ -72,6 +85,10 @@ export interface PacerOptions {
 export interface PacerSnapshot {
   requestsPerMinute: number;
   tokensPerMinute: number;
+  /** The provider's token window this pacer sizes its bursts to (learned, assumed or cut by 429s); Infinity without a budget. */
+  windowTokens: number;
+  /** The most tokens it lets one request carry now. */
+  requestTokenLimit: number;
   /** The AIMD multiplier of the share, 1 when no 429 was seen lately. */
   multiplier: number;
   acquired: { requests: number; tokens: number };
@@ -86,6 +103,7 @@ export interface PacerSnapshot {
 
 export interface RatePacer extends RequestPacer {
   observe(outcome: unknown): void;
+  requestTokenLimit(): number;
   snapshot(): PacerSnapshot;
 }
 
@@ -96,6 +114,8 @@ export function createRequestPacer(options: PacerOptions): RatePacer {
     consumers,
     followProviderTokenLimit = false,
     burstSeconds = 2,
+    assumedWindowSeconds = 1,
+    windowFraction = 0.5,
     decrease = 0.85,
     minMultiplier = 0.25,
     recoverPerSecond = 0.02,
@@ -113,19 +133,24 @@ export function createRequestPacer(options: PacerOptions): RatePacer {
     ['requestsPerMinute', configuredRpm],
     ['tokensPerMinute', configuredTpm],
     ['burstSeconds', burstSeconds],
+    ['assumedWindowSeconds', assumedWindowSeconds],
   ] as const) {
     if (!(value > 0)) throw new RangeError(`${name} must be positive, got ${value}`);
   }
+  if (!(windowFraction > 0 && windowFraction <= 1)) throw new RangeError(`windowFraction must be in (0, 1], got ${windowFraction}`);
   if (!(Number.isInteger(consumers) && consumers >= 1)) throw new RangeError(`consumers must be a whole number >= 1, got ${consumers}`);
 
   const burstMs = burstSeconds * 1000;
   let providerRpm: number | undefined;
   let providerTpm: number | undefined;
   let answered = false;
-  // GCRA state: when each bucket would be full again (at or before now it is full); empty at first.
+  /** The provider's token window from its last answer that said, and the ceiling 429s put on the window. */
+  let learnedWindowTokens: number | undefined;
+  let windowCeilingSeconds = Infinity;
+  // When each bucket was (or will be) empty: both start empty.
   const start = now();
-  let requestsFullAt = start + burstMs;
-  let tokensFullAt = start + burstMs;
+  let requestsEmptyAt = start;
+  let tokensEmptyAt = start;
   let holdUntil = start;
   let multiplier = 1;
   let multiplierAt = start;
@@ -143,6 +168,18 @@ export function createRequestPacer(options: PacerOptions): RatePacer {
         : Math.min(configuredTpm, providerTpm);
     return { rpm, tpm };
   };
+
+  /** Tokens the provider's window holds, as far as this pacer knows; Infinity when there is no token budget at all. */
+  const windowTokens = (tpm: number): number => {
+    // Before the first answer of a followed limit, the assumed budget sizes the assumed window.
+    const perMinute = tpm === Infinity ? configuredTpm : tpm;
+    const ceiling = (windowCeilingSeconds * perMinute * 1000) / MINUTE_MS;
+    const known = learnedWindowTokens ?? (assumedWindowSeconds * perMinute * 1000) / MINUTE_MS;
+    return Math.min(known, ceiling);
+  };
+
+  /** The most tokens one request (and this consumer's bucket) may hold: its part of the window. */
+  const burstTokens = (tpm: number): number => (windowFraction * windowTokens(tpm)) / consumers;
 
   /** Additive recovery since the last change, then the current multiplier. */
   const currentMultiplier = (time: number): number => {
@@ -164,6 +201,10 @@ export function createRequestPacer(options: PacerOptions): RatePacer {
 
   const jittered = (ms: number): number => ms * (1 + jitter * random());
 
+  /** When a bucket emptied at `emptyAt`, holding `capacityMs`, has `costMs` (or is full); its new emptyAt once debited then. */
+  const conforming = (emptyAt: number, capacityMs: number, costMs: number) => emptyAt + Math.min(costMs, capacityMs);
+  const debited = (emptyAt: number, capacityMs: number, costMs: number, at: number) => Math.max(emptyAt, at - capacityMs) + costMs;
+
   const pacer: RatePacer = {
     async acquire(tokens = 0) {
       const units = Number.isFinite(tokens) && tokens > 0 ? tokens : 0;
@@ -172,15 +213,15 @@ export function createRequestPacer(options: PacerOptions): RatePacer {
       const { rpm, tpm } = budget();
       const requestCost = cost(1, rpm, factor);
       const tokenCost = cost(units, tpm, factor);
-      // A bucket holds min(cost, burst) when fullAt - burst + min(cost, burst) <= t.
+      const tokenCapacity = Math.min(burstMs, cost(burstTokens(tpm), tpm, factor));
       const sendAt = Math.max(
         time,
         holdUntil,
-        requestsFullAt - burstMs + Math.min(requestCost, burstMs),
-        tokensFullAt - burstMs + Math.min(tokenCost, burstMs),
+        conforming(requestsEmptyAt, burstMs, requestCost),
+        conforming(tokensEmptyAt, tokenCapacity, tokenCost),
       );
-      requestsFullAt = Math.max(requestsFullAt, sendAt) + requestCost;
-      tokensFullAt = Math.max(tokensFullAt, sendAt) + tokenCost;
+      requestsEmptyAt = debited(requestsEmptyAt, burstMs, requestCost, sendAt);
+      tokensEmptyAt = debited(tokensEmptyAt, tokenCapacity, tokenCost, sendAt);
       counters.requests += 1;
       counters.tokens += units;
       lastRequestTokens = units;
@@ -190,6 +231,11 @@ export function createRequestPacer(options: PacerOptions): RatePacer {
       counters.waitedMs += Math.max(0, now() - time);
     },
 
+    requestTokenLimit() {
+      const limit = burstTokens(budget().tpm);
+      return Number.isFinite(limit) ? Math.max(1, Math.floor(limit)) : Infinity;
+    },
+
     observe(outcome: unknown) {
       answered = true;
       const info = rateLimitOf(outcome);
@@ -197,6 +243,8 @@ export function createRequestPacer(options: PacerOptions): RatePacer {
       const time = now();
       if (positive(info.limitRequests)) providerRpm = info.limitRequests;
       if (positive(info.limitTokens)) providerTpm = info.limitTokens;
+      const window = windowOf(info.remainingTokens, info.limitTokens, info.resetTokensMs);
+      if (window !== undefined) learnedWindowTokens = window;
 
       // Remaining lower than one request like ours from every consumer: wait until refilled.
       const headerHold = Math.max(
@@ -214,6 +262,7 @@ export function createRequestPacer(options: PacerOptions): RatePacer {
           multiplierAt = time;
           lastDecreaseAt = time;
           counters.decreases += 1;
+          narrowWindow();
         }
         if (limited.final) {
           consecutiveFinal429s += 1;
@@ -235,6 +284,8 @@ export function createRequestPacer(options: PacerOptions): RatePacer {
       return {
         requestsPerMinute: rpm,
         tokensPerMinute: tpm,
+        windowTokens: windowTokens(tpm),
+        requestTokenLimit: pacer.requestTokenLimit(),
         multiplier: currentMultiplier(now()),
         acquired: { requests: counters.requests, tokens: counters.tokens },
         waitedMs: counters.waitedMs,
@@ -244,7 +295,30 @@ export function createRequestPacer(options: PacerOptions): RatePacer {
       };
     },
   };
+
+  /** A 429 with our bursts within the window says the window is smaller than it seems: assume half of it from now on. */
+  function narrowWindow(): void {
+    const { tpm } = budget();
+    const perMinute = tpm === Infinity ? configuredTpm : tpm;
+    if (perMinute === Infinity) return;
+    const seconds = (windowTokens(tpm) * MINUTE_MS) / perMinute / 1000;
+    windowCeilingSeconds = Math.max(assumedWindowSeconds / 4, seconds / 2);
+  }
+
   return pacer;
+}
+
+/**
+ * Tokens (or requests) the provider's bucket holds when full: what remains plus what refills
+ * until its reset, at its limit per minute; undefined when the headers do not say.
+ */
+export function windowOf(
+  remaining: number | undefined,
+  limitPerMinute: number | undefined,
+  resetMs: number | undefined,
+): number | undefined {
+  if (remaining === undefined || resetMs === undefined || !positive(limitPerMinute)) return undefined;
+  return remaining + (resetMs * limitPerMinute) / MINUTE_MS;
 }
 
 /**

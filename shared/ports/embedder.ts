@@ -38,6 +38,11 @@ export interface RequestPacer {
   /** Resolves when a request of `tokens` tokens may be sent (requests only, when not given). */
   acquire(tokens?: number): Promise<void>;
   /**
+   * The most tokens one request should carry now, so that the provider's window absorbs every
+   * consumer's at once; Infinity (or absent) when it does not matter. Callers size requests to it.
+   */
+  requestTokenLimit?(): number;
+  /**
    * Learns from an embedding result or a thrown provider error: both may carry `rateLimit`
    * (a RateLimitInfo); anything else is ignored.
    */

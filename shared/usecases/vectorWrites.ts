@@ -4,7 +4,7 @@
  * new metadata: no tokens). Each write notes its records' fingerprints right away, with the
  * task's id, so an attempt that fails part-way leaves its progress behind for the retry.
  */
-import { batchByTokens, batchForUpsert } from '../domain/batching';
+import { batchForUpsert, nextBatch } from '../domain/batching';
 import type { PreparedRecord } from '../domain/records';
 import { isBadRequest } from '../errors';
 import type { ChunkPlanned } from '../events/types';
@@ -43,7 +43,8 @@ function storedMetadata(record: Candidate): Metadata {
 }
 
 /**
- * Embeds the records in token-aware batches; each batch's vectors are upserted (and noted)
+ * Embeds the records in token-aware batches, each within what the pacer says the provider's
+ * window absorbs; each batch's vectors are upserted (and noted)
  * before the next batch is embedded, so only one batch of vectors is held at a time. Returns the
  * tokens billed, the vectors upserted and how many of them were truncated.
  */
@@ -76,7 +77,10 @@ export async function embedAndUpsert(
   };
   const embeddingRejected = (record: Candidate, error: Error) =>
     failures.push({ recordNumber: record.recordNumber, id: record.id, message: `embedding rejected: ${error.message}` });
-  for (const batch of batchByTokens(records)) {
+  for (let start = 0; start < records.length;) {
+    // Sized when sent: the pacer learns the provider's window from each answer.
+    const batch = nextBatch(records, start, { maxTokens: deps.pacer.requestTokenLimit?.() });
+    start += batch.length;
     await sendIsolatingRejects(batch, embedBatch, embeddingRejected);
     for (const upserts of batchForUpsert(vectors, deps.config.pinecone.batchSize)) {
       await sendIsolatingRejects(upserts, upsertBatch, upsertRejected(failures));

@@ -1,5 +1,12 @@
 import { encode } from 'gpt-tokenizer/encoding/cl100k_base';
-import { EMBEDDING_LIMITS, batchByTokens, batchForUpsert, fitToTokenLimit, upsertBytes } from '../../../../shared/domain/batching';
+import {
+  EMBEDDING_LIMITS,
+  batchForUpsert,
+  fitToTokenLimit,
+  nextBatch,
+  upsertBytes,
+  type BatchLimits,
+} from '../../../../shared/domain/batching';
 import type { VectorRecord } from '../../../../shared/ports';
 
 describe('fitToTokenLimit', () => {
@@ -27,20 +34,41 @@ describe('fitToTokenLimit', () => {
   });
 });
 
-describe('batchByTokens', () => {
+describe('nextBatch', () => {
+  const allBatches = <T extends { tokens: number }>(items: T[], limits?: Partial<BatchLimits>): T[][] => {
+    const batches: T[][] = [];
+    for (let start = 0; start < items.length; start += batches[batches.length - 1].length) batches.push(nextBatch(items, start, limits));
+    return batches;
+  };
+
   it('never exceeds the input count or the token cap, keeps order, never splits an item', () => {
     const items = Array.from({ length: 5000 }, (_, i) => ({ i, tokens: ((i * 37) % 900) + 1 }));
-    const batches = batchByTokens(items, { maxInputs: 2048, maxTokens: 250_000 });
+    const batches = allBatches(items);
     expect(batches.flat().map((item) => item.i)).toEqual(items.map((item) => item.i));
     for (const batch of batches) {
-      expect(batch.length).toBeLessThanOrEqual(2048);
-      expect(batch.reduce((sum, item) => sum + item.tokens, 0)).toBeLessThanOrEqual(250_000);
+      expect(batch.length).toBeLessThanOrEqual(EMBEDDING_LIMITS.maxInputsPerRequest);
+      expect(batch.reduce((sum, item) => sum + item.tokens, 0)).toBeLessThanOrEqual(EMBEDDING_LIMITS.maxTokensPerRequest);
     }
   });
 
   it('splits on the input count when items are tiny', () => {
-    const batches = batchByTokens(Array.from({ length: 5000 }, () => ({ tokens: 1 })));
+    const batches = allBatches(Array.from({ length: 5000 }, () => ({ tokens: 1 })));
     expect(batches.map((batch) => batch.length)).toEqual([2048, 2048, 904]);
+  });
+
+  it('keeps to a lower token cap (what the window absorbs), an item over it going alone', () => {
+    const items = [300, 300, 500, 1200, 100, 100].map((tokens) => ({ tokens }));
+    expect(allBatches(items, { maxTokens: 1000 }).map((batch) => batch.map((item) => item.tokens))).toEqual([
+      [300, 300],
+      [500],
+      [1200],
+      [100, 100],
+    ]);
+  });
+
+  it('never goes over the embedding limits, whatever higher caps it is given', () => {
+    const items = Array.from({ length: 3000 }, () => ({ tokens: 1 }));
+    expect(nextBatch(items, 0, { maxInputs: 10_000, maxTokens: Infinity })).toHaveLength(2048);
   });
 });
 

@@ -37,8 +37,9 @@ function virtualClock() {
 
 type Clock = ReturnType<typeof virtualClock>;
 
+/** A pacer on the clock; its provider's window assumed a minute (as OpenAI's headers show one), so that its own buckets bind. */
 function pacerOn(clock: Clock, options: Partial<PacerOptions>): RatePacer {
-  return createRequestPacer({ consumers: 1, now: clock.now, sleep: clock.sleep, random: () => 0, ...options });
+  return createRequestPacer({ consumers: 1, assumedWindowSeconds: 60, now: clock.now, sleep: clock.sleep, random: () => 0, ...options });
 }
 
 /** A pacer whose buckets have filled (it has been idle for its burst). */
@@ -255,6 +256,180 @@ describe('createRequestPacer', () => {
       pacer.observe({ rateLimit: { limitRequests: 600, remainingRequests: 2, resetRequestsMs: 50_000 } });
       // 3 requests short at 10 per second.
       expect(await sendTimes(clock, pacer, [0])).toEqual([300]);
+    });
+  });
+
+  describe("the provider's window", () => {
+    it('sizes bursts and requests to windowFraction of 1/consumers of the window assumed before any answer', async () => {
+      const clock = virtualClock();
+      // 600,000 TPM = 10,000 tokens/s; a 1 s window holds 10,000; half of it over 5 consumers: 1000 each.
+      const pacer = createRequestPacer({ consumers: 5, tokensPerMinute: 600_000, now: clock.now, sleep: clock.sleep });
+      expect(pacer.requestTokenLimit()).toBe(1000);
+      // The share refills 2000 tokens/s: a bucket of 1000 is full after 0.5 s, and a second request waits its refill.
+      expect(await sendTimes(clock, pacer, [1000, 1000])).toEqual([500, 1000]);
+    });
+
+    it("learns the window from the headers: remaining plus what refills until the reset, at the provider's limit", async () => {
+      const clock = virtualClock();
+      const pacer = createRequestPacer({ consumers: 5, tokensPerMinute: 1_000_000, now: clock.now, sleep: clock.sleep });
+      // A minute's bucket: 900,000 left, full again in 6 s at 1,000,000 per minute.
+      pacer.observe({ rateLimit: { limitTokens: 1_000_000, remainingTokens: 900_000, resetTokensMs: 6000 } });
+      expect(pacer.snapshot().windowTokens).toBe(1_000_000);
+      expect(pacer.requestTokenLimit()).toBe(100_000);
+      // A 2 s bucket: 20,000 left, full again in 0.8 s.
+      pacer.observe({ rateLimit: { limitTokens: 1_000_000, remainingTokens: 20_000, resetTokensMs: 800 } });
+      expect(pacer.snapshot().windowTokens).toBeCloseTo(33_333, 0);
+      expect(pacer.requestTokenLimit()).toBe(3333);
+    });
+
+    it('caps its own bucket by the window, never by more than burstSeconds of the share', async () => {
+      const clock = virtualClock();
+      const pacer = createRequestPacer({ consumers: 1, tokensPerMinute: 60_000, burstSeconds: 2, now: clock.now, sleep: clock.sleep });
+      // A minute's window: the 2 s bucket binds (1000 tokens/s, 2000 held); idle for 10 s, it holds 2000, not more.
+      pacer.observe({ rateLimit: { limitTokens: 60_000, remainingTokens: 60_000, resetTokensMs: 0 } });
+      await clock.run(10_000);
+      expect(await sendTimes(clock, pacer, [2000, 2000])).toEqual([0, 2000]);
+    });
+
+    it('lets no more go at once when a larger window is learned than has refilled since the bucket was empty', async () => {
+      const clock = virtualClock();
+      const pacer = createRequestPacer({ consumers: 1, tokensPerMinute: 60_000, now: clock.now, sleep: clock.sleep });
+      // Assumed 1 s window: half of 1000 tokens. The first 500 go at 0.5 s and empty the bucket.
+      expect(await sendTimes(clock, pacer, [500])).toEqual([500]);
+      pacer.observe({ rateLimit: { limitTokens: 60_000, remainingTokens: 60_000, resetTokensMs: 0 } });
+      // Now the bucket may hold 2000, but only what refilled since 0.5 s is in it: 1500 more wait 1.5 s.
+      expect(await sendTimes(clock, pacer, [1500])).toEqual([1500]);
+    });
+
+    it('halves the window it assumes on a 429 (once per cooldown), down to a quarter of the assumed window', () => {
+      const clock = virtualClock();
+      const pacer = createRequestPacer({
+        consumers: 1,
+        tokensPerMinute: 600_000,
+        decreaseCooldownMs: 0,
+        now: clock.now,
+        sleep: clock.sleep,
+      });
+      pacer.observe({ rateLimit: { limitTokens: 600_000, remainingTokens: 0, resetTokensMs: 2000 } });
+      expect(pacer.snapshot().windowTokens).toBe(20_000);
+      const windows: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        pacer.observe({ rateLimit: { limitTokens: 600_000, remainingTokens: 0, resetTokensMs: 2000, rateLimited: { count: 1 } } });
+        windows.push(pacer.snapshot().windowTokens);
+      }
+      // 2 s → 1 s → 0.5 s → 0.25 s (a quarter of the assumed 1 s), then no lower, whatever the headers say.
+      expect(windows).toEqual([10_000, 5000, 2500, 2500]);
+    });
+
+    it('holds (remaining below one request from every consumer) only when the budget is spent elsewhere', async () => {
+      const clock = virtualClock();
+      const pacer = createRequestPacer({ consumers: 5, tokensPerMinute: 600_000, now: clock.now, sleep: clock.sleep, random: () => 0 });
+      // Window 20,000 tokens: each consumer's bucket holds at most 2000; idle, it is full.
+      pacer.observe({ rateLimit: { limitTokens: 600_000, remainingTokens: 20_000, resetTokensMs: 0 } });
+      await clock.run(5000);
+      expect(await sendTimes(clock, pacer, [1000])).toEqual([0]);
+      // Five requests like ours fit in what remains: the next goes from the bucket at once.
+      pacer.observe({ rateLimit: { limitTokens: 600_000, remainingTokens: 5000, resetTokensMs: 1500 } });
+      expect(await sendTimes(clock, pacer, [500])).toEqual([0]);
+      // Someone else spends: 1500 left where five of our 500 need 2500; 0.1 s to refill the difference.
+      pacer.observe({ rateLimit: { limitTokens: 600_000, remainingTokens: 1500, resetTokensMs: 1850 } });
+      expect(await sendTimes(clock, pacer, [500])).toEqual([100]);
+      expect(pacer.snapshot().holds.headers).toBe(1);
+    });
+  });
+
+  describe('five separate pacers against a provider window of 1 s, 2 s and a minute', () => {
+    /**
+     * The provider as the OpenAI simulator keeps its budget: a token bucket holding `windowSeconds`
+     * of the TPM, full at first, answering 429 with the wait when a request does not fit, and the
+     * x-ratelimit-* headers with every answer. Each consumer takes 250-record chunks of ~60-token
+     * records from one queue, sizes its requests to the pacer's limit, and sends them one at a
+     * time as the embedder does; the "client" retries a 429 after its retry-after, as openai-node
+     * does, and reports it with the answer.
+     */
+    async function run(windowSeconds: number) {
+      const clock = virtualClock();
+      const tpm = 1_000_000;
+      const perMs = tpm / 60_000;
+      const capacity = perMs * windowSeconds * 1000;
+      let level = capacity;
+      let levelAt = 0;
+      const refill = () => {
+        level = Math.min(capacity, level + (clock.now() - levelAt) * perMs);
+        levelAt = clock.now();
+      };
+      const headers = () => {
+        refill();
+        return { limitTokens: tpm, remainingTokens: Math.floor(level), resetTokensMs: (capacity - level) / perMs };
+      };
+      const admitted: { at: number; tokens: number }[] = [];
+      let attempts = 0;
+      let rateLimited = 0;
+      let seed = 11;
+      const next = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+      const chunks = Array.from({ length: 160 }, () => Array.from({ length: 250 }, () => 10 + Math.floor(-Math.log(1 - next()) * 50)));
+      let queueEmptiedAt = Infinity;
+
+      const send = async (tokens: number) => {
+        let met = 0;
+        for (;;) {
+          await clock.sleep(5 + next() * 45); // to the provider: network, upload, parsing
+          attempts += 1;
+          refill();
+          if (tokens <= level) {
+            level -= tokens;
+            admitted.push({ at: clock.now(), tokens });
+            await clock.sleep(100 + 200 * Math.min(1, tokens / 100_000));
+            return { rateLimit: { ...headers(), ...(met ? { rateLimited: { count: met } } : {}) } };
+          }
+          met += 1;
+          rateLimited += 1;
+          // Too large for the window ever to admit, or the client's 6 retries spent: the request fails.
+          if (tokens > capacity || met > 6) return { rateLimit: { ...headers(), rateLimited: { count: met, final: true } } };
+          await clock.sleep((tokens - level) / perMs);
+        }
+      };
+      const consumers = Array.from({ length: 5 }, async () => {
+        const pacer = createRequestPacer({
+          consumers: 5,
+          tokensPerMinute: tpm,
+          requestsPerMinute: 3000,
+          now: clock.now,
+          sleep: clock.sleep,
+        });
+        for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) {
+          if (chunks.length === 0) queueEmptiedAt = Math.min(queueEmptiedAt, clock.now());
+          await clock.sleep(30); // reading the chunk, its fingerprints
+          for (let i = 0; i < chunk.length;) {
+            const limit = pacer.requestTokenLimit();
+            let tokens = chunk[i++];
+            while (i < chunk.length && tokens + chunk[i] <= limit) tokens += chunk[i++];
+            await pacer.acquire(tokens);
+            pacer.observe(await send(tokens));
+            await clock.sleep(60); // upserting the batch, noting its fingerprints
+          }
+        }
+      });
+      await clock.run();
+      await Promise.all(consumers);
+      const utilisation = (from: number, to: number) =>
+        admitted.filter(({ at }) => at >= from && at < to).reduce((sum, { tokens }) => sum + tokens, 0) / ((to - from) * perMs);
+      return {
+        firstMinute: utilisation(0, 60_000),
+        whileBusy: utilisation(0, queueEmptiedAt),
+        busySeconds: queueEmptiedAt / 1000,
+        rateLimitedShare: rateLimited / attempts,
+        attempts,
+      };
+    }
+
+    it.each([1, 2, 60])('a %d s window: ≥ 95%% of the budget from the first minute on, ≤ 1%% of requests answered 429', async (seconds) => {
+      const result = await run(seconds);
+      expect(result.busySeconds).toBeGreaterThan(120);
+      expect(result.firstMinute).toBeGreaterThanOrEqual(0.95);
+      expect(result.whileBusy).toBeGreaterThanOrEqual(0.95);
+      expect(result.whileBusy).toBeLessThanOrEqual(1.02);
+      expect(result.rateLimitedShare).toBeLessThanOrEqual(0.01);
     });
   });
 

@@ -136,6 +136,19 @@ describe('embedChunk', () => {
     });
   });
 
+  it("sizes each embedding request to the pacer's limit when it is sent, as the pacer learns the provider's window", async () => {
+    const objects = memoryObjects();
+    const embedder = fakeEmbedder();
+    const { deps } = embedderDeps({ objects, embedder });
+    const [first, second, third] = ROWS.map((row) => tokensOf(row.formatted_text));
+    // Room for the first two records until the first answer, then for one at a time.
+    let limit = first + second;
+    deps.pacer = { acquire: async () => undefined, observe: () => void (limit = third), requestTokenLimit: () => limit };
+    await embedChunk(await plannedChunk(objects, 'task-1', ROWS), deps);
+
+    expect(embedder.requests).toEqual([ROWS.slice(0, 2).map((row) => row.formatted_text), [ROWS[2].formatted_text]]);
+  });
+
   it('skips records unchanged since another task upserted them, and embeds only the changed one', async () => {
     const objects = memoryObjects();
     const hashes = memoryHashes();
