@@ -8,12 +8,20 @@
  * adapters' retry policy retries each operation on 429, 5xx and network failures, waiting
  * `retry-after` when Pinecone sends one. A failure ends as a `ProviderError`: a
  * `ProviderRejectedError` for a 400, a `ProviderUnavailableError` once the retries are spent.
+ *
+ * Upserts, the hot path, bypass the client: their body is written from the Float32Arrays
+ * (upsertBody.ts) and posted to the same route with the client's headers and API version, through
+ * the same fetch, retries and errors. The index host is resolved once (the control plane, when
+ * only a name is given) for both.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Errors, Pinecone, type PineconeRecord } from '@pinecone-database/pinecone';
+import { Errors, Pinecone } from '@pinecone-database/pinecone';
+import { X_PINECONE_API_VERSION } from '@pinecone-database/pinecone/dist/pinecone-generated-ts-fetch/db_data';
+import { buildUserAgent } from '@pinecone-database/pinecone/dist/utils';
 import { ConfigurationError, ProviderError, ProviderRejectedError, ProviderUnavailableError, type ProviderFailure } from '../../errors';
 import type { VectorMatch, VectorRecord, VectorStore } from '../../ports';
 import { isServerError, retry, retryAfterMs } from '../retry';
+import { upsertBody } from './upsertBody';
 
 /** Six attempts, backing off from 500 ms (to at most 20 s): up to 15.5 s of waiting, retry-afters aside, before an operation fails. */
 const PINECONE_RETRY = { attempts: 6, baseMs: 500, capMs: 20_000 } as const;
@@ -74,8 +82,35 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions): 
     return response;
   };
   const pc = new Pinecone({ apiKey, maxRetries: 0, fetchApi: observingFetch });
-  // With a host the client makes no control-plane call; with a name only, it describes the index once.
-  const index = pc.index(indexHost ? { host: indexHost } : { name: indexName });
+  // With a host no control-plane call is made; with a name only, the index is described once.
+  let host: Promise<string> | undefined;
+  const dataPlane = (): Promise<string> =>
+    (host ??= (indexHost ? Promise.resolve(indexHost) : pc.describeIndex(indexName as string).then((index) => index.host))
+      .then(withScheme)
+      .catch((error: unknown) => {
+        host = undefined;
+        throw error;
+      }));
+  let index: ReturnType<Pinecone['index']> | undefined;
+  const dataIndex = async () => (index ??= pc.index({ host: await dataPlane() }));
+  const upsertHeaders = {
+    'Api-Key': apiKey,
+    'Content-Type': 'application/json',
+    'User-Agent': buildUserAgent({}),
+    'X-Pinecone-Api-Version': X_PINECONE_API_VERSION,
+  };
+  const postUpsert = async (body: Buffer): Promise<void> => {
+    const url = `${await dataPlane()}/vectors/upsert`;
+    let response: Response;
+    try {
+      response = await observingFetch(url, { method: 'POST', headers: upsertHeaders, body });
+    } catch (error) {
+      throw new Errors.PineconeConnectionError(error as Error, url);
+    }
+    // The answer ({"upsertedCount": n}) says nothing the caller needs; a failure was noted by the fetch.
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  };
 
   const call = <T>(operation: string, run: () => Promise<T>): Promise<T> =>
     retry(
@@ -103,17 +138,14 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions): 
 
     async upsert(namespace, records) {
       if (records.length === 0) return;
-      // The client serialises plain arrays; a batch's worth is made only for the request.
-      const payload: PineconeRecord[] = records.map(({ id, values, metadata }) =>
-        Object.keys(metadata).length > 0 ? { id, values: Array.from(values), metadata } : { id, values: Array.from(values) },
-      );
-      await call('upsert', () => index.upsert({ records: payload, namespace: namespaceOf(namespace) }));
+      const body = upsertBody(records, namespaceOf(namespace));
+      await call('upsert', () => postUpsert(body));
     },
 
     async fetch(namespace, ids) {
       const found = new Map<string, VectorRecord>();
       for (const batch of fetchBatches([...new Set(ids)])) {
-        const response = await call('fetch', () => index.fetch({ ids: batch, namespace: namespaceOf(namespace) }));
+        const response = await call('fetch', async () => (await dataIndex()).fetch({ ids: batch, namespace: namespaceOf(namespace) }));
         for (const [id, record] of Object.entries(response.records)) {
           found.set(id, { id, values: Float32Array.from(record.values ?? []), metadata: record.metadata ?? {} });
         }
@@ -125,13 +157,13 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions): 
       const unique = [...new Set(ids)];
       for (let i = 0; i < unique.length; i += MAX_DELETE_IDS) {
         const batch = unique.slice(i, i + MAX_DELETE_IDS);
-        await call('delete', () => index.deleteMany({ ids: batch, namespace: namespaceOf(namespace) }));
+        await call('delete', async () => (await dataIndex()).deleteMany({ ids: batch, namespace: namespaceOf(namespace) }));
       }
     },
 
     async query(namespace, vector, topK, filter): Promise<VectorMatch[]> {
-      const response = await call('query', () =>
-        index.query({
+      const response = await call('query', async () =>
+        (await dataIndex()).query({
           vector: Array.from(vector),
           topK,
           includeMetadata: true,
@@ -143,6 +175,11 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions): 
       return response.matches.map((match) => ({ id: match.id, score: match.score ?? 0, metadata: match.metadata ?? {} }));
     },
   };
+}
+
+/** The client's rule for a host: a bare one gets https://. */
+function withScheme(host: string): string {
+  return /^https?:\/\//.test(host) ? host : `https://${host}`;
 }
 
 /** Splits ids by Pinecone's 1000-id limit and by URL length, since fetch carries them in the query string. */

@@ -57,6 +57,17 @@ describe('createPineconeVectorStore', () => {
     expect(sim.namespaces()).toEqual(['catalog']);
   });
 
+  it("delivers every float32 intact to the index, bit for bit (-0 included), on the client's API version", async () => {
+    const values = Float32Array.from({ length: 1536 }, (_, i) => ((i % 7 === 0 ? -1 : 1) * Math.sin(i * 1.7) ** 9) / 31);
+    values.set([1e-45, -1.1754944e-38, 3.4028235e38, 0.099999994, 1e-7, -0, 0.5, 0.99999994]);
+    await store().upsert('catalog', [{ id: 'edges', values, metadata: { text: 'x' } }]);
+
+    const [stored] = sim.dump('catalog');
+    const bits = (floats: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(floats).buffer));
+    expect(bits(stored.values)).toEqual(bits(values));
+    expect(sim.stats.apiVersions).toHaveLength(1);
+  });
+
   it('writes to the __default__ namespace when given an empty one, and reads it back either way', async () => {
     const vectors = store();
     await vectors.upsert('', [record('a', 1)]);
