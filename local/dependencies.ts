@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { createDynamoContentHashStore } from '../shared/adapters/dynamodb/contentHashStore';
 import { createDynamoCatchupLedger } from '../shared/adapters/dynamodb/catchupLedger';
+import { createDynamoChunkPlans } from '../shared/adapters/dynamodb/chunkPlans';
 import { createDynamoSyncLedger } from '../shared/adapters/dynamodb/syncLedger';
 import { createDynamoTaskQueries } from '../shared/adapters/dynamodb/taskQueries';
 import { createDynamoTaskRepository } from '../shared/adapters/dynamodb/taskRepository';
@@ -34,6 +35,7 @@ export function localDependencies(config: Config, emulators: Emulators, bus: Eve
     taskQueries: createDynamoTaskQueries(emulators.dynamo, config.tableName),
     sync: createDynamoSyncLedger(emulators.dynamo, config.tableName),
     catchup: createDynamoCatchupLedger(emulators.dynamo, config.tableName),
+    plans: createDynamoChunkPlans(emulators.dynamo, config.tableName),
     hashes: createDynamoContentHashStore(emulators.dynamo, config.tableName),
     objects: createS3ObjectStore(emulators.s3, config.bucketName),
     events: pipelineEvents(bus, config.eventSource),

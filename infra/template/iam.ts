@@ -73,7 +73,7 @@ function statementsFor(ctx: Context, wiring: Wiring, name: string, permissions: 
     'tasks:write': () => [
       {
         Sid: 'WriteTasks',
-        Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
         Resource: tableArn,
       },
     ],

@@ -13,6 +13,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { createDynamoContentHashStore } from '../adapters/dynamodb/contentHashStore';
 import { createDynamoCatchupLedger } from '../adapters/dynamodb/catchupLedger';
+import { createDynamoChunkPlans } from '../adapters/dynamodb/chunkPlans';
 import { createDynamoSyncLedger } from '../adapters/dynamodb/syncLedger';
 import { createDynamoTaskQueries } from '../adapters/dynamodb/taskQueries';
 import { createDynamoTaskRepository } from '../adapters/dynamodb/taskRepository';
@@ -81,6 +82,7 @@ function buildAwsDependencies(): Dependencies {
     taskQueries: createDynamoTaskQueries(dynamo, config.tableName),
     sync: createDynamoSyncLedger(dynamo, config.tableName),
     catchup: createDynamoCatchupLedger(dynamo, config.tableName),
+    plans: createDynamoChunkPlans(dynamo, config.tableName),
     hashes: createDynamoContentHashStore(dynamo, config.tableName),
     objects: createS3ObjectStore(new S3Client({}), config.bucketName),
     events: pipelineEvents(createEventBridgePublisher(new EventBridgeClient({}), config.eventBusName), config.eventSource),

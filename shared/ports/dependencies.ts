@@ -5,6 +5,7 @@
  */
 import type { Config } from '../config';
 import type { CatchupLedger } from './catchupLedger';
+import type { ChunkPlanStore } from './chunkPlans';
 import type { ContentHashStore } from './contentHashes';
 import type { Embedder, RequestPacer } from './embedder';
 import type { DeadLetterSink, PipelineEvents } from './events';
@@ -24,6 +25,8 @@ export interface Dependencies {
   tasks: TaskRepository;
   /** Tasks newest first and each chunk's result, for the operators' API. */
   taskQueries: TaskQueries;
+  /** Every announced chunk's plan, for announcing again what was lost (the sweeper). */
+  plans: ChunkPlanStore;
   /** A full sync's place and scanned pages. */
   sync: SyncLedger;
   /** Each source's catch-up watermark and the runs of it still going (start_date=auto, schedules). */

@@ -3,6 +3,7 @@
  * implement them for AWS and the providers; local mode (local/) supplies local ones. Types only.
  */
 export type * from './catchupLedger';
+export type * from './chunkPlans';
 export type * from './contentHashes';
 export type * from './dependencies';
 export type * from './embedder';

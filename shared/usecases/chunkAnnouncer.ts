@@ -14,11 +14,14 @@ export type Announce = (chunk: ChunkOwn) => Promise<void>;
  */
 export function chunkAnnouncer(
   commonOf: (header: readonly string[]) => ChunkCommon,
-  events: Dependencies['events'],
+  deps: Pick<Dependencies, 'events' | 'plans' | 'now'>,
 ): { announce: Announce; flush: () => Promise<void> } {
   let pending: ChunkPlanned[] = [];
   const flush = async () => {
-    if (pending.length) await events.publish('ChunkPlanned', pending);
+    if (!pending.length) return;
+    // Kept before it is announced: a chunk whose message is then lost can be announced again (the sweeper).
+    await deps.plans.save(pending, deps.now());
+    await deps.events.publish('ChunkPlanned', pending);
     pending = [];
   };
   return {

@@ -16,7 +16,7 @@ import { finishTask, type FinishTaskDeps } from './finishTask';
 import { noteStartDateWarning } from './planTask';
 import { finishIfSettled, type SettleTaskDeps } from './settleTask';
 
-export type PlanSegmentDeps = SettleTaskDeps & Pick<Dependencies, 'config' | 'objects'>;
+export type PlanSegmentDeps = SettleTaskDeps & Pick<Dependencies, 'config' | 'objects' | 'plans'>;
 
 /** One segment: plans from state.nextOffset for at most `budgetMs` (after the first whole chunk past it, it stops). */
 export async function planSegment(state: LargeCsvPlanState, deps: PlanSegmentDeps, budgetMs: number): Promise<LargeCsvPlanState> {
@@ -29,7 +29,7 @@ export async function planSegment(state: LargeCsvPlanState, deps: PlanSegmentDep
 
   const uri = `s3://${objects.bucket}/${state.key}`;
   const deadline = Date.now() + Math.max(0, budgetMs);
-  const announcer = chunkAnnouncer((header) => chunkCommon(task, task.request, deps.config, header), deps.events);
+  const announcer = chunkAnnouncer((header) => chunkCommon(task, task.request, deps.config, header), deps);
   const stream = await objects.read(state.key, { etag: state.etag, start: state.nextOffset });
   const summary = await planCsv(stream, {
     maxRecords: deps.config.chunk.records,

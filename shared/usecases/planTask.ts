@@ -24,7 +24,7 @@ import { chunkAnnouncer, type Announce } from './chunkAnnouncer';
 import { finishTask } from './finishTask';
 import { finishIfSettled, type SettleTaskDeps } from './settleTask';
 
-export type PlanTaskDeps = SettleTaskDeps & Pick<Dependencies, 'config' | 'objects' | 'metabase' | 'largeCsv'>;
+export type PlanTaskDeps = SettleTaskDeps & Pick<Dependencies, 'config' | 'objects' | 'plans' | 'metabase' | 'largeCsv'>;
 
 /** Inline records travel in the event only: a task item holds at most 400 KB, and /status need not echo them. */
 function withoutInlineRecords(request: TaskRequest): TaskRequest {
@@ -47,7 +47,7 @@ export async function planTask(request: TaskRequest, deps: PlanTaskDeps): Promis
   const run = await startRun(existing, request, deps);
   if (!run) return;
   const { task, request: settled } = run;
-  const announcer = chunkAnnouncer((header) => chunkCommon(task, settled, config, header), deps.events);
+  const announcer = chunkAnnouncer((header) => chunkCommon(task, settled, config, header), deps);
   try {
     const totals = await planSource(task, settled, announcer.announce, deps);
     // Handed to the Step Functions loop, which records the totals itself.

@@ -9,10 +9,11 @@ import type { EventName } from '../../events-schema';
 import { loadConfig, type Config } from '../../shared/config';
 import { isTerminal, type SyncProgress, type Task } from '../../shared/domain/task';
 import { ProviderRejectedError, SourceError } from '../../shared/errors';
-import type { EventDetails } from '../../shared/events/types';
+import type { ChunkPlanned, EventDetails } from '../../shared/events/types';
 import { validateEvent } from '../../shared/events/validate';
 import type {
   CatchupLedger,
+  ChunkPlanStore,
   CatchupState,
   ContentHashStore,
   Embedder,
@@ -320,6 +321,25 @@ export function memoryCatchup(): CatchupLedger & { entries: Map<string, CatchupS
         running: current.running.filter((id) => id !== taskId),
         ...(later ? { watermark: { ...completed } } : {}),
       });
+    },
+  };
+}
+
+/** Chunk plans in memory, by task and index; `recorded` holds the chunks (`<task>#<index>`) a test says have a result. */
+export function memoryPlans(): ChunkPlanStore & { saved: Map<string, ChunkPlanned>; recorded: Set<string> } {
+  const saved = new Map<string, ChunkPlanned>();
+  const recorded = new Set<string>();
+  return {
+    saved,
+    recorded,
+    async save(chunks) {
+      for (const chunk of chunks) saved.set(`${chunk.taskId}#${chunk.chunkIndex}`, structuredClone(chunk));
+    },
+    async unrecorded(taskId) {
+      return [...saved.entries()]
+        .filter(([key, plan]) => plan.taskId === taskId && !recorded.has(key))
+        .map(([, plan]) => structuredClone(plan))
+        .sort((a, b) => a.chunkIndex - b.chunkIndex);
     },
   };
 }

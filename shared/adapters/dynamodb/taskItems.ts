@@ -12,6 +12,10 @@ export const SKIP_REASON_PREFIX = 'skipped_';
 
 export const taskKey = (taskId: string) => ({ pk: `TASK#${taskId}`, sk: 'TASK' });
 
+/** A chunk's result item sorts by index beside its task item. */
+export const chunkSortKey = (index: number) => `CHUNK#${String(index).padStart(10, '0')}`;
+export const chunkKey = (taskId: string, index: number) => ({ pk: `TASK#${taskId}`, sk: chunkSortKey(index) });
+
 export type TaskUpdate = Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>;
 
 export function conditionalTaskUpdate(db: DynamoDBDocumentClient, tableName: string): (input: TaskUpdate) => Promise<Task | undefined> {

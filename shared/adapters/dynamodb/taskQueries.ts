@@ -14,6 +14,7 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { datasetOf, type DataSource, type TaskRequest, type TaskStatus } from '../../domain/task';
 import { InvalidInputError } from '../../errors';
 import type { RecordedChunk, TaskQueries, TaskSummary } from '../../ports';
+import { chunkSortKey } from './taskItems';
 
 export const CREATED_INDEX = {
   name: 'byCreated',
@@ -55,7 +56,6 @@ const FILTERED_PAGE_ITEMS = 500;
 /** Queries per listing call; past them the page ends short, with a cursor. */
 const MAX_QUERIES = 4;
 const CURSOR_KEYS = ['pk', 'sk', CREATED_INDEX.partitionKey, CREATED_INDEX.sortKey] as const;
-const chunkSortKey = (index: number) => `CHUNK#${String(index).padStart(10, '0')}`;
 
 export function createDynamoTaskQueries(client: DynamoDBClient, tableName: string): TaskQueries {
   const db = DynamoDBDocumentClient.from(client);

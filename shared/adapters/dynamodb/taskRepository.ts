@@ -9,14 +9,12 @@ import { AUTO_START_DATE } from '../../domain/catchup';
 import type { Task } from '../../domain/task';
 import type { ChunkEmbedded } from '../../events/types';
 import type { TaskRepository } from '../../ports';
-import { conditionalTaskUpdate, fromItem, SKIP_REASON_PREFIX, taskKey } from './taskItems';
+import { chunkKey, conditionalTaskUpdate, fromItem, SKIP_REASON_PREFIX, taskKey } from './taskItems';
 import { listingAttributes } from './taskQueries';
 
 /** Record-level errors kept on the task item; the rest stay on the chunk items. */
 export const MAX_TASK_ERRORS = 50;
 const TASK_TTL_DAYS = 90;
-
-const chunkKey = (taskId: string, chunkIndex: number) => ({ pk: `TASK#${taskId}`, sk: `CHUNK#${String(chunkIndex).padStart(10, '0')}` });
 
 export function createDynamoTaskRepository(client: DynamoDBClient, tableName: string): TaskRepository {
   const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });

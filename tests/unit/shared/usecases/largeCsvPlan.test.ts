@@ -20,6 +20,7 @@ import {
   silentLogger,
   fakeSync,
   memoryCatchup,
+  memoryPlans,
 } from '../../../helpers/fakes';
 
 const NOW = new Date('2026-11-28T12:30:00.000Z');
@@ -41,6 +42,7 @@ describe('planSegment', () => {
     const events = recordingEvents();
     const deps: PlanSegmentDeps = {
       catchup: memoryCatchup(),
+      plans: memoryPlans(),
       sync: fakeSync(),
       config: configWith({ CHUNK_SIZE: '2' }),
       objects,

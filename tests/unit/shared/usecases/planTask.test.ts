@@ -21,6 +21,7 @@ import {
   silentLogger,
   fakeSync,
   memoryCatchup,
+  memoryPlans,
 } from '../../../helpers/fakes';
 
 const NOW = new Date('2026-11-28T12:00:00.000Z');
@@ -103,6 +104,7 @@ function plannerDeps(
   const events = recordingEvents();
   const deps: PlanTaskDeps = {
     catchup: memoryCatchup(),
+    plans: memoryPlans(),
     sync: fakeSync(),
     config: configWith({ CHUNK_SIZE: '2', ...parts.env }),
     tasks: table.tasks,
