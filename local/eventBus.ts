@@ -29,6 +29,11 @@ export class EventBusValidationError extends Error {
 export interface LocalEventBusOptions {
   region?: string;
   now?: () => Date;
+  /**
+   * Runs the deliveries of one call together, whole or not at all (the durable queues'
+   * transaction): one call's events survive a crash all or none, at one disk sync.
+   */
+  atomically?: <T>(deliver: () => T) => T;
 }
 
 interface Delivery {
@@ -51,10 +56,12 @@ export class LocalEventBus implements EventPublisher {
   private entriesToFail = 0;
   private readonly region: string;
   private readonly now: () => Date;
+  private readonly atomically: <T>(deliver: () => T) => T;
 
   constructor(options: LocalEventBusOptions = {}) {
     this.region = options.region ?? DEFAULT_REGION;
     this.now = options.now ?? (() => new Date());
+    this.atomically = options.atomically ?? ((deliver) => deliver());
   }
 
   addRule(name: string, pattern: EventPattern, target: RuleTarget): void {
@@ -77,7 +84,8 @@ export class LocalEventBus implements EventPublisher {
         resources: [],
       });
     });
-    for (const delivery of entries.map((entry) => this.prepare(entry))) this.commit(delivery);
+    const deliveries = entries.map((entry) => this.prepare(entry));
+    this.atomically(() => deliveries.forEach((delivery) => this.commit(delivery)));
   }
 
   /**
@@ -111,12 +119,10 @@ export class LocalEventBus implements EventPublisher {
     const failing = Math.min(this.entriesToFail, entries.length);
     const deliveries = entries.slice(failing).map((entry) => this.prepare(entry));
     this.entriesToFail -= failing;
+    this.atomically(() => deliveries.forEach((delivery) => this.commit(delivery)));
     const results: PutEventsResultEntry[] = [
       ...entries.slice(0, failing).map(() => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'Injected by LocalEventBus.failNextEntries' })),
-      ...deliveries.map((delivery) => {
-        this.commit(delivery);
-        return { EventId: delivery.envelope.id };
-      }),
+      ...deliveries.map((delivery) => ({ EventId: delivery.envelope.id })),
     ];
     return { FailedEntryCount: results.filter((result) => result.ErrorCode).length, Entries: results };
   }

@@ -10,10 +10,11 @@ import { loadConfig, type Config } from '../shared/config';
 import type { ConsumerContextProvider, Dependencies, DependencyProvider, Embedder, VectorStore } from '../shared/ports';
 import { startLocalApi, type ApiHandler, type LocalApi } from './api';
 import { localDependencies } from './dependencies';
+import { openDurableState, type DurableState } from './durableState';
 import { startEmulators, type Emulators, type S3Notification } from './emulators';
 import { startEventBridgeApi } from './eventBridgeApi';
 import { LocalEventBus, type EventEnvelope } from './eventBus';
-import { LocalDeadLetterSink, LocalQueue, waitForIdle, type SqsHandler } from './sqs';
+import { LocalDeadLetterSink, LocalQueue, waitForIdle, type QueueStopReport, type SqsHandler } from './sqs';
 import { LocalStateMachine, type LocalTaskHandler } from './stepFunctions';
 import {
   environmentFromWiring,
@@ -32,7 +33,10 @@ export interface LocalRuntimeOptions {
   env?: Record<string, string | undefined>;
   /** Where DynamoDB, S3 and the vector store persist. */
   dataDir?: string;
-  /** Persist DynamoDB on disk (npm start) rather than in memory (tests). */
+  /**
+   * Persist on disk (npm start) rather than in memory (tests): DynamoDB, and the queues' messages
+   * and running executions (runtime.sqlite), so that a restart carries on where a crash stopped.
+   */
   persist?: boolean;
   port?: number;
   s3Port?: number;
@@ -69,9 +73,23 @@ export interface LocalRuntime {
   stateMachines: Map<string, LocalStateMachine>;
   /** Resolves when no message is waiting, running or due for a retry anywhere. */
   waitForIdle(timeoutMs?: number): Promise<void>;
+  /** What this start took over from the last process (persist only): messages it left in flight, executions it left running. */
+  recovered: { inFlight: { queue: string; messages: number }[]; executions: string[] };
   /** Listens to every event on the bus (for progress displays and tests). */
   onEvent(listener: (event: EventEnvelope) => void): void;
-  stop(): Promise<void>;
+  /**
+   * Stops taking requests and receiving messages, waits for running handlers (at most graceMs;
+   * by default as long as they take), hands back what is still in flight and suspends running
+   * executions: with persist, the next start delivers and resumes them.
+   */
+  stop(options?: { graceMs?: number }): Promise<RuntimeStopReport>;
+}
+
+export interface RuntimeStopReport {
+  /** Queues that had messages in flight when the stop began. */
+  queues: ({ queue: string } & QueueStopReport)[];
+  /** Executions stopped while running (resumed by the next start when persisted). */
+  suspendedExecutions: string[];
 }
 
 /** Local defaults: the bucket and table names the README documents, and the well-known local API key. */
@@ -100,7 +118,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       dynamoPort: options.dynamoPort ?? 0,
       s3Port: options.s3Port ?? 0,
     }));
-  const bus = new LocalEventBus({ region: config.region });
+  const durable: DurableState | undefined = options.persist ? openDurableState(dataDir) : undefined;
+  const bus = new LocalEventBus({ region: config.region, atomically: durable?.atomically });
   const deps: Dependencies = {
     ...localDependencies(config, emulators, bus, dataDir),
     ...(options.embedder ? { embedder: options.embedder } : {}),
@@ -114,7 +133,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const handlers = Object.fromEntries(
       Object.values(machine.tasks).map((task) => [task.name, loadHandler<LocalTaskHandler>(task.handler, provide)]),
     );
-    stateMachines.set(machine.name, new LocalStateMachine({ wiring: machine, repoRoot: REPO_ROOT, handlers, bus, logger: deps.logger }));
+    stateMachines.set(
+      machine.name,
+      new LocalStateMachine({
+        wiring: machine,
+        repoRoot: REPO_ROOT,
+        handlers,
+        bus,
+        logger: deps.logger,
+        journal: durable?.executionJournal(machine.name),
+      }),
+    );
   }
   // The planner starts the large-CSV machine (the one wired machine) as it would on AWS.
   const largeCsv = stateMachines.get(LARGE_CSV_STATE_MACHINE);
@@ -122,11 +151,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
   const queues: LocalRuntime['queues'] = new Map();
   for (const consumer of Object.values(wiring.consumers)) {
-    const deadLetters = new LocalQueue({ name: `${consumer.name}-dlq` });
+    const messageStore = (name: string) => durable && ((onVisible: () => void) => durable.messageStore(name, onVisible));
+    const deadLetters = new LocalQueue({ name: `${consumer.name}-dlq`, messageStore: messageStore(`${consumer.name}-dlq`) });
     const queue = new LocalQueue({
       name: consumer.name,
       deadLetter: { queue: deadLetters, maxReceiveCount: consumer.maxReceiveCount },
       retryDelayMs: options.retryDelayMs,
+      messageStore: messageStore(consumer.name),
     });
     const consumerContext: ConsumerContextProvider = async () => ({
       deps,
@@ -165,6 +196,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     { 'detail-type': [...eventNames] },
     { send: (body: string) => listeners.forEach((listener) => listener(JSON.parse(body))) },
   );
+  // Every rule is in place before anything recovered runs: the pollers start on the next
+  // microtask, the executions only publish after their first await.
+  const recovered = {
+    inFlight: durable?.recoveredInFlight() ?? [],
+    executions: [...stateMachines.values()].flatMap((machine) => machine.resume()),
+  };
 
   const api: LocalApi = await startLocalApi(
     Object.values(wiring.http).map((route) => ({ wiring: route, handler: loadHandler<ApiHandler>(route.handler, provide) })),
@@ -195,15 +232,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         await waitForIdle(allQueues(), { timeoutMs });
       } while (machinesRunning() > 0);
     },
+    recovered,
     onEvent: (listener) => listeners.push(listener),
-    async stop() {
+    async stop({ graceMs } = {}) {
       await api.close();
       await eventsApi.close();
-      for (const machine of stateMachines.values())
-        for (const execution of machine.executions.values()) if (execution.status === 'RUNNING') execution.abort();
+      const suspendedExecutions = [...stateMachines.values()].flatMap((machine) => machine.suspend());
       await Promise.all([...stateMachines.values()].map((machine) => machine.idle()));
-      await Promise.all(allQueues().map((queue) => queue.stop()));
+      const everyQueue = [...queues.values()].flatMap(({ queue, deadLetters }) => [queue, deadLetters]);
+      const reports = await Promise.all(everyQueue.map(async (queue) => ({ queue: queue.name, ...(await queue.stop({ graceMs })) })));
+      durable?.close();
       await emulators.close();
+      return { queues: reports.filter((report) => report.inFlight > 0), suspendedExecutions };
     },
   };
 }

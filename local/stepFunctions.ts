@@ -4,7 +4,9 @@
  * its Resource names (`${PlanSegmentFunctionArn}` → tasks.planSegment), called with a Lambda-like
  * context whose remaining time counts down from the task's wired timeout. An execution that ends
  * badly (failed, timed out, aborted) publishes "Step Functions Execution Status Change" on the bus
- * as AWS does, so the wired status-change consumer sees it exactly as on AWS.
+ * as AWS does, so the wired status-change consumer sees it exactly as on AWS. With a journal,
+ * running executions outlive the process: a restart resumes each from the input its start state
+ * was last entered with (see executionJournal.ts).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +25,7 @@ import type { EventPublisher } from '../shared/ports';
 import { executionNameFor } from '../shared/domain/plan';
 import type { LargeCsvPlanner, LargeCsvPlanState, Logger } from '../shared/ports';
 import { taskOfArnVariable, type StateMachineWiring } from '../infra/wiring';
+import type { ExecutionJournal } from './executionJournal';
 
 export type LocalTaskHandler = (input: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<unknown>;
 
@@ -36,6 +39,8 @@ export interface LocalStateMachineOptions {
   logger: Logger;
   /** Local stand-in for the Retry intervals (milliseconds), like the queues' retryDelayMs. */
   retryIntervalMs?: number;
+  /** Where running executions are kept to be resumed after a restart; without it they end with the process. */
+  journal?: ExecutionJournal;
 }
 
 export interface LocalExecution {
@@ -59,11 +64,23 @@ export class LocalStateMachine implements LargeCsvPlanner {
   readonly arn: string;
   readonly executions = new Map<string, LocalExecution>();
   private readonly machine: StateMachine;
-  private readonly states: Record<string, { Type: string; Resource?: string; Retry?: unknown[] }>;
+  private readonly states: Record<
+    string,
+    { Type: string; Resource?: string; Retry?: unknown[]; InputPath?: unknown; Parameters?: unknown }
+  >;
+  private readonly startAt: string;
+  /** Set by suspend(): executions aborted then are not ended, and resume on the next start. */
+  private suspended = false;
 
   constructor(private readonly options: LocalStateMachineOptions) {
     const text = readFileSync(path.join(options.repoRoot, options.wiring.definition), 'utf8');
-    this.states = (JSON.parse(text) as { States: LocalStateMachine['states'] }).States;
+    const definition = JSON.parse(text) as { StartAt: string; States: LocalStateMachine['states'] };
+    this.states = definition.States;
+    this.startAt = definition.StartAt;
+    const start = this.states[this.startAt];
+    // The input a start state is entered with is then a whole execution's input: resuming from it is running anew from there.
+    if (options.journal && (start.InputPath !== undefined || start.Parameters !== undefined))
+      throw new Error(`${options.wiring.definition}: cannot resume executions: start state ${this.startAt} reshapes its input`);
     for (const [stateName, state] of Object.entries(this.states)) {
       if (state.Type !== 'Task') continue;
       const task = taskNameOf(state.Resource);
@@ -90,8 +107,13 @@ export class LocalStateMachine implements LargeCsvPlanner {
     return { started: true, executionName: name };
   }
 
-  /** Runs one execution in the background; its end (whatever it is) is published on the bus. */
-  run(name: string, input: unknown): LocalExecution {
+  /**
+   * Runs one execution in the background, from its input or from a checkpoint; its end (whatever
+   * it is) is published on the bus.
+   */
+  run(name: string, input: unknown, checkpoint: unknown = input): LocalExecution {
+    const { journal } = this.options;
+    journal?.record({ name, input, checkpoint });
     const taskResourceLocalHandlers: NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers'] & object = {};
     const retryIntervalOverrides: Record<string, number> = {};
     for (const [stateName, state] of Object.entries(this.states)) {
@@ -100,12 +122,13 @@ export class LocalStateMachine implements LargeCsvPlanner {
       const timeoutMs = this.options.wiring.tasks[task].timeout * 1000;
       const handler = this.options.handlers[task];
       taskResourceLocalHandlers[stateName] = (taskInput) => {
+        if (stateName === this.startAt) journal?.checkpoint(name, taskInput);
         const deadline = Date.now() + timeoutMs;
         return handler(taskInput, { getRemainingTimeInMillis: () => deadline - Date.now() }) as Promise<JsonInput>;
       };
       if (state.Retry) retryIntervalOverrides[stateName] = this.options.retryIntervalMs ?? 10;
     }
-    const running = this.machine.run(input as JsonInput, { overrides: { taskResourceLocalHandlers, retryIntervalOverrides } });
+    const running = this.machine.run(checkpoint as JsonInput, { overrides: { taskResourceLocalHandlers, retryIntervalOverrides } });
     const execution: LocalExecution = { name, input, status: 'RUNNING', abort: running.abort, done: Promise.resolve() };
     execution.done = running.result
       .then(
@@ -121,9 +144,31 @@ export class LocalStateMachine implements LargeCsvPlanner {
           execution.cause = caught?.message ?? error.message;
         },
       )
-      .then(() => this.publishStatus(execution));
+      .then(async () => {
+        if (this.suspended) return;
+        await this.publishStatus(execution);
+        journal?.remove(name);
+      });
     this.executions.set(name, execution);
     return execution;
+  }
+
+  /** Runs again every execution the journal holds (those running when the last process stopped); returns their names. */
+  resume(): string[] {
+    const pending = this.options.journal?.pending() ?? [];
+    for (const { name, input, checkpoint } of pending) this.run(name, input, checkpoint);
+    return pending.map(({ name }) => name);
+  }
+
+  /**
+   * Stops every running execution without ending it: nothing is announced and the journal keeps
+   * it, so the next start resumes it (without a journal it is simply gone).
+   */
+  suspend(): string[] {
+    this.suspended = true;
+    const running = [...this.executions.values()].filter((execution) => execution.status === 'RUNNING');
+    for (const execution of running) execution.abort();
+    return running.map(({ name }) => name);
   }
 
   /** Resolves when no execution is running. */

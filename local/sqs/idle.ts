@@ -50,6 +50,20 @@ export async function waitForIdle(queues: Iterable<Idling>, options: { timeoutMs
   }
 }
 
+/** Resolves true once `condition` holds, checked on every queue change, or false after timeoutMs (unbounded when absent). */
+export async function waitFor(condition: () => boolean, timeoutMs = Infinity): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => {
+    if (Number.isFinite(timeoutMs)) timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    while (!condition()) if ((await Promise.race([activity.next().then(() => true), expired])) === false) return false;
+    return true;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function settle(queues: Idling[]): Promise<void> {
   for (;;) {
     if (!queues.every((queue) => queue.isIdle())) {

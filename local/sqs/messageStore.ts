@@ -22,8 +22,15 @@ export interface MessageStore {
   hide(messages: Message[], delayMs: number): void;
   /** Makes every hidden message visible now, without waiting for its timeout. */
   revealHidden(): void;
+  /** Makes every message in flight visible again, its receive counted (a stop that cannot wait for its handler); returns how many. */
+  handBack(): number;
   /** Every message not deleted: waiting, then in flight, then hidden. */
   list(): Message[];
+  /**
+   * Runs `change` so that what it does to this store, and to stores sharing its database, happens
+   * whole or not at all (a move to a dead-letter queue): a crash never leaves half of it.
+   */
+  atomically<T>(change: () => T): T;
 }
 
 export class MemoryMessageStore implements MessageStore {
@@ -87,7 +94,19 @@ export class MemoryMessageStore implements MessageStore {
     this.hiddenMessages.clear();
   }
 
+  handBack(): number {
+    const count = this.inFlightMessages.size;
+    this.visible.unshift(...this.inFlightMessages);
+    this.inFlightMessages.clear();
+    return count;
+  }
+
   list(): Message[] {
     return [...this.visible, ...this.inFlightMessages, ...this.hiddenMessages.keys()];
+  }
+
+  /** Nothing outlives the process, so nothing is ever left half done. */
+  atomically<T>(change: () => T): T {
+    return change();
   }
 }

@@ -17,6 +17,8 @@ export interface PolledQueue {
   readonly region: string;
   readonly store: MessageStore;
   readonly logger: Pick<Console, 'warn'>;
+  /** Receives up to max visible messages for an invocation (none, when all went to a dead-letter queue instead). */
+  receive(max: number, now: number): Message[];
   /** Applies a batch's outcome; called once per invocation, on its answer or its timeout. */
   complete(batch: Message[], failures: Failures): void;
 }
@@ -104,7 +106,8 @@ export class Poller {
   private invoke(batchSize: number): Promise<void> {
     const { handler, options } = this.consumer!;
     const now = Date.now();
-    const batch = this.queue.store.receive(batchSize, now);
+    const batch = this.queue.receive(batchSize, now);
+    if (batch.length === 0) return Promise.resolve();
     this.deliveries += batch.length;
     const event = sqsEvent(batch, this.queue);
     const context = lambdaContext(this.queue.region, options, now + options.timeout * 1000);

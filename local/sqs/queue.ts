@@ -1,7 +1,7 @@
 /** LocalQueue: one queue's name and ARN, SendMessage, inspection and shutdown, tying its store, poller and redrive policy together. */
 import type { Failures } from './batchItemFailures';
 import { DEFAULT_REGION, LOCAL_ACCOUNT } from './account';
-import { activity, waitForIdle } from './idle';
+import { activity, waitFor, waitForIdle } from './idle';
 import type { ConsumerOptions, SqsHandler } from './lambda';
 import { newMessage, snapshot, type Message, type StoredMessage } from './message';
 import { MemoryMessageStore, type MessageStore } from './messageStore';
@@ -16,6 +16,17 @@ export interface LocalQueueOptions {
   /** How long a failed message stays hidden: the local stand-in for the visibility timeout. */
   retryDelayMs?: (receiveCount: number) => number;
   logger?: Pick<Console, 'warn'>;
+  /** Where the messages are kept (a durable store, say); in memory when absent. */
+  messageStore?: (onVisible: () => void) => MessageStore;
+}
+
+/** What a stop did with the messages that were in flight when it began. */
+export interface QueueStopReport {
+  inFlight: number;
+  /** Settled by their handlers within the grace period. */
+  finished: number;
+  /** Still running when it ran out, made visible again for the next consumer. */
+  handedBack: number;
 }
 
 export interface QueueStats {
@@ -42,22 +53,26 @@ export class LocalQueue {
   private readonly store: MessageStore;
   private readonly poller: Poller;
   private readonly counters = { sent: 0, succeeded: 0, failed: 0, deadLettered: 0 };
+  /** After a stop: what handlers still running answer no longer counts, their messages having been handed back. */
+  private stopped = false;
 
   constructor(private readonly options: LocalQueueOptions) {
     if (!/^[A-Za-z0-9_-]{1,80}$/.test(options.name)) throw new Error(`invalid SQS queue name "${options.name}"`);
     this.name = options.name;
     this.region = options.region ?? DEFAULT_REGION;
     this.arn = `arn:aws:sqs:${this.region}:${LOCAL_ACCOUNT}:${options.name}`;
-    this.store = new MemoryMessageStore(() => {
+    const onVisible = () => {
       activity.bump();
       this.poller.schedule();
-    });
+    };
+    this.store = options.messageStore?.(onVisible) ?? new MemoryMessageStore(onVisible);
     this.poller = new Poller({
       name: this.name,
       arn: this.arn,
       region: this.region,
       store: this.store,
       logger: options.logger ?? console,
+      receive: (max, now) => this.receive(max, now),
       complete: (batch, failures) => this.complete(batch, failures),
     });
   }
@@ -99,12 +114,20 @@ export class LocalQueue {
     return waitForIdle([this]);
   }
 
-  /** Stops polling and waits for running handlers; pending retries become visible (not delivered). */
-  async stop(): Promise<void> {
+  /**
+   * Stops polling and waits for running handlers, for at most graceMs (default: as long as they
+   * take); the messages of those still running are handed back, and pending retries become
+   * visible (neither is delivered again by this queue).
+   */
+  async stop(options: { graceMs?: number } = {}): Promise<QueueStopReport> {
     this.poller.stop();
-    while (this.poller.running > 0) await activity.next();
+    const inFlight = this.store.inFlight;
+    await waitFor(() => this.poller.running === 0, options.graceMs);
+    this.stopped = true;
+    const handedBack = this.store.handBack();
     this.store.revealHidden();
     activity.bump();
+    return { inFlight, finished: inFlight - handedBack, handedBack };
   }
 
   describe(): string {
@@ -121,18 +144,46 @@ export class LocalQueue {
     this.poller.schedule();
   }
 
+  /**
+   * A receive as SQS does it: a message whose receives had already reached maxReceiveCount goes to
+   * the dead-letter queue instead of its handler. Only a message whose consumer stopped before
+   * answering (a crash, a stop's hand-back) gets here; a failing one is moved as it fails.
+   */
+  private receive(max: number, now: number): Message[] {
+    const batch = this.store.receive(max, now);
+    const maxReceiveCount = this.options.deadLetter?.maxReceiveCount;
+    const spent = maxReceiveCount === undefined ? [] : batch.filter((message) => message.receiveCount > maxReceiveCount);
+    if (spent.length === 0) return batch;
+    (this.options.logger ?? console).warn(
+      `${this.name}: ${spent.length} message(s) already received ${maxReceiveCount} times by consumers that stopped before answering; moved to the dead-letter queue`,
+    );
+    this.store.atomically(() => {
+      this.store.delete(spent);
+      this.deadLetter(spent);
+    });
+    activity.bump();
+    return batch.filter((message) => !spent.includes(message));
+  }
+
   private complete(batch: Message[], failures: Failures): void {
-    const deadLetter = this.options.deadLetter;
+    if (this.stopped) return;
     const { succeeded, deadLettered, retries } = redrive(batch, failures, {
-      maxReceiveCount: deadLetter?.maxReceiveCount,
+      maxReceiveCount: this.options.deadLetter?.maxReceiveCount,
       retryDelayMs: this.options.retryDelayMs ?? defaultRetryDelayMs,
     });
-    this.store.delete([...succeeded, ...deadLettered]);
+    // A crash between the delete and the move to the dead-letter queue would lose the message.
+    this.store.atomically(() => {
+      this.store.delete([...succeeded, ...deadLettered]);
+      this.deadLetter(deadLettered);
+    });
     this.counters.succeeded += succeeded.length;
     this.counters.failed += batch.length - succeeded.length;
-    this.counters.deadLettered += deadLettered.length;
-    for (const message of deadLettered) deadLetter!.queue.enqueue({ ...message, deadLetterQueueSourceArn: this.arn });
     for (const [delay, messages] of retries) this.store.hide(messages, delay);
     activity.bump();
+  }
+
+  private deadLetter(messages: Message[]): void {
+    for (const message of messages) this.options.deadLetter!.queue.enqueue({ ...message, deadLetterQueueSourceArn: this.arn });
+    this.counters.deadLettered += messages.length;
   }
 }
