@@ -1,6 +1,7 @@
 /**
  * `npm start`: runs the whole product on this machine with embedded defaults and prints where
- * everything is, then a progress line per task as chunks finish.
+ * everything is, then a progress line per task as chunks finish. What a crash left queued or in
+ * flight is carried on; SIGINT/SIGTERM stop gracefully (README › Local mode).
  */
 import path from 'node:path';
 import type { TaskCompleted } from '../shared/events/types';
@@ -10,6 +11,7 @@ import { buildStatusView } from '../shared/domain/task';
 import { watchInbox } from './inbox';
 import { startLocalRuntime } from './runtime';
 import { startLocalSchedules } from './schedules';
+import { recoveredLines, stopOnSignals } from './shutdown';
 
 const DATA_DIR = path.resolve(__dirname, '..', '.local');
 /** Local mode's stage: its schedules file is config/schedules.local.yml. */
@@ -56,6 +58,7 @@ Try:
   curl -H 'x-api-key: ${key === 'local-dev-key' ? key : '$API_KEY'}' '${runtime.apiUrl}/process?data_source=s3_csv&s3_key=${ingestPrefix}people.csv'
   curl -H 'x-api-key: ${key === 'local-dev-key' ? key : '$API_KEY'}' '${runtime.apiUrl}/status?task_id=<task_id>'
 `);
+  recoveredLines(runtime.recovered).forEach((line) => console.log(line));
   const schedules = startLocalSchedules(catchupSchedules, deps.events, deps.logger);
   for (const { name, expression, at } of schedules.next())
     console.log(`schedule ${name}: ${expression}, next catch-up ${at?.toISOString() ?? 'never'}`);
@@ -85,14 +88,12 @@ Try:
     }
   });
 
-  const shutdown = async () => {
-    schedules.stop();
-    inbox.close();
-    await runtime.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  stopOnSignals(runtime, {
+    beforeStop: () => {
+      schedules.stop();
+      inbox.close();
+    },
+  });
 }
 
 main().catch((error) => {
