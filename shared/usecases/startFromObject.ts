@@ -1,32 +1,25 @@
 /**
- * A CSV dropped under the ingest prefix starts a task. The task id is derived from the object's
- * identity (key + version or ETag), so a repeated notification for the same upload does not start
- * a second run, while a new upload of the same key does.
+ * A CSV dropped under the ingest prefix starts a task, named after the object's identity
+ * (uploadTaskId), so a repeated notification for the same upload does not start a second run,
+ * while a new upload of the same key does.
  */
-import { createHash } from 'node:crypto';
 import type { Dependencies } from '../ports';
 import { fullSyncOfKey } from '../domain/processRequest';
 import type { TaskRequest } from '../domain/task';
+import { uploadTaskId, type CreatedObject } from '../domain/uploadTask';
 import { finishTask, type FinishTaskDeps } from './finishTask';
 import { requestTask, type RequestedTask, type RequestTaskDeps } from './requestTask';
 
 export type StartFromObjectDeps = RequestTaskDeps & FinishTaskDeps & Pick<Dependencies, 'objects'>;
 
-export interface CreatedObject {
-  bucket: string;
-  key: string;
-  etag?: string;
-  versionId?: string;
-  sequencer?: string;
-}
+export type { CreatedObject };
 
 export async function startFromObject(object: CreatedObject, deps: StartFromObjectDeps): Promise<RequestedTask | undefined> {
   if (object.bucket !== deps.objects.bucket) {
     deps.logger.warn('object notification for another bucket ignored', { bucket: object.bucket, key: object.key });
     return undefined;
   }
-  const identity = [object.bucket, object.key, object.versionId ?? object.etag ?? object.sequencer ?? ''].join('\n');
-  const taskId = `s3-${createHash('sha256').update(identity).digest('hex').slice(0, 32)}`;
+  const taskId = uploadTaskId(object);
   const sync = fullSyncOfKey(object.key, deps.config.sync.fullSyncPrefix);
   const request: TaskRequest = {
     schemaVersion: 1,
