@@ -2,6 +2,7 @@
  * The layering, checked on every `npm test` (README › Layering):
  *   services/ → shared/edges, shared/composition, shared/usecases → shared/domain, shared/ports
  *   shared/adapters implement shared/ports; shared/composition and local/ wire adapters together.
+ *   cli/ is a client of the API: the pure domain and the wiring, nothing else of ours.
  */
 const DOMAIN_FORBIDDEN_NODE =
   '^(node:)?(fs|fs/promises|http|https|net|tls|dgram|child_process|worker_threads|cluster|stream|stream/promises)$';
@@ -56,9 +57,17 @@ module.exports = {
     {
       name: 'shared-knows-no-outer-folder',
       severity: 'error',
-      comment: 'What is deployed (shared/, services/) never imports local mode, the bench, simulators or tests.',
+      comment: 'What is deployed (shared/, services/) never imports the CLI, local mode, the bench, simulators or tests.',
       from: { path: '^(shared|services)/' },
-      to: { path: '^(local|bench|simulators|tests)/' },
+      to: { path: '^(cli|local|bench|simulators|tests)/' },
+    },
+    {
+      name: 'cli-is-an-http-client',
+      severity: 'error',
+      comment:
+        'The CLI reaches the system through its API (and S3 to upload): it may use the pure domain and read the wiring, nothing that runs it.',
+      from: { path: '^cli/' },
+      to: { path: ['^shared/(?!domain/)', '^infra/(?!wiring\\.ts$)', '^(services|local|bench|simulators|tests)/'] },
     },
     {
       name: 'services-are-thin',
