@@ -10,6 +10,7 @@ import { ingestPrefixOf } from '../infra/wiring';
 import { buildStatusView } from '../shared/domain/task';
 import { watchInbox } from './inbox';
 import { startLocalRuntime } from './runtime';
+import { tryExamples } from './tryExamples';
 import { startLocalSchedules } from './schedules';
 import { recoveredLines, stopOnSignals } from './shutdown';
 
@@ -54,10 +55,7 @@ async function main(): Promise<void> {
   Inbox         ${inboxDir}   (copy a .csv here, or upload it under ${ingestPrefix})
   Data          ${DATA_DIR}
 
-Try:
-  curl -H 'x-api-key: ${key === 'local-dev-key' ? key : '$API_KEY'}' '${runtime.apiUrl}/process?data_source=s3_csv&s3_key=${ingestPrefix}people.csv'
-  curl -H 'x-api-key: ${key === 'local-dev-key' ? key : '$API_KEY'}' '${runtime.apiUrl}/status?task_id=<task_id>'
-`);
+${tryExamples({ apiUrl: runtime.apiUrl, s3Endpoint: runtime.s3Endpoint, apiKey: key, inboxDir, cwd: process.cwd() })}`);
   recoveredLines(runtime.recovered).forEach((line) => console.log(line));
   const schedules = startLocalSchedules(catchupSchedules, deps.events, deps.logger);
   for (const { name, expression, at } of schedules.next())
