@@ -16,4 +16,5 @@ module.exports = {
   bucketDependsOn: template.bucketDependsOn,
   tasksTable: template.tasksTable,
   environment: template.environment,
+  usagePlan: template.usagePlan,
 };

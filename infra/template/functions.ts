@@ -9,7 +9,7 @@ import { getAtt, ref } from './cloudFormation';
 import { physicalName, type Context } from './context';
 import { ids } from './ids';
 
-/** What every function declares, whatever triggers it: its name, code, size and own role. */
+/** What every function declares, whatever triggers it: its name, code, size, own role and, in a VPC, its subnets. */
 function baseFunction(ctx: Context, name: string, fn: FunctionWiring) {
   return {
     name: physicalName(ctx, name),
@@ -18,6 +18,7 @@ function baseFunction(ctx: Context, name: string, fn: FunctionWiring) {
     timeout: fn.timeout,
     memorySize: fn.memorySize,
     role: ids(name).role,
+    ...(ctx.vpc ? { vpc: { subnetIds: ctx.vpc.subnetIds, securityGroupIds: ctx.vpc.securityGroupIds } } : {}),
   };
 }
 
@@ -26,7 +27,7 @@ export function functions(ctx: Context, wiring: Wiring): Record<string, object> 
   for (const [name, c] of Object.entries(wiring.consumers)) {
     out[name] = {
       ...baseFunction(ctx, name, c),
-      reservedConcurrency: c.reservedConcurrency,
+      ...(ctx.reservedConcurrency === 'wiring' ? { reservedConcurrency: c.reservedConcurrency } : {}),
       environment: {
         MAX_RECEIVE_COUNT: String(c.maxReceiveCount),
         DEAD_LETTER_QUEUE_URL: ref(ids(name).deadLetterQueue),

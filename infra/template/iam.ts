@@ -44,6 +44,13 @@ const secretArn = (ctx: Context) => ({
 
 type Grant = Omit<Statement, 'Effect'>;
 
+/**
+ * The statements the Lambda service itself uses on a function's behalf, from outside any VPC:
+ * writing its logs, polling its queue, attaching its network interfaces. The others are the
+ * calls of the function's code (infra/template/vpc.ts gives those their endpoints).
+ */
+export const LAMBDA_SERVICE_STATEMENTS = ['OwnLogGroup', 'ConsumeOwnQueue', 'VpcNetworkInterfaces'];
+
 /** IAM statements for one function, each scoped to one resource of ours. */
 function statementsFor(ctx: Context, wiring: Wiring, name: string, permissions: Permission[], consumesQueue: boolean): Statement[] {
   const id = ids(name);
@@ -57,6 +64,23 @@ function statementsFor(ctx: Context, wiring: Wiring, name: string, permissions: 
       },
     },
   ];
+  if (ctx.vpc) {
+    // AWSLambdaVPCAccessExecutionRole's EC2 actions (not its logs on "*"), on "*" as it grants
+    // them: EC2's Describe actions take no resource, and Lambda checks the role for them.
+    statements.push({
+      Sid: 'VpcNetworkInterfaces',
+      Effect: 'Allow',
+      Action: [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      Resource: '*',
+    });
+  }
   if (consumesQueue) {
     statements.push({
       Sid: 'ConsumeOwnQueue',

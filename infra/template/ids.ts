@@ -38,3 +38,9 @@ export const ids = (name: string) => {
 /** Every wired state machine's ARN (Ref of an AWS::StepFunctions::StateMachine is its ARN). */
 export const stateMachineArns = (wiring: Wiring): Record<string, Ref> =>
   Object.fromEntries(Object.keys(wiring.stateMachines).map((name) => [name, ref(ids(name).stateMachine)]));
+
+/** A VPC deployment's endpoints, one per AWS service (`s3` → `S3VpcEndpoint`), and their security group. */
+export const vpcEndpointIds = {
+  securityGroup: 'VpcEndpointSecurityGroup',
+  endpoint: (service: string) => `${logicalId(service)}VpcEndpoint`,
+};

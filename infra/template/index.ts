@@ -7,11 +7,13 @@
  *     - ${file(./infra/serverless-wiring.js):resources}                  everything below
  *   TasksTable keys: ...:tasksTable.AttributeDefinitions / .KeySchema    ../tasksTable.ts
  *   provider.environment: ...:environment.EMBEDDER_CONCURRENCY etc.      ../wiring.ts
+ *   provider.apiGateway.usagePlan: ...:usagePlan                         usagePlan.ts
  *   DataBucket NotificationConfiguration / DependsOn:
  *     ...:bucketNotification / ...:bucketDependsOn                       queues.ts
  *
  * Serverless v3 calls an exported function with `{ options, resolveVariable }` and uses what it
- * resolves to; the service, stage, bucket name and secret name come from serverless.yml (context.ts).
+ * resolves to; the service, stage, bucket name, secret name and the stage settings of the
+ * deployment's shape come from serverless.yml (context.ts); vpc.ts adds a VPC's endpoints.
  */
 import { environmentFromWiring, loadWiring } from '../wiring';
 import { deadLetterAlarm, functionAlarms } from './alarms';
@@ -23,6 +25,8 @@ import { bucketNotificationConfiguration, bucketNotificationDependsOn, consumerQ
 import { scheduleResources, stageSchedules } from './schedules';
 import { schemaRegistry } from './schemaRegistry';
 import { stateMachineResources } from './stateMachines';
+import { readUsagePlan } from './usagePlan';
+import { vpcEndpoints } from './vpc';
 
 export { TASKS_TABLE_KEYS as tasksTable } from '../tasksTable';
 
@@ -69,7 +73,14 @@ export async function resources({ resolveVariable }: Input): Promise<{ Resources
   Object.assign(Resources, schemaRegistry(ctx));
   // Scheduled catch-ups, when the stage has any.
   Object.assign(Resources, scheduleResources(ctx, await stageSchedules(ctx, resolveVariable), wiring.eventSource));
+  // In a VPC: the endpoints of the AWS services the roles above let the functions call.
+  Object.assign(Resources, vpcEndpoints(ctx, Resources));
   return { Resources };
+}
+
+/** serverless.yml's `provider.apiGateway.usagePlan`: the stage's throttle and quota. */
+export async function usagePlan({ resolveVariable }: Input) {
+  return readUsagePlan(resolveVariable);
 }
 
 /** The data bucket's NotificationConfiguration: S3-triggered consumers' queues. */

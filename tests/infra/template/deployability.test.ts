@@ -7,9 +7,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulators } from '../../../local/emulators';
 import { createDynamoTaskRepository } from '../../../shared/adapters/dynamodb/taskRepository';
-import { allFunctions, asArray, type Json, packaged, readZip, usePackagedTemplate } from './helpers';
+import { readFileSync } from 'node:fs';
+import {
+  allFunctions,
+  asArray,
+  consumers,
+  type Json,
+  ofType,
+  OPTIONAL_SETTINGS,
+  packaged,
+  pascal,
+  readZip,
+  ROOT,
+  type Template,
+  usePackagedTemplate,
+} from './helpers';
 
 usePackagedTemplate();
+const withoutReservations = usePackagedTemplate(OPTIONAL_SETTINGS);
 
 describe('deployability', () => {
   /** Logical IDs a value refers to through Ref, GetAtt or Sub. */
@@ -57,6 +72,48 @@ describe('deployability', () => {
         .map(([path]) => `${zip}:${path}`);
       expect(staticImports).toEqual([]);
     }
+  });
+});
+
+describe('reserved concurrency, a stage setting', () => {
+  /** Lambda keeps this much of the account's concurrency unreserved: a deploy reserving more fails. */
+  const UNRESERVED_MINIMUM = 100;
+  const reservations = (template: Template) =>
+    Object.fromEntries(
+      ofType('AWS::Lambda::Function', template)
+        .filter(([, fn]) => fn.Properties.ReservedConcurrentExecutions !== undefined)
+        .map(([id, fn]) => [id, fn.Properties.ReservedConcurrentExecutions]),
+    );
+  const pollerCaps = (template: Template) =>
+    Object.fromEntries(
+      ofType('AWS::Lambda::EventSourceMapping', template).map(([, m]) => [
+        m.Properties.FunctionName['Fn::GetAtt'][0],
+        m.Properties.ScalingConfig,
+      ]),
+    );
+  const wiredSum = consumers.reduce((sum, [, c]) => sum + c.reservedConcurrency, 0);
+
+  it("reserves each consumer's wired concurrency by default, and nothing for the other functions", () => {
+    const expected = Object.fromEntries(consumers.map(([name, c]) => [`${pascal(name)}LambdaFunction`, c.reservedConcurrency]));
+    expect(reservations(packaged().template)).toEqual(expected);
+  });
+
+  it('reserves nothing with reservedConcurrency=off, the pollers still capped at their wired maximum concurrency (at least 2)', () => {
+    const { template } = withoutReservations();
+    expect(reservations(template)).toEqual({});
+    expect(pollerCaps(template)).toEqual(pollerCaps(packaged().template));
+    for (const [name, c] of consumers) {
+      expect(pollerCaps(template)[`${pascal(name)}LambdaFunction`]).toEqual({ MaximumConcurrency: c.maximumConcurrency });
+      expect(c.maximumConcurrency).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  it("README › Deploying names the account quota each setting needs: the wired reservations' sum + 100", () => {
+    const readme = readFileSync(`${ROOT}/README.md`, 'utf8');
+    const deploying = readme.slice(readme.indexOf('\n## Deploying'), readme.indexOf('\n## ', readme.indexOf('\n## Deploying') + 1));
+    const sum = `${consumers.map(([, c]) => c.reservedConcurrency).join(' + ')} = ${wiredSum}`;
+    expect(deploying).toContain(sum);
+    expect(deploying).toContain(`at least **${wiredSum + UNRESERVED_MINIMUM}**`);
   });
 });
 

@@ -7,9 +7,25 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { parse } from 'yaml';
-import { packagedTemplate, ROOT, type Packaged } from './packaging';
+import { packagedTemplate, ROOT, type Packaged, type StageParams } from './packaging';
 
 export { CANARIES, ROOT, STAGE } from './packaging';
+
+/**
+ * A stage with every optional setting of the deployment's shape on (README › Deploying): a VPC
+ * with its endpoints, no reserved concurrency, API limits of its own. The default stage has none.
+ */
+export const OPTIONAL_SETTINGS = {
+  vpcSubnetIds: 'subnet-0a1b2c3d4e5f60718,subnet-0b1c2d3e4f5061728',
+  vpcSecurityGroupIds: 'sg-0c1d2e3f405162738,sg-0d1e2f30415263748',
+  vpcId: 'vpc-0e1f2031425364758',
+  vpcRouteTableIds: 'rtb-0f10213243546576a,rtb-0a0b0c0d0e0f10111',
+  reservedConcurrency: 'off',
+  apiRateLimit: '7',
+  apiBurstLimit: '9',
+  apiQuotaLimit: '5000',
+  apiQuotaPeriod: 'WEEK',
+};
 export const SERVICE = 'vectordb-catchup';
 
 export const SECRET_SHAPES = [/\bsk-[A-Za-z0-9_-]{16,}/, /\bpcsk_[A-Za-z0-9_]{16,}/, /\bmb_[A-Za-z0-9_=+/-]{16,}/];
@@ -76,14 +92,25 @@ export const pascal = (name: string) => name[0].toUpperCase() + name.slice(1);
 export const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
 export const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
-let current: (Packaged & { template: Template }) | undefined;
+export type PackagedTemplate = Packaged & { template: Template };
+let current: PackagedTemplate | undefined;
 
-/** In a test file's top level: loads the packaged template before its tests (packaging it if no one has). */
-export function usePackagedTemplate(): void {
+/**
+ * In a test file's top level: loads the packaged template before its tests (packaging it if no
+ * one has). Without params it is the default stage, which packaged() and the helpers below read;
+ * with params, the returned function gives that stage's package.
+ */
+export function usePackagedTemplate(params: StageParams = {}): () => PackagedTemplate {
+  let loaded: PackagedTemplate | undefined;
   beforeAll(async () => {
-    const found = await packagedTemplate();
-    current = { ...found, template: JSON.parse(found.templateText) };
+    const found = await packagedTemplate(params);
+    loaded = { ...found, template: JSON.parse(found.templateText) };
+    if (Object.keys(params).length === 0) current = loaded;
   }, 600_000);
+  return () => {
+    if (!loaded) throw new Error('the package is loaded in beforeAll: read it in a test');
+    return loaded;
+  };
 }
 
 /** The package of usePackagedTemplate: its directory, the template (parsed and as text) and the resolved state. */
@@ -92,12 +119,13 @@ export function packaged(): Packaged & { template: Template } {
   return current;
 }
 
-export const resource = (id: string): Resource => {
-  const found = packaged().template.Resources[id];
+export const resource = (id: string, template: Template = packaged().template): Resource => {
+  const found = template.Resources[id];
   if (!found) throw new Error(`no resource ${id} in the template`);
   return found;
 };
-export const ofType = (type: string) => Object.entries(packaged().template.Resources).filter(([, r]) => r.Type === type);
+export const ofType = (type: string, template: Template = packaged().template) =>
+  Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 export const roleStatements = (name: string): Statement[] =>
   resource(`${pascal(name)}ExecutionRole`).Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement);
 export const actionsOf = (statements: Statement[]) => statements.flatMap((s) => asArray(s.Action));

@@ -2,7 +2,8 @@
  * `serverless package --stage test`, offline, ONCE for all the template tests: packaging takes
  * tens of seconds, so its output is cached in the temp dir under a hash of everything it is built
  * from (taken once per jest run). The first test file, in whichever jest worker, to need it
- * packages under a lock; the others wait for it; later runs with the same inputs reuse it.
+ * packages under a lock; the others wait for it; later runs with the same inputs reuse it. A stage
+ * packaged with `--param` settings is another package, made once the same way.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -36,8 +37,15 @@ const CACHE_PREFIX = 'vectordb-catchup-template-';
 const CACHE_MAX_AGE_MS = 24 * 3600 * 1000;
 const WAIT_MS = 10 * 60 * 1000;
 
-export async function packagedTemplate(): Promise<Packaged> {
-  const dir = join(tmpdir(), `${CACHE_PREFIX}${runInputsHash()}`);
+/** `--param` settings of a stage, by name. */
+export type StageParams = Record<string, string>;
+
+export async function packagedTemplate(params: StageParams = {}): Promise<Packaged> {
+  const paramsHash = createHash('sha256')
+    .update(JSON.stringify(Object.entries(params).sort()))
+    .digest('hex')
+    .slice(0, 8);
+  const dir = join(tmpdir(), `${CACHE_PREFIX}${runInputsHash()}${Object.keys(params).length ? `-${paramsHash}` : ''}`);
   const packageDir = join(dir, 'package');
   const ready = join(dir, 'ready');
   const failed = join(dir, 'failed');
@@ -49,7 +57,7 @@ export async function packagedTemplate(): Promise<Packaged> {
       try {
         if (!existsSync(ready)) {
           try {
-            await runPackage(dir, packageDir);
+            await runPackage(dir, packageDir, params);
           } catch (error) {
             writeFileSync(failed, (error as Error).message);
             throw error;
@@ -77,7 +85,7 @@ export async function packagedTemplate(): Promise<Packaged> {
   };
 }
 
-async function runPackage(workDir: string, packageDir: string): Promise<void> {
+async function runPackage(workDir: string, packageDir: string, params: StageParams): Promise<void> {
   rmSync(packageDir, { recursive: true, force: true });
   // serverless-esbuild leaves its zip staging folders in the temp dir: keep them in ours.
   const scratch = join(workDir, 'tmp');
@@ -95,7 +103,8 @@ async function runPackage(workDir: string, packageDir: string): Promise<void> {
   });
   const cli = join(ROOT, 'node_modules/serverless/bin/serverless.js');
   try {
-    await promisify(execFile)(process.execPath, [cli, 'package', '--stage', STAGE, '--package', packageDir], {
+    const paramArgs = Object.entries(params).flatMap(([name, value]) => ['--param', `${name}=${value}`]);
+    await promisify(execFile)(process.execPath, [cli, 'package', '--stage', STAGE, '--package', packageDir, ...paramArgs], {
       cwd: ROOT,
       env,
       maxBuffer: 32 * 1024 * 1024,
