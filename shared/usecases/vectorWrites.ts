@@ -5,6 +5,7 @@
  * task's id, so an attempt that fails part-way leaves its progress behind for the retry.
  */
 import { batchForUpsert, nextBatch } from '../domain/batching';
+import { inParallel } from '../domain/inParallel';
 import type { PreparedRecord } from '../domain/records';
 import { isBadRequest } from '../errors';
 import type { ChunkPlanned } from '../events/types';
@@ -42,11 +43,15 @@ function storedMetadata(record: Candidate): Metadata {
   return record.truncated ? { ...record.metadata, _truncated: true } : record.metadata;
 }
 
+/** Upserts of one embedding batch in flight at once: their round trips overlap, not their CPU. */
+const PARALLEL_UPSERTS = 4;
+
 /**
  * Embeds the records in token-aware batches, each within what the pacer says the provider's
- * window absorbs; each batch's vectors are upserted (and noted)
- * before the next batch is embedded, so only one batch of vectors is held at a time. Returns the
- * tokens billed, the vectors upserted and how many of them were truncated.
+ * window absorbs. Each batch's vectors are upserted (and noted), a few upserts at a time, while
+ * the next batch is embedded: the consumer's CPU works while it waits for OpenAI, Pinecone and
+ * the fingerprints, and at most two batches of vectors are held at once. Returns the tokens
+ * billed, the vectors upserted and how many of them were truncated.
  */
 export async function embedAndUpsert(
   chunk: ChunkPlanned,
@@ -57,19 +62,20 @@ export async function embedAndUpsert(
   let tokens = 0;
   let upserted = 0;
   let truncated = 0;
-  let vectors: Written[] = [];
-  const embedBatch = async (batch: Candidate[]): Promise<void> => {
-    await deps.pacer.acquire(batch.reduce((sum, record) => sum + record.tokens, 0));
-    try {
-      const result = await deps.embedder.embed(batch.map((record) => record.text));
-      deps.pacer.observe?.(result);
-      tokens += result.tokens;
-      batch.forEach((record, i) => vectors.push({ id: record.id, values: result.vectors[i], metadata: storedMetadata(record), record }));
-    } catch (error) {
-      deps.pacer.observe?.(error);
-      throw error;
-    }
-  };
+  const embedInto =
+    (vectors: Written[]) =>
+    async (batch: Candidate[]): Promise<void> => {
+      await deps.pacer.acquire(batch.reduce((sum, record) => sum + record.tokens, 0));
+      try {
+        const result = await deps.embedder.embed(batch.map((record) => record.text));
+        deps.pacer.observe?.(result);
+        tokens += result.tokens;
+        batch.forEach((record, i) => vectors.push({ id: record.id, values: result.vectors[i], metadata: storedMetadata(record), record }));
+      } catch (error) {
+        deps.pacer.observe?.(error);
+        throw error;
+      }
+    };
   const upsertBatch = async (batch: Written[]): Promise<void> => {
     await writeVectors(chunk, batch, 'embed', deps);
     upserted += batch.length;
@@ -77,16 +83,29 @@ export async function embedAndUpsert(
   };
   const embeddingRejected = (record: Candidate, error: Error) =>
     failures.push({ recordNumber: record.recordNumber, id: record.id, message: `embedding rejected: ${error.message}` });
-  for (let start = 0; start < records.length;) {
-    // Sized when sent: the pacer learns the provider's window from each answer.
-    const batch = nextBatch(records, start, { maxTokens: deps.pacer.requestTokenLimit?.() });
-    start += batch.length;
-    await sendIsolatingRejects(batch, embedBatch, embeddingRejected);
-    for (const upserts of batchForUpsert(vectors, deps.config.pinecone.batchSize)) {
-      await sendIsolatingRejects(upserts, upsertBatch, upsertRejected(failures));
+  const writeAll = (vectors: Written[]) =>
+    inParallel(batchForUpsert(vectors, deps.config.pinecone.batchSize), PARALLEL_UPSERTS, (upserts) =>
+      sendIsolatingRejects(upserts, upsertBatch, upsertRejected(failures)),
+    );
+
+  let writing: Promise<void> = Promise.resolve();
+  try {
+    for (let start = 0; start < records.length;) {
+      // Sized when sent: the pacer learns the provider's window from each answer.
+      const batch = nextBatch(records, start, { maxTokens: deps.pacer.requestTokenLimit?.() });
+      start += batch.length;
+      const vectors: Written[] = [];
+      await sendIsolatingRejects(batch, embedInto(vectors), embeddingRejected);
+      await writing;
+      writing = writeAll(vectors);
+      // Awaited before the next batch's writes, or below; a failure meanwhile must not go unhandled.
+      writing.catch(() => undefined);
     }
-    vectors = [];
+  } finally {
+    // A failed embedding still lets the writes in flight finish and note what they wrote.
+    await writing.catch(() => undefined);
   }
+  await writing;
   return { tokens, upserted, truncated };
 }
 

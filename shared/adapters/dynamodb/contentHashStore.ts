@@ -12,11 +12,18 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ProviderUnavailableError } from '../../errors';
+import { inParallel } from '../../domain/inParallel';
 import type { ContentHashStore, StoredVector } from '../../ports';
 import { retry } from '../retry';
 
 const MAX_GET = 100;
 const MAX_WRITE = 25;
+/** Batch calls of one read or write in flight at once: a chunk's 40 batch writes of 25 wait for 10 round trips, not 40. */
+const PARALLEL_BATCHES = 4;
+
+/** `items` in slices of `size`. */
+const slices = <T>(items: T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 const HASH_KEY_PREFIX = 'HASH#';
 
 /** Eight attempts, backing off from 200 ms to at most 2 s: throttled items get up to 9 s of waiting to go through. */
@@ -81,15 +88,15 @@ export function createDynamoContentHashStore(
   async function writeItems(namespace: string, items: Item[]): Promise<void> {
     const latest = [...new Map(items.map((item) => [item.id, item])).values()];
     const requests = latest.map((item) => ({ PutRequest: { Item: toItem(namespace, item) } }));
-    for (let i = 0; i < requests.length; i += MAX_WRITE) await batchWrite(requests.slice(i, i + MAX_WRITE));
+    await inParallel(slices(requests, MAX_WRITE), PARALLEL_BATCHES, batchWrite);
   }
 
   return {
     async get(namespace, ids, options = {}) {
       const hashes = new Map<string, StoredVector>();
       const unique = [...new Set(ids)];
-      for (let i = 0; i < unique.length; i += MAX_GET) {
-        const keys = unique.slice(i, i + MAX_GET).map((id) => hashKey(namespace, id));
+      await inParallel(slices(unique, MAX_GET), PARALLEL_BATCHES, async (batch) => {
+        const keys = batch.map((id) => hashKey(namespace, id));
         await withUnprocessed(keys, async (pending) => {
           const output = await db.send(
             new BatchGetCommand({
@@ -111,7 +118,7 @@ export function createDynamoContentHashStore(
           const left = output.UnprocessedKeys?.[tableName]?.Keys;
           return left?.length ? (left as typeof pending) : undefined;
         });
-      }
+      });
       return hashes;
     },
 
@@ -138,7 +145,7 @@ export function createDynamoContentHashStore(
 
     async delete(namespace, ids) {
       const requests = [...new Set(ids)].map((id) => ({ DeleteRequest: { Key: hashKey(namespace, id) } }));
-      for (let i = 0; i < requests.length; i += MAX_WRITE) await batchWrite(requests.slice(i, i + MAX_WRITE));
+      await inParallel(slices(requests, MAX_WRITE), PARALLEL_BATCHES, batchWrite);
     },
 
     async scanDataset(namespace, dataset, { cursor, limit }) {

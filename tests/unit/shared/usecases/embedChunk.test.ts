@@ -149,6 +149,41 @@ describe('embedChunk', () => {
     expect(embedder.requests).toEqual([ROWS.slice(0, 2).map((row) => row.formatted_text), [ROWS[2].formatted_text]]);
   });
 
+  it("embeds the next batch while the last batch's upserts are in flight, never two batches' upserts at once", async () => {
+    const objects = memoryObjects();
+    const log: string[] = [];
+    const recording = recordingVectors();
+    const vectors: VectorStore = {
+      ...recording,
+      async upsert(namespace, records) {
+        log.push(`upsert ${records.map((record) => record.id).join(',')} starts`);
+        // An upsert round trip: the rest of the chunk may go on meanwhile.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        await recording.upsert(namespace, records);
+        log.push(`upsert ${records.map((record) => record.id).join(',')} ends`);
+      },
+    };
+    const inner = fakeEmbedder();
+    const embedder: Embedder = { ...inner, embed: async (inputs) => (log.push(`embed ${inputs.length}`), inner.embed(inputs)) };
+    const { deps, published } = embedderDeps({ objects, embedder, vectors });
+    // One record a request.
+    deps.pacer = { acquire: async () => undefined, requestTokenLimit: () => 1 };
+    await embedChunk(await plannedChunk(objects, 'task-1', ROWS), deps);
+
+    expect(log).toEqual([
+      'embed 1',
+      'upsert c-1 starts',
+      'embed 1',
+      'upsert c-1 ends',
+      'upsert c-2 starts',
+      'embed 1',
+      'upsert c-2 ends',
+      'upsert c-3 starts',
+      'upsert c-3 ends',
+    ]);
+    expect(onlyResult(published)).toMatchObject({ records: { processed: 3 }, vectors: { upserted: 3 } });
+  });
+
   it('skips records unchanged since another task upserted them, and embeds only the changed one', async () => {
     const objects = memoryObjects();
     const hashes = memoryHashes();
@@ -244,15 +279,16 @@ describe('embedChunk', () => {
     const chunk = await plannedChunk(objects, 'task-1', ROWS);
     const flaky = recordingVectors({ failWith: (records: VectorRecord[]) => (records[0].id === 'c-2' ? down : undefined) });
     await expect(embedChunk(chunk, embedderDeps({ objects, hashes, env, vectors: flaky }).deps)).rejects.toBe(down);
-    expect(flaky.upserts.map((upsert) => upsert.ids)).toEqual([['c-1']]);
+    // The three upserts went out together: the two that passed are noted.
+    expect(flaky.upserts.map((upsert) => upsert.ids)).toEqual([['c-1'], ['c-3']]);
 
     const embedder = fakeEmbedder();
     const vectors = recordingVectors();
     const { deps, published } = embedderDeps({ objects, hashes, env, embedder, vectors });
     await embedChunk(chunk, deps);
 
-    expect(embedder.requests).toEqual([[ROWS[1].formatted_text, ROWS[2].formatted_text]]);
-    expect(vectors.upserts.map((upsert) => upsert.ids)).toEqual([['c-2'], ['c-3']]);
+    expect(embedder.requests).toEqual([[ROWS[1].formatted_text]]);
+    expect(vectors.upserts.map((upsert) => upsert.ids)).toEqual([['c-2']]);
     expect(onlyResult(published)).toMatchObject({
       records: { total: 3, processed: 3, skipped: 0, failed: 0, skippedReasons: {} },
       tokens: sum(ROWS.map((row) => row.formatted_text)),
