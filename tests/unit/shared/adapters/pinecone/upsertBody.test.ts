@@ -2,7 +2,8 @@
  * The upsert body written from Float32Arrays: valid JSON whose every number comes back as the
  * same float32, bit for bit, in fewer bytes than JSON.stringify of the widened doubles.
  */
-import { upsertBody, writeFloat32 } from '../../../../../shared/adapters/pinecone/upsertBody';
+import { upsertBody, writeFloat32s } from '../../../../../shared/adapters/pinecone/upsertBody';
+import type { VectorRecord } from '../../../../../shared/ports';
 
 /** The float32 a JSON number parses to, as Pinecone stores it. */
 const asFloat32 = (value: number) => Math.fround(value);
@@ -10,7 +11,7 @@ const bits = (values: ArrayLike<number>) => Array.from(new Uint32Array(Float32Ar
 
 function written(value: number): string {
   const out = Buffer.alloc(32);
-  return out.subarray(0, writeFloat32(out, 0, value)).toString('latin1');
+  return out.subarray(0, writeFloat32s(out, 0, [value])).toString('latin1');
 }
 
 /** Float32s from random bit patterns (all exponents, signs, subnormals), finite ones only. */
@@ -24,7 +25,7 @@ function randomFloat32s(count: number): Float32Array {
   return new Float32Array(words.buffer).filter(Number.isFinite);
 }
 
-describe('writeFloat32', () => {
+describe('writeFloat32s', () => {
   // 9 digits always, not the shortest that would do: finding the shortest costs more than it saves.
   it.each([
     [0.1, '0.100000001'],
@@ -62,7 +63,7 @@ describe('writeFloat32', () => {
 
 describe('upsertBody', () => {
   const vectors = [Float32Array.from({ length: 1536 }, (_, i) => Math.cos(i * 0.37) / 39), randomFloat32s(1536).subarray(0, 1536)];
-  const records = [
+  const records: VectorRecord[] = [
     { id: 'sku-1', values: vectors[0], metadata: { text: 'Café "crème" — naïve\nfaçade 🚀', tags: ['a', 'b'], price: 3.5, live: true } },
     { id: 'sku-2 ünïcode', values: vectors[1], metadata: {} },
   ];
