@@ -46,7 +46,7 @@ export function localDependencies(config: Config, emulators: Emulators, bus: Eve
       ? pineconeVectorStore(config, pineconeKey)
       : createLanceDbVectorStore({ directory: path.join(dataDir, 'vectors'), dimensions: config.openai.dimensions }),
     metabase: metabaseKey && metabaseSource(config, metabaseKey),
-    logger: createLogger(),
+    logger: createLogger(() => [config.apiKey, config.openai.apiKey, config.pinecone.apiKey, config.metabase.apiKey]),
     now: () => new Date(),
   };
 }

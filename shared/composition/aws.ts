@@ -72,7 +72,9 @@ function required(secrets: Secrets, name: keyof Secrets): string {
 
 function buildAwsDependencies(): Dependencies {
   const config: Config = loadConfig();
-  const secrets = once(fetchSecrets);
+  // The keys once read, which the logger redacts wherever they would appear.
+  let read: Secrets = {};
+  const secrets = once(async () => (read = await fetchSecrets()));
   const secret = (name: keyof Secrets) => async () => required(await secrets(), name);
   const dynamo = new DynamoDBClient({});
   return {
@@ -94,7 +96,7 @@ function buildAwsDependencies(): Dependencies {
     largeCsv: config.largeCsv.stateMachineArn
       ? createStepFunctionsLargeCsvPlanner(new SFNClient({}), config.largeCsv.stateMachineArn)
       : undefined,
-    logger: createLogger(),
+    logger: createLogger(() => Object.values(read)),
     now: () => new Date(),
   };
 }

@@ -1,11 +1,13 @@
 /** How the Metabase source fails: one error class, its kinds, and the messages they carry. */
+import { redactSecrets } from '../../domain/redaction';
 import { SourceError } from '../../errors';
 
 export type MetabaseErrorKind = 'unreachable' | 'unauthorized' | 'not_found' | 'query_failed' | 'bad_response';
 
 /**
  * Metabase could not give a question's rows. A `SourceError`, so a task fails with the message;
- * `retryable` says whether the same request may succeed later (Metabase down or overloaded).
+ * `retryable` says whether the same request may succeed later (Metabase down or overloaded). The
+ * message quotes Metabase's own words, so anything in it shaped like a key is redacted.
  */
 export class MetabaseError extends SourceError {
   readonly retryable: boolean;
@@ -16,7 +18,7 @@ export class MetabaseError extends SourceError {
     readonly status?: number,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(redactSecrets(message), options);
     this.retryable = kind === 'unreachable';
   }
 }

@@ -20,6 +20,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, BadRequestError, OpenAI } from 'openai';
 import { readRateLimitHeaders } from '../../domain/pacer';
+import { redactSecrets } from '../../domain/redaction';
 import { ProviderError, ProviderRejectedError, ProviderUnavailableError, type ProviderFailure } from '../../errors';
 import type { Embedder, EmbeddingResult, Vector } from '../../ports';
 import { isRetryableStatus, retryAfterMs } from '../retry';
@@ -95,7 +96,7 @@ export function createOpenAIEmbedder({
             .withResponse(),
         ));
       } catch (error) {
-        throw toProviderError(error, met);
+        throw toProviderError(error, met, apiKey);
       }
       const data = [...response.data]
         .sort((a, b) => a.index - b.index)
@@ -140,20 +141,25 @@ function rateLimitOf(headers: Headers | undefined, met: Throttles, final: boolea
   return Object.keys(info).length > 0 ? info : undefined;
 }
 
-/** The client's error as a `ProviderError`, once its own retries are spent; a caller's abort stays as it is. */
-function toProviderError(error: unknown, met: Throttles): unknown {
+/**
+ * The client's error as a `ProviderError`, once its own retries are spent; a caller's abort stays
+ * as it is. OpenAI's own words go into the message without the key (its 401 quotes the key's
+ * start and end), since the message becomes a task's error.
+ */
+function toProviderError(error: unknown, met: Throttles, apiKey: string): unknown {
+  const said = (error as Error).message === undefined ? '' : redactSecrets((error as Error).message, [apiKey]);
   if (error instanceof APIConnectionTimeoutError) {
     const failure: ProviderFailure = { provider: PROVIDER, code: 'timeout' };
-    return new ProviderUnavailableError(`OpenAI request timed out: ${error.message}`, failure, { cause: error });
+    return new ProviderUnavailableError(`OpenAI request timed out: ${said}`, failure, { cause: error });
   }
   if (error instanceof APIUserAbortError) return error;
   if (error instanceof APIConnectionError) {
     const failure: ProviderFailure = { provider: PROVIDER, code: 'connection_error' };
-    return new ProviderUnavailableError(`Could not reach OpenAI: ${error.message}`, failure, { cause: error });
+    return new ProviderUnavailableError(`Could not reach OpenAI: ${said}`, failure, { cause: error });
   }
   if (error instanceof APIError && error.status !== undefined) {
     const code = error.code ?? undefined;
-    const message = `OpenAI embeddings request failed: ${error.message}`;
+    const message = `OpenAI embeddings request failed: ${said}`;
     const failure: ProviderFailure = {
       provider: PROVIDER,
       status: error.status,

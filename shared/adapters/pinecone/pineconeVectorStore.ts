@@ -18,6 +18,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Errors, Pinecone } from '@pinecone-database/pinecone';
 import { X_PINECONE_API_VERSION } from '@pinecone-database/pinecone/dist/pinecone-generated-ts-fetch/db_data';
 import { buildUserAgent } from '@pinecone-database/pinecone/dist/utils';
+import { redactSecrets } from '../../domain/redaction';
 import { ConfigurationError, ProviderError, ProviderRejectedError, ProviderUnavailableError, type ProviderFailure } from '../../errors';
 import type { VectorMatch, VectorRecord, VectorStore } from '../../ports';
 import { isServerError, retry, retryAfterMs } from '../retry';
@@ -119,7 +120,7 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions): 
         try {
           return await observed.run(seen, run);
         } catch (error) {
-          throw providerError(error, seen, operation, attempt);
+          throw providerError(error, seen, operation, attempt, apiKey);
         }
       },
       budget,
@@ -201,12 +202,12 @@ function fetchBatches(ids: string[]): string[][] {
   return batches;
 }
 
-/** One attempt's failure, as typed as the answer (if one came) allows. */
-function providerError(error: unknown, seen: Observed, operation: string, attempt: number): ProviderError {
+/** One attempt's failure, as typed as the answer (if one came) allows; Pinecone's words without the key, as they become a task's error. */
+function providerError(error: unknown, seen: Observed, operation: string, attempt: number, apiKey: string): ProviderError {
   const status = seen.status !== undefined && seen.status >= 400 ? seen.status : undefined;
   // No failed answer seen means the request never completed (network failure, timeout): worth retrying.
   const networkFailure = status === undefined && error instanceof Errors.PineconeConnectionError;
-  const detail = seen.message ?? (error instanceof Error ? error.message : String(error));
+  const detail = redactSecrets(seen.message ?? (error instanceof Error ? error.message : String(error)), [apiKey]);
   const message = `Pinecone ${operation} failed${status ? ` with HTTP ${status}` : ''} after ${attempt} attempt(s): ${detail}`;
   const failure: ProviderFailure = { provider: 'pinecone', status, operation, attempts: attempt, retryAfterMs: seen.retryAfterMs };
   if (status === 429 || isServerError(status) || networkFailure) return new ProviderUnavailableError(message, failure, { cause: error });

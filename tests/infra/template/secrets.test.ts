@@ -1,15 +1,29 @@
 /**
  * No secret value in the template or the resolved configuration; functions get the secret's name only.
  */
-import { allFunctions, CANARIES, packaged, pascal, resource, SECRET_SHAPES, SERVICE, STAGE, usePackagedTemplate } from './helpers';
+import {
+  allFunctions,
+  CANARIES,
+  OPTIONAL_SETTINGS,
+  packaged,
+  pascal,
+  resource,
+  SECRET_SHAPES,
+  SERVICE,
+  STAGE,
+  usePackagedTemplate,
+} from './helpers';
 
 usePackagedTemplate();
+const withOptionalSettings = usePackagedTemplate(OPTIONAL_SETTINGS);
 
 describe('secrets', () => {
-  it('puts no secret value in the template or the resolved configuration', () => {
-    for (const text of [packaged().templateText, packaged().stateText]) {
-      for (const value of Object.values(CANARIES)) expect(text).not.toContain(value);
-      for (const shape of SECRET_SHAPES) expect(text).not.toMatch(shape);
+  it('puts no secret value in the template or the resolved configuration, whatever the stage settings', () => {
+    for (const { templateText, stateText } of [packaged(), withOptionalSettings()]) {
+      for (const text of [templateText, stateText]) {
+        for (const value of Object.values(CANARIES)) expect(text).not.toContain(value);
+        for (const shape of SECRET_SHAPES) expect(text).not.toMatch(shape);
+      }
     }
   });
 
