@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
+import { scheduleExpressionProblem } from './catchupSchedules';
 import { eventPatternFor } from './eventPatterns';
 import type { EventsTrigger, S3Trigger, StateMachineTrigger } from './eventPatterns';
 import { ConfigurationError } from '../shared/errors';
@@ -115,11 +116,18 @@ export function taskOfArnVariable(variable: string): string | undefined {
   return match ? `${match[1][0].toLowerCase()}${match[1].slice(1)}` : undefined;
 }
 
+/** A function run on a schedule (an EventBridge rule on AWS, a timer locally), such as the sweeper. */
+export interface ScheduledWiring extends FunctionWiring {
+  /** An EventBridge schedule expression: rate(…) or cron(…), UTC. */
+  schedule: string;
+}
+
 export interface Wiring {
   eventSource: string;
   consumers: Record<string, ConsumerWiring>;
   http: Record<string, HttpWiring>;
   stateMachines: Record<string, StateMachineWiring>;
+  scheduled: Record<string, ScheduledWiring>;
 }
 
 export function loadWiring(path: string = DEFAULT_WIRING_PATH): Wiring {
@@ -135,7 +143,7 @@ export function parseWiring(text: string, origin = 'wiring.yml'): Wiring {
     throw new ConfigurationError(`${origin}: invalid YAML: ${(error as Error).message}`, { cause: error });
   }
   const at = new Reader(origin);
-  const top = at.object(document, '', ['eventSource', 'consumers', 'http'], ['stateMachines']);
+  const top = at.object(document, '', ['eventSource', 'consumers', 'http'], ['stateMachines', 'scheduled']);
   // EventBridge reserves the aws. prefix for AWS services.
   const eventSource = at.string(top.eventSource, 'eventSource', /^(?!aws\.)[A-Za-z0-9._-]{1,256}$/);
   const consumers = mapEntries(at.object(top.consumers, 'consumers'), (name, value) => consumerWiring(at, name, value));
@@ -145,12 +153,19 @@ export function parseWiring(text: string, origin = 'wiring.yml'): Wiring {
       ? {}
       : mapEntries(at.object(top.stateMachines, 'stateMachines'), (name, value) => stateMachineWiring(at, name, value));
 
+  const scheduled =
+    top.scheduled === undefined ? {} : mapEntries(at.object(top.scheduled, 'scheduled'), (name, value) => scheduledWiring(at, name, value));
+
   for (const name of Object.keys(http)) {
     if (name in consumers) at.fail(`http.${name}`, 'a consumer has the same name (function names must be unique)');
   }
+  for (const name of Object.keys(scheduled)) {
+    if (name in consumers || name in http)
+      at.fail(`scheduled.${name}`, 'another function has the same name (function names must be unique)');
+  }
   for (const machine of Object.values(stateMachines)) {
     for (const name of Object.keys(machine.tasks)) {
-      if (name in consumers || name in http)
+      if (name in consumers || name in http || name in scheduled)
         at.fail(`stateMachines.${machine.name}.tasks.${name}`, 'another function has the same name (function names must be unique)');
     }
   }
@@ -167,7 +182,16 @@ export function parseWiring(text: string, origin = 'wiring.yml'): Wiring {
       routes.add(route);
     }
   }
-  return { eventSource, consumers, http, stateMachines };
+  return { eventSource, consumers, http, stateMachines, scheduled };
+}
+
+function scheduledWiring(at: Reader, name: string, value: unknown): ScheduledWiring {
+  const path = `scheduled.${name}`;
+  const raw = at.object(value, path, ['description', 'handler', 'schedule', 'timeout', 'memorySize', 'permissions']);
+  const schedule = at.string(raw.schedule, `${path}.schedule`);
+  const problem = scheduleExpressionProblem(schedule);
+  if (problem) at.fail(`${path}.schedule`, `"${schedule}" is not a schedule expression: ${problem}`);
+  return { ...functionWiring(at, name, raw, path, 900, false), schedule };
 }
 
 function stateMachineWiring(at: Reader, name: string, value: unknown): StateMachineWiring {

@@ -15,7 +15,9 @@ import { startEmulators, type Emulators, type S3Notification } from './emulators
 import { startEventBridgeApi } from './eventBridgeApi';
 import { LocalEventBus, type EventEnvelope } from './eventBus';
 import { LocalDeadLetterSink, LocalQueue, waitForIdle, type QueueStopReport, type SqsHandler } from './sqs';
+import { startTimers } from './schedules';
 import { LocalStateMachine, type LocalTaskHandler } from './stepFunctions';
+import type { ScheduledHandler } from '../shared/edges/scheduled';
 import {
   environmentFromWiring,
   eventPatternFor,
@@ -71,6 +73,8 @@ export interface LocalRuntime {
   queues: Map<string, { queue: LocalQueue; deadLetters: LocalQueue; wiring: ConsumerWiring }>;
   /** The wired state machines (the large-CSV fan-out), run by aws-local-stepfunctions. */
   stateMachines: Map<string, LocalStateMachine>;
+  /** The wired scheduled functions by name (the sweeper), which also run on their schedules' timers. */
+  scheduled: Map<string, ScheduledHandler>;
   /** Resolves when no message is waiting, running or due for a retry anywhere. */
   waitForIdle(timeoutMs?: number): Promise<void>;
   /** What this start took over from the last process (persist only): messages it left in flight, executions it left running. */
@@ -211,6 +215,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
   const eventsApi = await startEventBridgeApi(bus, options.eventsPort ?? 0);
 
+  // Scheduled functions (the sweeper): the same handler modules, on a timer instead of a rule.
+  const scheduled = new Map(
+    Object.values(wiring.scheduled).map((fn) => [fn.name, loadHandler<ScheduledHandler>(fn.handler, provide)] as const),
+  );
+  const timers = startTimers(
+    Object.values(wiring.scheduled).map((fn) => ({
+      name: fn.name,
+      expression: fn.schedule,
+      run: () => (scheduled.get(fn.name) as ScheduledHandler)(),
+    })),
+    deps.logger,
+  );
+
   const allQueues = () => [...queues.values()].map(({ queue }) => queue);
   const machinesRunning = () => [...stateMachines.values()].reduce((sum, machine) => sum + machine.running(), 0);
   return {
@@ -225,6 +242,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     emulators,
     queues,
     stateMachines,
+    scheduled,
     // Executions put messages on queues and queues start executions: idle means neither has work.
     async waitForIdle(timeoutMs) {
       do {
@@ -235,6 +253,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     recovered,
     onEvent: (listener) => listeners.push(listener),
     async stop({ graceMs } = {}) {
+      timers.stop();
       await api.close();
       await eventsApi.close();
       const suspendedExecutions = [...stateMachines.values()].flatMap((machine) => machine.suspend());

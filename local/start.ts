@@ -9,9 +9,9 @@ import { loadCatchupSchedules } from '../infra/catchupSchedules';
 import { ingestPrefixOf } from '../infra/wiring';
 import { buildStatusView } from '../shared/domain/task';
 import { watchInbox } from './inbox';
+import { startLocalSchedules } from './schedules';
 import { startLocalRuntime } from './runtime';
 import { tryExamples } from './tryExamples';
-import { startLocalSchedules } from './schedules';
 import { recoveredLines, stopOnSignals } from './shutdown';
 
 const DATA_DIR = path.resolve(__dirname, '..', '.local');

@@ -73,6 +73,8 @@ export interface Config {
   chunk: { records: number; maxBytes: number };
   /** start_date=auto (README › Scheduled catch-ups): how far before the last completed run's start it reaches, and a source's first date. */
   catchup: { overlapDays: number; initialStartDate?: string };
+  /** A RUNNING or PENDING task with no progress for this long is the sweeper's (README › What is guaranteed). */
+  stuckTaskMinutes: number;
   /** Parallel consumers of the chunk queue: the share of the request budget each one may use. */
   embedderConcurrency: number;
   /** The embedder Lambda's timeout (from the wiring). */
@@ -124,6 +126,11 @@ export const DEFAULTS = {
   embedderConcurrency: 5,
   embedderTimeoutSeconds: 300,
   catchupOverlapDays: 1,
+  /**
+   * Longer than any healthy silence: the planner's message is redelivered after its visibility
+   * timeout (6 × 900 s = 90 min) and may then plan for up to 15 min before the task moves.
+   */
+  stuckTaskMinutes: 120,
 } as const;
 
 export function loadConfig(env: Env = process.env): Config {
@@ -186,6 +193,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxBytes: integer(env, 'CHUNK_MAX_BYTES', chunkMaxBytes, 1024, 512 * 1024 * 1024),
     },
     catchup: catchupSettings(env),
+    stuckTaskMinutes: number(env, 'STUCK_TASK_MINUTES', DEFAULTS.stuckTaskMinutes, 0.001, 7 * 24 * 60),
     embedderConcurrency,
     embedderTimeoutSeconds,
     largeCsv: {

@@ -58,6 +58,10 @@ export function functions(ctx: Context, wiring: Wiring): Record<string, object> 
       })),
     };
   }
+  // Scheduled functions: an EventBridge rule on the default bus invokes each.
+  for (const [name, fn] of Object.entries(wiring.scheduled)) {
+    out[name] = { ...baseFunction(ctx, name, fn), events: [{ schedule: { rate: [fn.schedule] } }] };
+  }
   // Task functions of the state machines: invoked by their machine only, no event source.
   for (const machine of Object.values(wiring.stateMachines)) {
     for (const [name, fn] of Object.entries(machine.tasks)) {

@@ -62,6 +62,10 @@ export async function resources({ resolveVariable }: Input): Promise<{ Resources
   for (const [name, fn] of Object.entries(wiring.http)) {
     Object.assign(Resources, functionRole(ctx, wiring, name, fn.permissions, false), functionAlarms(ctx, name, fn.timeout));
   }
+  // Scheduled functions: own role, alarms.
+  for (const [name, fn] of Object.entries(wiring.scheduled)) {
+    Object.assign(Resources, functionRole(ctx, wiring, name, fn.permissions, false), functionAlarms(ctx, name, fn.timeout));
+  }
   // State machines: each task function's own role and alarms, then the machine, its role and alarms.
   for (const [machineName, machine] of Object.entries(wiring.stateMachines)) {
     for (const [name, fn] of Object.entries(machine.tasks)) {

@@ -7,23 +7,9 @@
  */
 import type { Config } from '../config';
 import { dateDaysBefore } from './dates';
-import { sourceIdentityOf, type TaskRequest } from './task';
+import { sourceIdentityOf, type StartDateBasis, type TaskRequest, type Watermark } from './task';
 
 export const AUTO_START_DATE = 'auto';
-
-/** The last COMPLETED run of a source: the watermark. */
-export interface Watermark {
-  taskId: string;
-  startedAt: string;
-}
-
-/** Where an auto start date came from, as /status shows it. */
-export interface StartDateBasis {
-  /** `watermark`: the last completed run's start less the overlap; `initial`: CATCHUP_INITIAL_START_DATE; `none`: no filter. */
-  from: 'watermark' | 'initial' | 'none';
-  watermark?: Watermark;
-  overlapDays: number;
-}
 
 /** Runs of one source into one namespace (and one dataset, when the request names it) share a watermark. */
 export function catchupKeyOf(request: TaskRequest, namespace: string): string {

@@ -1,6 +1,5 @@
 /** A task: one run over one source, its exact counts and its state machine (README › Task status). */
 import type { TaskRequested } from '../events/types';
-import type { StartDateBasis } from './catchup';
 
 /** A TaskRequested whose task id is settled (given by the requester, or assigned on arrival). */
 export type TaskRequest = TaskRequested & { taskId: string };
@@ -28,6 +27,20 @@ export function sourceIdentityOf(request: TaskRequest): string {
     case 'inline':
       return `inline://${source.name ?? request.requestedBy ?? 'event'}`;
   }
+}
+
+/** The last COMPLETED run of a source: the watermark. */
+export interface Watermark {
+  taskId: string;
+  startedAt: string;
+}
+
+/** Where an auto start date came from, as /status shows it. */
+export interface StartDateBasis {
+  /** `watermark`: the last completed run's start less the overlap; `initial`: CATCHUP_INITIAL_START_DATE; `none`: no filter. */
+  from: 'watermark' | 'initial' | 'none';
+  watermark?: Watermark;
+  overlapDays: number;
 }
 
 export function isTerminal(status: TaskStatus): status is TerminalStatus {
@@ -95,6 +108,9 @@ export interface Task {
   updatedAt: string;
   startedAt?: string;
   completedAt?: string;
+  /** How often the sweeper announced the task's missing work again, and when it last did (README › What is guaranteed). */
+  sweeps?: number;
+  sweptAt?: string;
   /** Where a start_date=auto request's date came from, once the planner settled it. */
   startDateBasis?: StartDateBasis;
   /** Whether TaskCompleted has been published for the terminal state. */

@@ -1,5 +1,5 @@
 /** Catch-ups' bookkeeping in the task table, one entry per catch-up key (shared/domain/catchup.ts). */
-import type { Watermark } from '../domain/catchup';
+import type { Watermark } from '../domain/task';
 
 export interface CatchupState {
   /** The last COMPLETED run; undefined before the first. */

@@ -1,6 +1,5 @@
 /** The task table: each task's state and exact counts (DynamoDB, dynalite locally). */
-import type { StartDateBasis } from '../domain/catchup';
-import type { Task, TerminalStatus } from '../domain/task';
+import type { StartDateBasis, Task, TerminalStatus } from '../domain/task';
 import type { ChunkEmbedded } from '../events/types';
 
 export type NewTask = Pick<Task, 'taskId' | 'dataSource' | 'namespace' | 'request'>;
@@ -22,6 +21,11 @@ export interface TaskRepository {
    * reads the date the first one settled. Returns the task as it is after.
    */
   settleStartDate(taskId: string, startDate: string | undefined, basis: StartDateBasis, now: Date): Promise<Task>;
+  /**
+   * Counts one sweep of a stuck task, only if it is as the sweeper read it (no progress, no other
+   * sweep since: same updatedAt and sweep count); false when something moved meanwhile.
+   */
+  noteSweep(taskId: string, seen: Pick<Task, 'updatedAt' | 'sweeps'>, now: Date): Promise<boolean>;
   /** Records the planner's totals once; later calls return the task unchanged. */
   completePlan(taskId: string, totals: { records: number; chunks: number }, now: Date): Promise<Task>;
   /** Whether a chunk's result has been stored (its counts are then in, or about to be). */

@@ -259,7 +259,8 @@ export async function failChunk(chunk: ChunkPlanned, reason: string, deps: Pick<
   await deps.events.publish('ChunkEmbedded', [failedChunk(chunk, reason, deps.now())]);
 }
 
-function failedChunk(chunk: ChunkPlanned, reason: string, now: Date): ChunkEmbedded {
+/** A chunk counted failed whole, every record with the reason. */
+export function failedChunk(chunk: ChunkPlanned, reason: string, now: Date): ChunkEmbedded {
   return {
     schemaVersion: 1,
     taskId: chunk.taskId,

@@ -48,6 +48,7 @@ export function fakeTasks(methods: Partial<TaskRepository>): TaskRepository {
     markCompletionAnnounced: unexpected('tasks.markCompletionAnnounced'),
     addWarning: unexpected('tasks.addWarning'),
     settleStartDate: unexpected('tasks.settleStartDate'),
+    noteSweep: unexpected('tasks.noteSweep'),
     ...methods,
   };
 }

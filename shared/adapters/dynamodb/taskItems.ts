@@ -4,8 +4,15 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { StartDateBasis } from '../../domain/catchup';
-import { SYNC_PHASES, TASK_STATUSES, type SyncPhase, type SyncProgress, type Task, type TaskStatus } from '../../domain/task';
+import {
+  SYNC_PHASES,
+  TASK_STATUSES,
+  type StartDateBasis,
+  type SyncPhase,
+  type SyncProgress,
+  type Task,
+  type TaskStatus,
+} from '../../domain/task';
 
 /** Each skip reason's count is an attribute of its own, so that one write can ADD to any of them. */
 export const SKIP_REASON_PREFIX = 'skipped_';
@@ -83,6 +90,8 @@ export function fromItem(item: Record<string, unknown> | undefined): Task | unde
     updatedAt: item.updatedAt as string,
     startedAt: item.startedAt as string | undefined,
     completedAt: item.completedAt as string | undefined,
+    ...(item.sweeps ? { sweeps: number('sweeps') } : {}),
+    ...(item.sweptAt ? { sweptAt: item.sweptAt as string } : {}),
     ...(item.startDateBasis ? { startDateBasis: item.startDateBasis as StartDateBasis } : {}),
     completionAnnounced: item.completionAnnounced === true,
   };

@@ -100,6 +100,26 @@ export function createDynamoTaskRepository(client: DynamoDBClient, tableName: st
       return settled ?? mustGet(taskId);
     },
 
+    async noteSweep(taskId, seen, now) {
+      const swept = await update({
+        Key: taskKey(taskId),
+        // updatedAt stays: it is the task's last progress, which the sweep is not.
+        UpdateExpression: 'SET sweeps = :next, sweptAt = :now',
+        ConditionExpression:
+          'updatedAt = :updatedAt AND (sweeps = :sweeps OR attribute_not_exists(sweeps)) AND #status IN (:pending, :running)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':next': (seen.sweeps ?? 0) + 1,
+          ':now': now.toISOString(),
+          ':updatedAt': seen.updatedAt,
+          ':sweeps': seen.sweeps ?? 0,
+          ':pending': 'PENDING',
+          ':running': 'RUNNING',
+        },
+      });
+      return swept !== undefined;
+    },
+
     async completePlan(taskId, totals, now) {
       const planned = await update({
         Key: taskKey(taskId),

@@ -13,7 +13,7 @@ export { CANARIES, ROOT, STAGE } from './packaging';
 
 /**
  * A stage with every optional setting of the deployment's shape on (README › Deploying): a VPC
- * with its endpoints, no reserved concurrency, API limits of its own. The default stage has none.
+ * with its endpoints, no reserved concurrency, API limits of its own, catch-up schedules. The default stage has none.
  */
 export const OPTIONAL_SETTINGS = {
   vpcSubnetIds: 'subnet-0a1b2c3d4e5f60718,subnet-0b1c2d3e4f5061728',
@@ -25,6 +25,10 @@ export const OPTIONAL_SETTINGS = {
   apiBurstLimit: '9',
   apiQuotaLimit: '5000',
   apiQuotaPeriod: 'WEEK',
+  catchupSchedule: 'cron(0 3 * * ? *)',
+  catchupQuestionId: '42',
+  catchupNamespace: 'crm',
+  catchupSchedulesFile: 'tests/infra/template/fixtures/schedules.yml',
 };
 export const SERVICE = 'vectordb-catchup';
 
@@ -63,6 +67,7 @@ interface Wiring {
   consumers: Record<string, ConsumerWiring>;
   http: Record<string, HttpWiring>;
   stateMachines?: Record<string, StateMachineWiring>;
+  scheduled?: Record<string, FunctionWiring & { schedule: string }>;
 }
 
 /** CloudFormation JSON is loosely typed by nature. */
@@ -86,7 +91,8 @@ export const consumers = Object.entries(wiring.consumers);
 export const httpFunctions = Object.entries(wiring.http);
 export const stateMachines = Object.entries(wiring.stateMachines ?? {});
 export const taskFunctions: [string, FunctionWiring][] = stateMachines.flatMap(([, machine]) => Object.entries(machine.tasks));
-export const allFunctions: [string, FunctionWiring][] = [...consumers, ...httpFunctions, ...taskFunctions];
+export const scheduledFunctions = Object.entries(wiring.scheduled ?? {});
+export const allFunctions: [string, FunctionWiring][] = [...consumers, ...httpFunctions, ...taskFunctions, ...scheduledFunctions];
 
 export const pascal = (name: string) => name[0].toUpperCase() + name.slice(1);
 export const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });

@@ -90,12 +90,12 @@ describe('IAM', () => {
     expect(queriesIndex('syncer')[0].Action).toEqual(['dynamodb:Query']);
   });
 
-  it('lets only the task list query the byCreated index, and only that index, with nothing else of the table', () => {
+  it('lets only the task list and the sweeper query the byCreated index, and the task list nothing else of the table', () => {
     const queriesIndex = (name: string) =>
       roleStatements(name).filter(
         (s) => JSON.stringify(s.Resource).includes('/index/byCreated') && asArray(s.Action).includes('dynamodb:Query'),
       );
-    for (const [name] of allFunctions) expect(queriesIndex(name)).toHaveLength(name === 'taskList' ? 1 : 0);
+    for (const [name] of allFunctions) expect(queriesIndex(name)).toHaveLength(['taskList', 'sweeper'].includes(name) ? 1 : 0);
     const dynamo = roleStatements('taskList').filter((s) => actionsOf([s]).some((a) => a.startsWith('dynamodb:')));
     expect(dynamo).toEqual(queriesIndex('taskList'));
     expect(dynamo[0].Action).toEqual(['dynamodb:Query']);

@@ -83,6 +83,14 @@ describe('loadWiring (infra/wiring.yml)', () => {
     expect(wiring.http.status).toMatchObject({ apiKey: true, files: [] });
   });
 
+  it('runs the sweeper on a schedule, with its own permissions', () => {
+    expect(wiring.scheduled.sweeper).toMatchObject({
+      handler: 'services/sweeper/scheduled.handler',
+      schedule: 'rate(10 minutes)',
+      permissions: ['tasks:list', 'tasks:write', 'events:put'],
+    });
+  });
+
   it('tells the functions where uploads start tasks: the ingest trigger', () => {
     expect(environmentFromWiring(wiring)).toMatchObject({ INGEST_PREFIX: 'incoming/', INGEST_SUFFIX: '.csv' });
   });
@@ -187,6 +195,16 @@ describe('parseWiring validation', () => {
       /http\.dashboard\.files\[0\]/,
     ],
     ['an aws. event source', () => edited('eventSource: vectordb-catchup', 'eventSource: aws.s3'), /eventSource/],
+    [
+      'a schedule EventBridge would refuse',
+      () => edited('schedule: rate(10 minutes)', 'schedule: rate(10 minute)'),
+      /scheduled\.sweeper\.schedule: "rate\(10 minute\)" is not a schedule expression/,
+    ],
+    [
+      'a scheduled function named as another',
+      () => edited('scheduled:\n  sweeper:', 'scheduled:\n  planner:'),
+      /scheduled\.planner: another function has the same name/,
+    ],
   ])('rejects %s', (_, text, message) => {
     const yaml = text();
     expect(() => parseWiring(yaml)).toThrow(ConfigurationError);

@@ -4,9 +4,8 @@
  * be planned fails the task with the reason; a CSV over the threshold goes to the large-CSV loop.
  */
 import { Readable } from 'node:stream';
-import type { StartDateBasis } from '../../../../shared/domain/catchup';
 import { catchupKeyOf } from '../../../../shared/domain/catchup';
-import type { Task, TaskRequest, TerminalStatus } from '../../../../shared/domain/task';
+import type { StartDateBasis, Task, TaskRequest, TerminalStatus } from '../../../../shared/domain/task';
 import type { ChunkPlanned } from '../../../../shared/events/types';
 import type { LargeCsvPlanner, LargeCsvPlanState, NewTask, ObjectStore, QuestionSource } from '../../../../shared/ports';
 import { planTask, type PlanTaskDeps } from '../../../../shared/usecases/planTask';

@@ -64,4 +64,18 @@ describe('DynamoDB task repository (dynalite)', () => {
     await tasks.addWarning('t2', 'first', now);
     expect((await tasks.get('t2'))?.warnings).toEqual(['first', 'second']);
   });
+
+  it('counts a sweep only of a task as the sweeper read it, and leaves its last progress as it was', async () => {
+    await tasks.create({ taskId: 't3', dataSource: 's3_csv', namespace: 'ns', request: { ...request, taskId: 't3' } }, now);
+    const read = (await tasks.start('t3', now)) as NonNullable<Awaited<ReturnType<TaskRepository['get']>>>;
+    const later = new Date(now.getTime() + 60_000);
+    expect(await Promise.all([tasks.noteSweep('t3', read, later), tasks.noteSweep('t3', read, later)])).toEqual(
+      expect.arrayContaining([true, false]),
+    );
+    const swept = await tasks.get('t3');
+    expect(swept).toMatchObject({ sweeps: 1, sweptAt: later.toISOString(), updatedAt: read.updatedAt });
+    expect(await tasks.noteSweep('t3', swept as NonNullable<typeof swept>, later)).toBe(true);
+    await tasks.finish('t3', 'FAILED', later);
+    expect(await tasks.noteSweep('t3', (await tasks.get('t3')) as NonNullable<typeof swept>, later)).toBe(false);
+  });
 });
