@@ -10,11 +10,14 @@
  * `ProviderRejectedError` for a 400, a `ProviderUnavailableError` once the retries are spent.
  *
  * Upserts, the hot path, bypass the client: their body is written from the Float32Arrays
- * (upsertBody.ts) and posted to the same route with the client's headers and API version, through
- * the same fetch, retries and errors. The index host is resolved once (the control plane, when
- * only a name is given) for both.
+ * (upsertBody.ts) and posted to the same route with the client's headers and API version, on a
+ * kept-alive node:http(s) connection (fetch would copy each ~2 MB body twice before sending it),
+ * noted and retried as the client's calls are. The index host is resolved once (the control
+ * plane, when only a name is given) for both.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Errors, Pinecone } from '@pinecone-database/pinecone';
 import { X_PINECONE_API_VERSION } from '@pinecone-database/pinecone/dist/pinecone-generated-ts-fetch/db_data';
 import { buildUserAgent } from '@pinecone-database/pinecone/dist/utils';
@@ -78,7 +81,7 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions): 
     if (seen) {
       seen.status = response.status;
       seen.retryAfterMs = retryAfterMs(response.headers);
-      seen.message = response.ok ? undefined : await errorMessage(response.clone());
+      seen.message = response.ok ? undefined : messageOf(await response.clone().text(), response.status);
     }
     return response;
   };
@@ -100,17 +103,24 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions): 
     'User-Agent': buildUserAgent({}),
     'X-Pinecone-Api-Version': X_PINECONE_API_VERSION,
   };
+  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
   const postUpsert = async (body: Buffer): Promise<void> => {
-    const url = `${await dataPlane()}/vectors/upsert`;
-    let response: Response;
+    const url = new URL(`${await dataPlane()}/vectors/upsert`);
+    let answer: Answer;
     try {
-      response = await observingFetch(url, { method: 'POST', headers: upsertHeaders, body });
+      answer = await post(url, { ...upsertHeaders, 'Content-Length': String(body.length) }, body, agents, timeoutMs);
     } catch (error) {
-      throw new Errors.PineconeConnectionError(error as Error, url);
+      throw new Errors.PineconeConnectionError(error as Error, url.href);
     }
-    // The answer ({"upsertedCount": n}) says nothing the caller needs; a failure was noted by the fetch.
-    await response.arrayBuffer();
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const ok = answer.status >= 200 && answer.status < 300;
+    const seen = observed.getStore();
+    if (seen) {
+      seen.status = answer.status;
+      seen.retryAfterMs = retryAfterMs({ get: (name) => headerValue(answer.headers[name]) });
+      // The answer to a success ({"upsertedCount": n}) says nothing the caller needs.
+      seen.message = ok ? undefined : messageOf(answer.text, answer.status);
+    }
+    if (!ok) throw new Error(`HTTP ${answer.status}`);
   };
 
   const call = <T>(operation: string, run: () => Promise<T>): Promise<T> =>
@@ -217,8 +227,7 @@ function providerError(error: unknown, seen: Observed, operation: string, attemp
 }
 
 /** Pinecone's data plane answers `{code, message, details}`; other planes nest `error.message`; a 401 may be plain text. */
-async function errorMessage(response: Response): Promise<string> {
-  const text = await response.text();
+function messageOf(text: string, status: number): string {
   try {
     const body = JSON.parse(text) as { message?: unknown; error?: { message?: unknown } };
     const message = body.error?.message ?? body.message;
@@ -226,5 +235,41 @@ async function errorMessage(response: Response): Promise<string> {
   } catch {
     // not JSON: the text itself is the message
   }
-  return text || `HTTP ${response.status}`;
+  return text || `HTTP ${status}`;
+}
+
+/** A status, its headers and its body as text. */
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/** One POST of a body already in bytes; a timeout or a broken connection rejects. */
+function post(
+  url: URL,
+  headers: Record<string, string>,
+  body: Buffer,
+  agents: { http: HttpAgent; https: HttpsAgent },
+  timeoutMs: number,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const secure = url.protocol === 'https:';
+    const send = secure ? httpsRequest : httpRequest;
+    const request = send(url, { method: 'POST', headers, agent: secure ? agents.https : agents.http }, (response) => {
+      const parts: Buffer[] = [];
+      response.on('data', (part: Buffer) => parts.push(part));
+      response.on('error', reject);
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(parts).toString('utf8') }),
+      );
+    });
+    request.setTimeout(timeoutMs, () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
