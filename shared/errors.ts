@@ -48,6 +48,9 @@ export class InvalidEventError extends InvalidMessageError {
 /** Something a request names does not exist. */
 export class NotFoundError extends RequestError {}
 
+/** The request cannot apply to the thing as it is now (a retry of a task that is running). */
+export class ConflictError extends RequestError {}
+
 /** The request needs a part this deployment is not configured with (e.g. Metabase). */
 export class NotConfiguredError extends RequestError {}
 

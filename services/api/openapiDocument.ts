@@ -356,6 +356,21 @@ export const openApiDocument = {
         responses: responses({ 200: jsonBody('The task', ref('TaskDetail')) }, 400, 404),
       },
     },
+    '/tasks/{task_id}/retry': {
+      post: {
+        operationId: 'retryTask',
+        summary: 'Run a PARTIAL or FAILED task’s failed chunks again, under its own id',
+        parameters: [{ name: 'task_id', in: 'path', required: true, description: 'The task', schema: { type: 'string' } }],
+        responses: responses(
+          {
+            202: jsonBody('RUNNING again, as attempt + 1, the failed chunks’ counts taken out until the retry records them', ref('TaskStatus')),
+            409: jsonBody('The task cannot be retried as it is (RUNNING, CANCELLED, COMPLETED, or failed before planning): `error` says why', ref('Error')),
+          },
+          400,
+          404,
+        ),
+      },
+    },
     '/search': {
       get: {
         operationId: 'search',

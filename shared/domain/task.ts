@@ -108,6 +108,8 @@ export interface Task {
   updatedAt: string;
   startedAt?: string;
   completedAt?: string;
+  /** 1 for the first run; each retry of its failed chunks adds one. */
+  attempt?: number;
   /** How often the sweeper announced the task's missing work again, and when it last did (README › What is guaranteed). */
   sweeps?: number;
   sweptAt?: string;

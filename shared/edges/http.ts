@@ -5,7 +5,15 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { CatchupError, InvalidInputError, NotConfiguredError, NotFoundError, RequestError, UnusableInputError } from '../errors';
+import {
+  CatchupError,
+  ConflictError,
+  InvalidInputError,
+  NotConfiguredError,
+  NotFoundError,
+  RequestError,
+  UnusableInputError,
+} from '../errors';
 import type { Dependencies, DependencyProvider } from '../ports';
 
 /** A failure of the HTTP exchange itself (a body of the wrong kind): raised by the edge only. */
@@ -22,6 +30,7 @@ export class HttpProblem extends CatchupError {
 const STATUS_OF: [new (...args: never[]) => RequestError, number][] = [
   [InvalidInputError, 400],
   [NotFoundError, 404],
+  [ConflictError, 409],
   [UnusableInputError, 422],
   [NotConfiguredError, 503],
 ];

@@ -97,6 +97,10 @@ export interface ColumnSettings {
  */
 export interface ChunkPlanned {
   schemaVersion: 1;
+  /**
+   * Which run of the task announces the chunk: 1 (absent) for the first, 2 and more for retries of a chunk that failed (POST /tasks/{task_id}/retry). A chunk recorded by an earlier attempt is embedded again by a later one.
+   */
+  attempt?: number;
   taskId: string;
   /**
    * 0-based position of the chunk in its task.
@@ -184,6 +188,10 @@ export interface JsonLinesObject {
  */
 export interface ChunkEmbedded {
   schemaVersion: 1;
+  /**
+   * The attempt of the ChunkPlanned it answers (absent: 1).
+   */
+  attempt?: number;
   taskId: string;
   chunkIndex: number;
   /**
@@ -256,6 +264,10 @@ export interface SyncStepRequested {
  */
 export interface TaskCompleted {
   schemaVersion: 1;
+  /**
+   * 1 (absent) for a task's first completion; 2 and more when a retry of its failed chunks (POST /tasks/{task_id}/retry) ended it again, with its counts as they stand after the retry. A consumer keeps the highest attempt it has seen of a task.
+   */
+  attempt?: number;
   taskId: string;
   status: "COMPLETED" | "PARTIAL" | "FAILED" | "CANCELLED";
   dataSource: "s3_csv" | "metabase" | "inline";

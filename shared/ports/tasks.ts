@@ -1,6 +1,7 @@
 /** The task table: each task's state and exact counts (DynamoDB, dynalite locally). */
 import type { StartDateBasis, Task, TerminalStatus } from '../domain/task';
 import type { ChunkEmbedded } from '../events/types';
+import type { RecordedChunk } from './taskQueries';
 
 export type NewTask = Pick<Task, 'taskId' | 'dataSource' | 'namespace' | 'request'>;
 
@@ -26,10 +27,17 @@ export interface TaskRepository {
    * sweep since: same updatedAt and sweep count); false when something moved meanwhile.
    */
   noteSweep(taskId: string, seen: Pick<Task, 'updatedAt' | 'sweeps'>, now: Date): Promise<boolean>;
+  /**
+   * A retry of a PARTIAL or FAILED task at `attempt` (what its caller read): RUNNING again as
+   * attempt + 1, the given chunks' counts taken out (each is counted again when it is recorded by
+   * the retry), its errors cleared, completion to be announced again. Undefined when the task was
+   * no longer as read.
+   */
+  reopen(taskId: string, attempt: number, chunks: RecordedChunk[], now: Date): Promise<Task | undefined>;
   /** Records the planner's totals once; later calls return the task unchanged. */
   completePlan(taskId: string, totals: { records: number; chunks: number }, now: Date): Promise<Task>;
   /** Whether a chunk's result has been stored (its counts are then in, or about to be). */
-  isChunkRecorded(taskId: string, chunkIndex: number): Promise<boolean>;
+  isChunkRecorded(taskId: string, chunkIndex: number, attempt?: number): Promise<boolean>;
   /** Adds one chunk's counts exactly once. */
   recordChunk(result: ChunkEmbedded, now: Date): Promise<ChunkRecordResult>;
   /** RUNNING/PENDING → a terminal status, once. Returns the task if this call made the change. */

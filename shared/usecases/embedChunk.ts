@@ -49,7 +49,7 @@ async function processChunk(chunk: ChunkPlanned, deps: EmbedChunkDeps): Promise<
     logger.info('task already ended; chunk not embedded', { taskId: chunk.taskId, chunkIndex: chunk.chunkIndex, status: task.status });
     return undefined;
   }
-  if (await tasks.isChunkRecorded(chunk.taskId, chunk.chunkIndex)) {
+  if (await tasks.isChunkRecorded(chunk.taskId, chunk.chunkIndex, chunk.attempt ?? 1)) {
     logger.info('chunk already recorded; duplicate delivery ignored', { taskId: chunk.taskId, chunkIndex: chunk.chunkIndex });
     return undefined;
   }
@@ -227,6 +227,7 @@ function chunkResult(chunk: ChunkPlanned, prepared: PreparedRecord[], tally: Tal
     schemaVersion: 1,
     taskId: chunk.taskId,
     chunkIndex: chunk.chunkIndex,
+    ...(chunk.attempt ? { attempt: chunk.attempt } : {}),
     outcome: 'completed',
     records: {
       total: prepared.length,
@@ -265,6 +266,7 @@ export function failedChunk(chunk: ChunkPlanned, reason: string, now: Date): Chu
     schemaVersion: 1,
     taskId: chunk.taskId,
     chunkIndex: chunk.chunkIndex,
+    ...(chunk.attempt ? { attempt: chunk.attempt } : {}),
     outcome: 'failed',
     records: { total: chunk.recordCount, processed: 0, skipped: 0, failed: chunk.recordCount, truncated: 0 },
     tokens: 0,

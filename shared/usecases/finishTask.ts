@@ -38,6 +38,7 @@ async function announce(task: Task, deps: FinishTaskDeps): Promise<void> {
   const detail: TaskCompleted = {
     schemaVersion: 1,
     taskId: task.taskId,
+    ...(task.attempt && task.attempt > 1 ? { attempt: task.attempt } : {}),
     status: task.status as TerminalStatus,
     dataSource: task.dataSource,
     namespace: task.namespace,

@@ -70,7 +70,7 @@ async function sweep(task: Task, deps: SweepDeps): Promise<'reannounced' | 'give
     await deps.events.publish('TaskRequested', [task.request]);
     return 'reannounced';
   }
-  const missing = await deps.plans.unrecorded(task.taskId);
+  const missing = await deps.plans.unrecorded(task.taskId, task.attempt ?? 1);
   if (!missing.length || isSettled(task)) {
     // Every chunk is in: what is left is the ending (or a full sync's deletion step), which this resumes.
     if (!giveUp) {

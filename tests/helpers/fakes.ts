@@ -49,6 +49,7 @@ export function fakeTasks(methods: Partial<TaskRepository>): TaskRepository {
     addWarning: unexpected('tasks.addWarning'),
     settleStartDate: unexpected('tasks.settleStartDate'),
     noteSweep: unexpected('tasks.noteSweep'),
+    reopen: unexpected('tasks.reopen'),
     ...methods,
   };
 }
@@ -335,6 +336,9 @@ export function memoryPlans(): ChunkPlanStore & { saved: Map<string, ChunkPlanne
     recorded,
     async save(chunks) {
       for (const chunk of chunks) saved.set(`${chunk.taskId}#${chunk.chunkIndex}`, structuredClone(chunk));
+    },
+    async ofTask(taskId) {
+      return [...saved.values()].filter((plan) => plan.taskId === taskId).sort((a, b) => a.chunkIndex - b.chunkIndex);
     },
     async unrecorded(taskId) {
       return [...saved.entries()]

@@ -148,6 +148,17 @@ describe('OpenAPI document (local runtime)', () => {
     await call('POST', '/cancel', '/cancel');
   });
 
+  it('matches real answers of /tasks/{task_id}/retry, successes and errors', async () => {
+    // The second row has no id: its record fails, so the task ends PARTIAL (and does again after a retry).
+    await stack.putObject('uploads/partial.csv', 'id,formatted_text\np-1,one\n,two\n');
+    await call('GET', '/process', '/process?s3_key=uploads/partial.csv&task_id=doc-partial');
+    expect((await stack.waitForTask('doc-partial')).status).toBe('PARTIAL');
+    await call('POST', '/tasks/{task_id}/retry', '/tasks/doc-partial/retry', { method: 'POST' });
+    await call('POST', '/tasks/{task_id}/retry', '/tasks/doc-cancel/retry', { method: 'POST' });
+    await call('POST', '/tasks/{task_id}/retry', '/tasks/nope/retry', { method: 'POST' });
+    await stack.waitForTask('doc-partial');
+  });
+
   it('matches real answers of /tasks, /tasks/{task_id} and /search, successes and errors', async () => {
     await stack.waitForTask('doc-1');
     const page = await call('GET', '/tasks', '/tasks?limit=2');

@@ -54,12 +54,21 @@ export function createDynamoChunkPlans(client: DynamoDBClient, tableName: string
       }
     },
 
-    async unrecorded(taskId) {
+    async ofTask(taskId) {
+      const plans: ChunkPlanned[] = [];
+      for await (const item of items(taskId, 'PLAN#')) plans.push(item.plan as ChunkPlanned);
+      return plans;
+    },
+
+    async unrecorded(taskId, attempt = 1) {
       const recorded = new Set<string>();
-      for await (const item of items(taskId, 'CHUNK#', 'sk')) recorded.add(String(item.sk).slice('CHUNK#'.length));
+      for await (const item of items(taskId, 'CHUNK#', 'sk, attempt')) {
+        if (Number(item.attempt ?? 1) >= attempt) recorded.add(String(item.sk).slice('CHUNK#'.length));
+      }
       const plans: ChunkPlanned[] = [];
       for await (const item of items(taskId, 'PLAN#')) {
-        if (!recorded.has(String(item.sk).slice('PLAN#'.length))) plans.push(item.plan as ChunkPlanned);
+        if (recorded.has(String(item.sk).slice('PLAN#'.length))) continue;
+        plans.push({ ...(item.plan as ChunkPlanned), ...(attempt > 1 ? { attempt } : {}) });
       }
       return plans;
     },

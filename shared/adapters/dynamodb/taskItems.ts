@@ -90,6 +90,7 @@ export function fromItem(item: Record<string, unknown> | undefined): Task | unde
     updatedAt: item.updatedAt as string,
     startedAt: item.startedAt as string | undefined,
     completedAt: item.completedAt as string | undefined,
+    ...(item.attempt ? { attempt: number('attempt') } : {}),
     ...(item.sweeps ? { sweeps: number('sweeps') } : {}),
     ...(item.sweptAt ? { sweptAt: item.sweptAt as string } : {}),
     ...(item.startDateBasis ? { startDateBasis: item.startDateBasis as StartDateBasis } : {}),

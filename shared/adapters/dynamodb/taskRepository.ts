@@ -120,6 +120,33 @@ export function createDynamoTaskRepository(client: DynamoDBClient, tableName: st
       return swept !== undefined;
     },
 
+    async reopen(taskId, attempt, chunks, now) {
+      const counts = countChanges(chunks, -1);
+      const names = { ...counts.names, '#status': 'status', '#attempt': 'attempt', '#errors': 'errors' };
+      const values = {
+        ...counts.values,
+        ':partial': 'PARTIAL',
+        ':failed': 'FAILED',
+        ':running': 'RUNNING',
+        ':from': attempt,
+        ':next': attempt + 1,
+        ':none': [],
+        ':false': false,
+        ':now': now.toISOString(),
+        ':indices': new Set(chunks.map((chunk) => chunk.chunkIndex)),
+      };
+      const { additions } = counts;
+      return update({
+        Key: taskKey(taskId),
+        UpdateExpression:
+          'SET #status = :running, #attempt = :next, #errors = :none, completionAnnounced = :false, updatedAt = :now ' +
+          `REMOVE completedAt ADD ${additions.join(', ')} DELETE doneChunks :indices`,
+        ConditionExpression: `#status IN (:partial, :failed) AND ${attempt === 1 ? '(attribute_not_exists(#attempt) OR #attempt = :from)' : '#attempt = :from'}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      });
+    },
+
     async completePlan(taskId, totals, now) {
       const planned = await update({
         Key: taskKey(taskId),
@@ -136,72 +163,57 @@ export function createDynamoTaskRepository(client: DynamoDBClient, tableName: st
       return planned ?? mustGet(taskId);
     },
 
-    async isChunkRecorded(taskId, chunkIndex) {
-      const output = await db.send(new GetCommand({ TableName: tableName, Key: chunkKey(taskId, chunkIndex), ProjectionExpression: 'pk' }));
-      return output.Item !== undefined;
+    async isChunkRecorded(taskId, chunkIndex, attempt = 1) {
+      const output = await db.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: chunkKey(taskId, chunkIndex),
+          ProjectionExpression: 'pk, attempt',
+          ConsistentRead: true,
+        }),
+      );
+      return output.Item !== undefined && Number(output.Item.attempt ?? 1) >= attempt;
     },
 
     async recordChunk(result, now) {
-      const { records } = result;
       const stamp = now.toISOString();
-      await db.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            ...chunkKey(result.taskId, result.chunkIndex),
-            ...result,
-            recordedAt: stamp,
-            expiresAt: Math.floor(now.getTime() / 1000) + TASK_TTL_DAYS * 86400,
-          },
-        }),
-      );
-      const names: Record<string, string> = {
-        '#processed': 'processed',
-        '#skipped': 'skipped',
-        '#failed': 'failed',
-        '#chunkCounter': result.outcome === 'failed' ? 'chunksFailed' : 'chunksCompleted',
-      };
-      const values: Record<string, unknown> = {
+      const attempt = result.attempt ?? 1;
+      try {
+        await db.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: {
+              ...chunkKey(result.taskId, result.chunkIndex),
+              ...result,
+              recordedAt: stamp,
+              expiresAt: Math.floor(now.getTime() / 1000) + TASK_TTL_DAYS * 86400,
+            },
+            // A late duplicate of an earlier attempt never overwrites a retry's result.
+            ConditionExpression: attempt === 1 ? 'attribute_not_exists(attempt)' : 'attribute_not_exists(attempt) OR attempt <= :attempt',
+            ...(attempt === 1 ? {} : { ExpressionAttributeValues: { ':attempt': attempt } }),
+          }),
+        );
+      } catch (error) {
+        if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+        return { applied: false, task: await mustGet(result.taskId) };
+      }
+      const counts = countChanges([result], 1);
+      const names = { ...counts.names, '#attempt': 'attempt' };
+      const values = {
+        ...counts.values,
         ':chunk': new Set([result.chunkIndex]),
         ':index': result.chunkIndex,
-        ':processed': records.processed,
-        ':skipped': records.skipped,
-        ':failed': records.failed,
-        ':truncated': records.truncated,
-        ':split': records.split ?? 0,
-        ':tokens': result.tokens,
-        ':upserted': result.vectors?.upserted ?? 0,
-        ':metadataUpdated': result.vectors?.metadataUpdated ?? 0,
-        ':deleted': result.vectors?.deleted ?? 0,
-        ':errors': result.errors?.length ?? 0,
-        ':one': 1,
         ':now': stamp,
+        ':attempt': attempt,
       };
-      const additions = [
-        'doneChunks :chunk',
-        '#processed :processed',
-        '#skipped :skipped',
-        '#failed :failed',
-        'truncated :truncated',
-        'splitRecords :split',
-        'tokens :tokens',
-        'vectorsUpserted :upserted',
-        'vectorsMetadataUpdated :metadataUpdated',
-        'vectorsDeleted :deleted',
-        'errorCount :errors',
-        '#chunkCounter :one',
-      ];
-      Object.entries(records.skippedReasons ?? {}).forEach(([reason, count], i) => {
-        names[`#reason${i}`] = `${SKIP_REASON_PREFIX}${reason}`;
-        values[`:reason${i}`] = count;
-        additions.push(`#reason${i} :reason${i}`);
-      });
+      const additions = ['doneChunks :chunk', ...counts.additions];
       const applied = await update({
         Key: taskKey(result.taskId),
         UpdateExpression: `ADD ${additions.join(', ')} SET updatedAt = :now`,
         // The chunk index joins a set in the same write that adds its counts: a redelivered
         // ChunkEmbedded finds its index there and changes nothing.
-        ConditionExpression: 'attribute_exists(pk) AND NOT contains(doneChunks, :index)',
+        // Only the task's current attempt counts: a retry took the chunk out of the set and its counts out.
+        ConditionExpression: `attribute_exists(pk) AND NOT contains(doneChunks, :index) AND ${attempt === 1 ? '(attribute_not_exists(#attempt) OR #attempt = :attempt)' : '#attempt = :attempt'}`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       });
@@ -260,4 +272,51 @@ export function createDynamoTaskRepository(client: DynamoDBClient, tableName: st
 function describeRecordError(chunkIndex: number, error: NonNullable<ChunkEmbedded['errors']>[number]): string {
   const where = error.recordNumber ? `record ${error.recordNumber}` : `chunk ${chunkIndex}`;
   return `${where}${error.id ? ` (id ${error.id})` : ''}: ${error.message}`;
+}
+
+/**
+ * The ADD terms that move a task's counts by chunk results, times `sign`: +1 records a result, -1
+ * takes results out (a retry of those chunks). Skip reasons are attributes of their own.
+ */
+function countChanges(results: ChunkEmbedded[], sign: 1 | -1) {
+  const total = (pick: (result: ChunkEmbedded) => number) => sign * results.reduce((sum, result) => sum + pick(result), 0);
+  const names: Record<string, string> = { '#processed': 'processed', '#skipped': 'skipped', '#failedRecords': 'failed' };
+  const values: Record<string, unknown> = {
+    ':processed': total((result) => result.records.processed),
+    ':skipped': total((result) => result.records.skipped),
+    ':failedRecords': total((result) => result.records.failed),
+    ':truncated': total((result) => result.records.truncated),
+    ':split': total((result) => result.records.split ?? 0),
+    ':tokens': total((result) => result.tokens),
+    ':upserted': total((result) => result.vectors?.upserted ?? 0),
+    ':metadataUpdated': total((result) => result.vectors?.metadataUpdated ?? 0),
+    ':deleted': total((result) => result.vectors?.deleted ?? 0),
+    ':errorCount': total((result) => result.errors?.length ?? 0),
+    ':chunksCompleted': total((result) => (result.outcome === 'failed' ? 0 : 1)),
+    ':chunksFailed': total((result) => (result.outcome === 'failed' ? 1 : 0)),
+  };
+  const additions = [
+    '#processed :processed',
+    '#skipped :skipped',
+    '#failedRecords :failedRecords',
+    'truncated :truncated',
+    'splitRecords :split',
+    'tokens :tokens',
+    'vectorsUpserted :upserted',
+    'vectorsMetadataUpdated :metadataUpdated',
+    'vectorsDeleted :deleted',
+    'errorCount :errorCount',
+    'chunksCompleted :chunksCompleted',
+    'chunksFailed :chunksFailed',
+  ];
+  const reasons = new Map<string, number>();
+  for (const result of results)
+    for (const [reason, count] of Object.entries(result.records.skippedReasons ?? {}))
+      reasons.set(reason, (reasons.get(reason) ?? 0) + count);
+  [...reasons].forEach(([reason, count], i) => {
+    names[`#reason${i}`] = `${SKIP_REASON_PREFIX}${reason}`;
+    values[`:reason${i}`] = sign * count;
+    additions.push(`#reason${i} :reason${i}`);
+  });
+  return { names, values, additions };
 }

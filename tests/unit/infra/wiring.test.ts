@@ -49,6 +49,7 @@ describe('loadWiring (infra/wiring.yml)', () => {
       'status',
       'taskList',
       'taskDetail',
+      'retry',
       'search',
       'openapi',
       'upload',
@@ -61,6 +62,10 @@ describe('loadWiring (infra/wiring.yml)', () => {
     expect(wiring.http.taskDetail).toMatchObject({
       routes: [{ method: 'GET', path: '/tasks/{task_id}' }],
       permissions: ['tasks:read', 'secrets:read'],
+    });
+    expect(wiring.http.retry).toMatchObject({
+      routes: [{ method: 'POST', path: '/tasks/{task_id}/retry' }],
+      permissions: ['tasks:write', 'events:put', 'secrets:read'],
     });
     // Search reaches only the providers (keys from the secret): nothing of ours in AWS.
     expect(wiring.http.search).toMatchObject({ routes: [{ method: 'GET', path: '/search' }], permissions: ['secrets:read'] });

@@ -1,0 +1,46 @@
+/**
+ * Retrying a task: a PARTIAL or FAILED task runs again under its own id, but only its chunks that
+ * failed, whole or in part. Their counts are taken out of the task in the same write that makes it
+ * RUNNING again (attempt + 1), and their kept plans are announced again with that attempt; each is
+ * counted again when the retry records it. A record the task already wrote is not embedded again
+ * (it counts as processed, with the tokens it took), so counts move from failed to processed
+ * exactly and no token is spent twice. TaskCompleted is announced again, with the attempt.
+ */
+import { buildStatusView, type StatusView } from '../domain/task';
+import type { ChunkPlanned } from '../events/types';
+import { ConflictError, NotFoundError } from '../errors';
+import type { Dependencies } from '../ports';
+
+export type RetryTaskDeps = Pick<Dependencies, 'config' | 'tasks' | 'taskQueries' | 'plans' | 'events' | 'logger' | 'now'>;
+
+/** PutEvents takes at most 10 entries. */
+const EVENTS_PER_PUBLISH = 10;
+
+export async function retryTask(taskId: string, deps: RetryTaskDeps): Promise<StatusView> {
+  const task = await deps.tasks.get(taskId);
+  if (!task) throw new NotFoundError(`no task with task_id "${taskId}"`, 'task_id');
+  const refuse = (why: string) => new ConflictError(`task ${taskId} ${why}`, 'task_id');
+  if (task.status === 'PENDING' || task.status === 'RUNNING')
+    throw refuse(`is still ${task.status}: retry it once it has ended PARTIAL or FAILED`);
+  if (task.status === 'CANCELLED') throw refuse('was cancelled: start its source again to run it');
+  if (task.status === 'COMPLETED') throw refuse('completed with no failed record: there is nothing to retry');
+  if (!task.planned) throw refuse(`failed before its chunks were planned (${task.errors[0] ?? 'see its errors'}): start its source again`);
+
+  const results = await deps.taskQueries.chunkResults(taskId, { from: 0, to: task.chunks.total });
+  const failed = results.filter((chunk) => chunk.outcome === 'failed' || chunk.records.failed > 0);
+  if (!failed.length) throw refuse(`has no failed chunk to run again (${task.errors[0] ?? 'see its errors'})`);
+  const plans = new Map((await deps.plans.ofTask(taskId)).map((plan) => [plan.chunkIndex, plan]));
+  const unplanned = failed.filter((chunk) => !plans.has(chunk.chunkIndex));
+  if (unplanned.length)
+    throw refuse('was planned before chunk plans were kept, so its failed chunks cannot be announced again: start its source again');
+
+  const reopened = await deps.tasks.reopen(taskId, task.attempt ?? 1, failed, deps.now());
+  if (!reopened) throw refuse('changed while the retry was being made: look at it again');
+  const attempt = reopened.attempt ?? 2;
+  const chunks: ChunkPlanned[] = failed.map((chunk) => ({ ...(plans.get(chunk.chunkIndex) as ChunkPlanned), attempt }));
+  // Lost after the reopen, these are the sweeper's: it announces a reopened task's unrecorded chunks with its attempt.
+  for (let i = 0; i < chunks.length; i += EVENTS_PER_PUBLISH)
+    await deps.events.publish('ChunkPlanned', chunks.slice(i, i + EVENTS_PER_PUBLISH));
+  deps.logger.info('task retried', { taskId, attempt, chunks: chunks.map((chunk) => chunk.chunkIndex) });
+  return buildStatusView(reopened, deps.config.openai.pricePerMillionTokens);
+}
