@@ -57,8 +57,15 @@ export class NotConfiguredError extends RequestError {}
 /** What a request names exists but cannot be used as asked (e.g. an empty CSV object). */
 export class UnusableInputError extends RequestError {}
 
-/** The source (a CSV object, a Metabase question) cannot be read as a task's records. */
-export class SourceError extends CatchupError {}
+/**
+ * The source (a CSV object, a Metabase question) cannot be read as a task's records. `retryable`:
+ * reading it again may work (an export cut off mid-stream), so planning is retried, not failed.
+ */
+export class SourceError extends CatchupError {
+  get retryable(): boolean {
+    return false;
+  }
+}
 
 /** What an adapter learnt of a provider's failed request; each fills in what its provider says. */
 export interface ProviderFailure {

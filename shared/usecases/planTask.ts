@@ -57,7 +57,8 @@ export async function planTask(request: TaskRequest, deps: PlanTaskDeps): Promis
     const planned = await tasks.completePlan(task.taskId, totals, deps.now());
     await finishIfSettled(planned, deps);
   } catch (error) {
-    if (!(error instanceof SourceError)) throw error;
+    // A source that may read whole next time is planned again from the start (the message is retried; chunks are rewritten alike).
+    if (!(error instanceof SourceError) || error.retryable) throw error;
     await finishTask(task.taskId, 'FAILED', deps, error.message);
   }
 }

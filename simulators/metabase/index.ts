@@ -86,8 +86,15 @@ export async function startMetabaseSimulator(options: MetabaseSimulatorOptions):
       return respondJson(res, question.failStatus ?? 202, queryFailure(question.failWith));
     }
     if (!format) return respondJson(res, 202, apiResult(rows, question.columns));
-    await exportStream(res, format as 'json' | 'csv', rows, question, stats);
+    const truncations = (exportsBrokenOff.get(id) ?? 0) + 1;
+    const breaksOff =
+      question.truncateAfterRows !== undefined && (question.truncateTimes === undefined || truncations <= question.truncateTimes);
+    if (breaksOff) exportsBrokenOff.set(id, truncations);
+    await exportStream(res, format as 'json' | 'csv', rows, breaksOff ? question : { ...question, truncateAfterRows: undefined }, stats);
   };
+
+  /** Exports each question broke off so far, for truncateTimes. */
+  const exportsBrokenOff = new Map<number, number>();
 
   const respondJson = (res: ServerResponse, status: number, body: unknown): void => {
     countStatus(stats, status);

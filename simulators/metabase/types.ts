@@ -33,6 +33,8 @@ export interface SimulatedQuestion {
   failAfterRows?: number;
   /** The connection is closed after this many rows, leaving the body unfinished. */
   truncateAfterRows?: number;
+  /** With truncateAfterRows: only the first this many exports break off, later ones run whole (a passing fault). */
+  truncateTimes?: number;
   /** The API key's group may not read this question: 403, as Metabase's permission check answers. */
   forbidden?: boolean;
   /** Display name of the card (default `Question <id>`). */

@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { readBody } from '../../local/httpServer';
-import { InjectedFailures } from '../failures';
+import { InjectedFailures, type Drop } from '../failures';
 import { HttpError, send, serve, type Handler } from '../http';
 import { countStatus, trackInFlight } from '../stats';
 import { authenticate } from './auth';
@@ -46,6 +46,7 @@ export async function startOpenAISimulator(options: OpenAISimulatorOptions = {})
   const models = embeddingModels(options.dimensions ?? 1536);
   const stats = emptyStats();
   const failures = new InjectedFailures<{ status: number; retryAfterMs?: number }>();
+  const drops = new InjectedFailures<Drop>();
   let rateLimits = new RateLimits(limits, stats);
 
   const handle: Handler = async (req, res, closing) => {
@@ -57,6 +58,8 @@ export async function startOpenAISimulator(options: OpenAISimulatorOptions = {})
     authenticate(req.headers.authorization, options.apiKey);
     const failure = failures.next();
     if (failure) throw injectedFailure(failure.status, failure.retryAfterMs);
+    const drop = drops.next();
+    if (drop === 'before') return void req.socket.destroy();
 
     const { model, encodingFormat, dimensions, inputs, tokens } = parseEmbeddingsRequest(raw, models);
     rateLimits.admit(model, tokens);
@@ -69,6 +72,7 @@ export async function startOpenAISimulator(options: OpenAISimulatorOptions = {})
     stats.inputsPerRequest.push(inputs.length);
     stats.tokensPerRequest.push(tokens);
     const data = embeddingData(inputs, dimensions, encodingFormat);
+    if (drop === 'after') return void req.socket.destroy();
     respond(res, 200, { object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } }, { 'openai-model': model });
   };
 
@@ -96,7 +100,12 @@ export async function startOpenAISimulator(options: OpenAISimulatorOptions = {})
     failNext(count, status, failureOptions = {}) {
       failures.add(count, { status, retryAfterMs: failureOptions.retryAfterMs });
     },
+    dropNext(count, when) {
+      drops.add(count, when);
+    },
+    pendingFaults: () => failures.pending + drops.pending,
     reset() {
+      drops.clear();
       Object.assign(stats, emptyStats());
       failures.clear();
       rateLimits = new RateLimits(limits, stats);

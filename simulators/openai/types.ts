@@ -1,4 +1,5 @@
 /** What the OpenAI simulator takes and offers. */
+import type { Drop } from '../failures';
 import type { InFlightStats, RequestStats } from '../stats';
 
 export interface OpenAISimulatorOptions {
@@ -45,6 +46,10 @@ export interface OpenAISimulator {
   stats: OpenAISimulatorStats;
   /** Answers the next `count` requests (after authentication) with `status` and OpenAI's body for it. */
   failNext(count: number, status: number, options?: InjectedFailureOptions): void;
+  /** Drops the next `count` connections (after authentication) `before` handling them, or `after`: tokens billed, the answer lost. */
+  dropNext(count: number, when: Drop): void;
+  /** Injected failures and drops no request has met yet. */
+  pendingFaults(): number;
   /** Clears stats, pending failures and refills both buckets. */
   reset(): void;
   close(): Promise<void>;

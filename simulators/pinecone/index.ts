@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { readBody } from '../../local/httpServer';
-import { InjectedFailures } from '../failures';
+import { InjectedFailures, type Drop } from '../failures';
 import { HttpError, parseJsonObject, send, serve, type Handler } from '../http';
 import { RateBucket } from '../rateBucket';
 import { countStatus, trackInFlight } from '../stats';
@@ -47,6 +47,7 @@ export async function startPineconeSimulator(options: PineconeSimulatorOptions =
   const stats = emptyStats();
   const index: IndexState = { namespaces: new Namespaces(), dimension: options.dimension ?? 1536, stats };
   const failures = new InjectedFailures<{ status: number; retryAfterSeconds?: number }>();
+  const drops = new InjectedFailures<Drop>();
   let limiter = requestsPerSecond(options.rps);
 
   const routes: Record<string, Route> = {
@@ -75,6 +76,8 @@ export async function startPineconeSimulator(options: PineconeSimulatorOptions =
 
     const failure = failures.next();
     if (failure) throw injectedFailure(failure.status, failure.retryAfterSeconds);
+    const drop = drops.next();
+    if (drop === 'before') return void req.socket.destroy();
     const wait = limiter?.tryTake(1);
     if (wait !== undefined && wait > 0) throw tooManyRequests(options.rps as number, wait, options.retryAfter === true);
 
@@ -85,6 +88,7 @@ export async function startPineconeSimulator(options: PineconeSimulatorOptions =
     const latency = typeof options.latencyMs === 'function' ? options.latencyMs({ operation }) : options.latencyMs;
     if (latency) await delay(latency, undefined, { signal: closing });
     stats.operations[operation]++;
+    if (drop === 'after') return void req.socket.destroy();
     respond(res, 200, result);
   };
 
@@ -108,10 +112,15 @@ export async function startPineconeSimulator(options: PineconeSimulatorOptions =
     failNext(count, status, failureOptions = {}) {
       failures.add(count, { status, retryAfterSeconds: failureOptions.retryAfterSeconds });
     },
+    dropNext(count, when) {
+      drops.add(count, when);
+    },
+    pendingFaults: () => failures.pending + drops.pending,
     reset() {
       index.namespaces.clear();
       Object.assign(stats, emptyStats());
       failures.clear();
+      drops.clear();
       limiter = requestsPerSecond(options.rps);
     },
     close: () => server.close(),

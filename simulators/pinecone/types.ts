@@ -1,4 +1,5 @@
 /** What the Pinecone simulator takes, stores and offers. */
+import type { Drop } from '../failures';
 import type { InFlightStats, RequestStats } from '../stats';
 
 export type SimulatedMetadataValue = string | number | boolean | string[];
@@ -52,6 +53,10 @@ export interface PineconeSimulator {
   dump(namespace?: string): StoredVector[];
   /** Answers the next `count` authenticated requests with `status` and Pinecone's body for it. */
   failNext(count: number, status: number, options?: InjectedFailureOptions): void;
+  /** Drops the next `count` connections (after authentication) `before` handling them, or `after`: the write lands, its answer is lost. */
+  dropNext(count: number, when: Drop): void;
+  /** Injected failures and drops no request has met yet. */
+  pendingFaults(): number;
   /** Clears vectors, stats, pending failures and the rate limit. */
   reset(): void;
   close(): Promise<void>;

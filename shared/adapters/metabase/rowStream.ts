@@ -12,7 +12,7 @@
  */
 import { JSONParser } from '@streamparser/json';
 import type { Deadline } from './httpClient';
-import { badResponse, describe, MetabaseError, queryFailed } from './metabaseError';
+import { badResponse, brokenOff, describe, MetabaseError, queryFailed } from './metabaseError';
 import { failureIn, failureOf, messageIn, restOf } from './responseBody';
 
 export type Row = Record<string, unknown>;
@@ -38,7 +38,7 @@ export async function* parseRows(response: Response, deadline: Deadline, questio
     } catch (error) {
       const failure = held ? failureOf(held.value) : undefined;
       if (failure !== undefined) throw queryFailed(questionId, failure, response.status);
-      throw badResponse(
+      throw brokenOff(
         questionId,
         `the response broke off after ${count} rows (${describe(error)}); the query may have failed mid-stream`,
         response.status,
@@ -74,7 +74,7 @@ export async function* parseRows(response: Response, deadline: Deadline, questio
     if (!parser.isEnded) {
       const failure = held ? failureOf(held.value) : undefined;
       if (failure !== undefined) throw queryFailed(questionId, failure, response.status);
-      throw badResponse(
+      throw brokenOff(
         questionId,
         `the response ended after ${count} rows without closing its JSON array; the query may have failed mid-stream`,
         response.status,

@@ -178,11 +178,12 @@ describe('createMetabaseSource', () => {
       expect(yielded).toBe(0);
     });
 
-    it('reports a body cut off mid-array as a broken response, never as a short result', async () => {
+    it('reports a body cut off mid-array as broken off (worth reading again), never as a short result', async () => {
       sim.setQuestion(38, { rows: ROWS, truncateAfterRows: 2 });
       const { error } = await failureOf(source().rows(38, {}));
 
-      expect(error.kind).toBe('bad_response');
+      expect(error.kind).toBe('broken_off');
+      expect(error.retryable).toBe(true);
       expect(error.message).toMatch(/^Metabase question 38: the response broke off after \d rows .*the query may have failed mid-stream$/);
     });
 
