@@ -7,8 +7,8 @@
 export interface Series {
   label: string;
   colour: string;
-  /** Samples: seconds since the run started, cumulative tokens billed, cumulative 429s. */
-  samples: { t: number; tokens: number; rateLimited: number }[];
+  /** Samples: seconds since the run started, cumulative tokens billed, embedding requests and 429s among them. */
+  samples: { t: number; tokens: number; requests: number; rateLimited: number }[];
 }
 
 const WIDTH = 780;

@@ -2,10 +2,12 @@
  * Makes the local runtime's embedder behave, for pacing, like separate Lambda instances: each
  * concurrent invocation of the embedder queue runs in a "slot" (0..concurrency-1, the lowest free
  * one, as warm instances are reused) with a pacer of its own, sharing no state with the others, as
- * on AWS. Local mode itself gives its in-process consumers one shared pacer (they share memory);
- * the benchmark measures the deployed arrangement instead.
+ * on AWS; at most `concurrency` run at once (the wiring's maximum concurrency may be more). Local
+ * mode itself gives its in-process consumers one shared pacer (they share memory); the benchmark
+ * measures the deployed arrangement instead.
  *
- * It also times what the embedder's invocations wait for, by category, for "where the time goes".
+ * It also times what the embedder's invocations wait for, by category, for "where the time goes",
+ * and the process's CPU time while any of them runs (with one consumer: the embedder's CPU).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LocalRuntime } from '../local/runtime';
@@ -20,6 +22,8 @@ export interface Timings {
   handlerMs: number;
   /** Summed time embedder invocations spent awaiting each kind of call (ms). */
   awaitedMs: Record<string, number>;
+  /** CPU time of the process (user + system, ms) while at least one embedder invocation ran. */
+  busyCpuMs: number;
 }
 
 /** Replaces the embedder queue's handler with one that runs each invocation in a consumer slot. */
@@ -31,12 +35,15 @@ export function emulateSeparateConsumers(
 ): Timings {
   const queue = runtime.queues.get(queueName)?.queue;
   if (!queue) throw new Error(`no local queue "${queueName}"`);
-  const timings: Timings = { invocations: 0, handlerMs: 0, awaitedMs: {} };
+  const timings: Timings = { invocations: 0, handlerMs: 0, awaitedMs: {}, busyCpuMs: 0 };
   const busy = new Array<boolean>(concurrency).fill(false);
+  const waiting: (() => void)[] = [];
+  let cpuSince: NodeJS.CpuUsage | undefined;
   queue.wrapHandler((original): SqsHandler => async (event, context) => {
-    const free = busy.indexOf(false);
-    const index = free === -1 ? busy.length : free;
+    while (!busy.includes(false)) await new Promise<void>((resolve) => waiting.push(resolve));
+    const index = busy.indexOf(false);
     busy[index] = true;
+    cpuSince ??= process.cpuUsage();
     const started = performance.now();
     try {
       return await slot.run(index, () => original(event, context));
@@ -44,6 +51,12 @@ export function emulateSeparateConsumers(
       busy[index] = false;
       timings.invocations += 1;
       timings.handlerMs += performance.now() - started;
+      if (!busy.includes(true) && cpuSince) {
+        const cpu = process.cpuUsage(cpuSince);
+        timings.busyCpuMs += (cpu.user + cpu.system) / 1000;
+        cpuSince = undefined;
+      }
+      waiting.shift()?.();
     }
   });
   const pacerOfSlot = (): RequestPacer => pacers[Math.min(slot.getStore() ?? 0, pacers.length - 1)];

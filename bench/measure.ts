@@ -46,7 +46,39 @@ export interface RunFigures {
   pipelineCpuSeconds: number;
   emulatorCpuSeconds: number;
   simulatorCpuSeconds: number;
+  /** The run's first minute (the whole run when it is shorter), and what came after it. */
+  firstMinute: Period;
+  afterFirstMinute?: Period;
   samples: Series['samples'];
+}
+
+/** Budget utilisation and 429s over a part of a run. */
+export interface Period {
+  fromSeconds: number;
+  toSeconds: number;
+  utilisation: number;
+  requests: number;
+  rateLimited: number;
+  rateLimitedShare: number;
+}
+
+const MINUTE_SECONDS = 60;
+
+/** A period's figures from the run's samples (one a second, the last at the end): from the last sample at or before each bound. */
+export function period(samples: Series['samples'], from: number, to: number, budgetTpm: number): Period {
+  const at = (t: number) => samples.filter((sample) => sample.t <= t).at(-1) ?? { t: 0, tokens: 0, requests: 0, rateLimited: 0 };
+  const start = from > 0 ? at(from) : { t: 0, tokens: 0, requests: 0, rateLimited: 0 };
+  const end = at(to);
+  const requests = end.requests - start.requests;
+  const rateLimited = end.rateLimited - start.rateLimited;
+  return {
+    fromSeconds: start.t,
+    toSeconds: end.t,
+    utilisation: (end.tokens - start.tokens) / Math.max(1e-9, end.t - start.t) / (budgetTpm / 60),
+    requests,
+    rateLimited,
+    rateLimitedShare: requests ? rateLimited / requests : 0,
+  };
 }
 
 /** What a run reads of the local API's `/status` answer. */
@@ -109,6 +141,7 @@ export async function runTask(
     samples.push({
       t: (performance.now() - started) / 1000,
       tokens: stats.openai.tokens - before.openai.tokens,
+      requests: stats.openai.requests - before.openai.requests,
       rateLimited: (stats.openai.statusCounts[429] ?? 0) - (before.openai.statusCounts[429] ?? 0),
     });
     return { stats, emulatorStats };
@@ -160,6 +193,8 @@ export async function runTask(
     pipelineCpuSeconds: (cpu.user + cpu.system) / 1e6,
     emulatorCpuSeconds: emulatorsAfter.cpuSeconds - emulatorsBefore.cpuSeconds,
     simulatorCpuSeconds: after.cpuSeconds - before.cpuSeconds,
+    firstMinute: period(samples, 0, MINUTE_SECONDS, budgetTpm),
+    ...(wallSeconds > MINUTE_SECONDS ? { afterFirstMinute: period(samples, MINUTE_SECONDS, Infinity, budgetTpm) } : {}),
     samples,
   };
 }

@@ -1,13 +1,15 @@
 /**
- * The three modes (see run.ts), each on a fresh runtime, fresh emulators and fresh simulators:
- * the budget it runs under, the pacers it gives the consumers, and the paced mode's incremental
- * re-runs (incremental.ts): the same key again, and the same file under another key.
+ * The modes (see run.ts), each on a fresh runtime, fresh emulators and fresh simulators: the
+ * budget and provider window it runs under, its consumers and the pacers it gives them, and the
+ * paced mode's incremental re-runs (incremental.ts): the same key again, and the same file under
+ * another key.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { localEnvironment, startLocalRuntime } from '../local/runtime';
-import { loadConfig } from '../shared/config';
+import { requestPacer } from '../shared/composition/providers';
+import { DEFAULTS, loadConfig } from '../shared/config';
 import { createRequestPacer, type RatePacer } from '../shared/domain/pacer';
 import type { Args, Mode } from './args';
 import { baselineEmbedder } from './baseline';
@@ -21,6 +23,12 @@ import { API_KEY, BASELINE, OPENAI_KEY, OTHER_S3_KEY, PINECONE_KEY, S3_KEY, UNLI
 export interface ModeResult extends RunFigures {
   mode: Mode;
   budget: { rpm: number; tpm: number };
+  /** Seconds of budget the provider's window held. */
+  bucketSeconds: number;
+  consumers: number;
+  rows: number;
+  /** The embedder's memory in the wiring, MB (what a deployed consumer gets). */
+  embedderMemoryMb: number;
   pacers?: ReturnType<RatePacer['snapshot']>[];
   timings: Timings & { consumerSeconds: number };
   /** CPU of the pipeline process by component (unlimited mode). */
@@ -29,10 +37,13 @@ export interface ModeResult extends RunFigures {
   incremental?: Incremental;
 }
 
-export async function runMode(mode: Mode, args: Args, csvPath: string): Promise<ModeResult> {
-  const budget = mode === 'unlimited' ? { rpm: UNLIMITED, tpm: UNLIMITED } : { rpm: args.rpm, tpm: args.tpm };
+/** One run of `mode` on the file at `csvPath` (of `rows` rows), the provider's window holding `bucketSeconds` of budget. */
+export async function runMode(mode: Mode, args: Args, csv: { path: string; rows: number }, bucketSeconds: number): Promise<ModeResult> {
+  const unlimited = mode === 'unlimited' || mode === 'single';
+  const budget = unlimited ? { rpm: UNLIMITED, tpm: UNLIMITED } : { rpm: args.rpm, tpm: args.tpm };
+  const consumers = mode === 'single' ? 1 : args.consumers;
   const sim = await startSimulatorProcess({
-    openai: { rpm: budget.rpm, tpm: budget.tpm, bucketSeconds: args.bucketSeconds, latencyMs: args.latencyMs },
+    openai: { rpm: budget.rpm, tpm: budget.tpm, bucketSeconds, latencyMs: args.latencyMs },
     pinecone: { latencyMs: args.pineconeLatencyMs },
     apiKeys: { openai: OPENAI_KEY, pinecone: PINECONE_KEY },
   });
@@ -45,8 +56,9 @@ export async function runMode(mode: Mode, args: Args, csvPath: string): Promise<
     OPENAI_TPM: String(budget.tpm),
     PINECONE_API_KEY: PINECONE_KEY,
     PINECONE_INDEX_HOST: sim.pineconeUrl,
-    EMBEDDER_CONCURRENCY: String(args.consumers),
-    CHUNK_SIZE: String(args.chunkSize),
+    EMBEDDER_CONCURRENCY: String(consumers),
+    // The single consumer is measured as deployed: chunks of the pipeline's default size.
+    CHUNK_SIZE: String(mode === 'single' ? DEFAULTS.chunkRecords : args.chunkSize),
   };
   // The emulators' table and bucket: the ones the runtime will read from the same environment.
   const { region, tableName, bucketName } = loadConfig(localEnvironment(env));
@@ -57,37 +69,37 @@ export async function runMode(mode: Mode, args: Args, csvPath: string): Promise<
   try {
     const { config } = runtime;
     // One pacer per consumer, built exactly as the AWS composition root builds each Lambda's.
-    const pacers = Array.from({ length: args.consumers }, () =>
+    const pacers = Array.from({ length: consumers }, () =>
       mode === 'baseline'
-        ? createRequestPacer({ requestsPerSecond: BASELINE.requestsPerSecond, consumers: args.consumers })
-        : createRequestPacer({
-            requestsPerMinute: config.openai.rpm,
-            tokensPerMinute: config.openai.tpm,
-            followProviderTokenLimit: config.openai.tpmFromProvider,
-            consumers: config.embedderConcurrency,
-          }),
+        ? createRequestPacer({ requestsPerSecond: BASELINE.requestsPerSecond, consumers })
+        : requestPacer(config, config.embedderConcurrency),
     );
     if (mode === 'baseline') runtime.deps.embedder = baselineEmbedder(runtime.deps.embedder, pacers);
     const consumerPacers = mode === 'baseline' ? [createRequestPacer({ consumers: 1 })] : pacers;
-    const timings = emulateSeparateConsumers(runtime, args.consumers, consumerPacers);
+    const timings = emulateSeparateConsumers(runtime, consumers, consumerPacers);
 
-    await upload(runtime, csvPath, S3_KEY);
+    await upload(runtime, csv.path, S3_KEY);
 
+    // The single consumer's CPU is measured unprofiled: the profiler's own cost would count in it.
     const stopProfiling = mode === 'unlimited' ? await startProfiling() : undefined;
     const figures = await runTask(runtime, emulators, sim, budget.tpm);
     const cpuProfile = await stopProfiling?.();
     const result: ModeResult = {
       mode,
       budget,
+      bucketSeconds,
+      consumers,
+      rows: csv.rows,
+      embedderMemoryMb: runtime.wiring.consumers.embedder.memorySize,
       ...figures,
       ...(cpuProfile ? { cpuProfile } : {}),
       ...(mode === 'baseline' ? {} : { pacers: pacers.map((pacer) => pacer.snapshot()) }),
-      timings: { ...structuredClone(timings), consumerSeconds: args.consumers * figures.wallSeconds },
+      timings: { ...structuredClone(timings), consumerSeconds: consumers * figures.wallSeconds },
     };
-    if (mode === 'paced') {
+    if (mode === 'paced' && bucketSeconds === args.bucketSeconds[0]) {
       // The same file again, then under another key: unchanged records should cost no tokens and no upserts.
       const context = { runtime, emulators, sim, budgetTpm: budget.tpm, firstWallSeconds: figures.wallSeconds };
-      result.incremental = await runReRuns(context, csvPath, S3_KEY, OTHER_S3_KEY);
+      result.incremental = await runReRuns(context, csv.path, S3_KEY, OTHER_S3_KEY);
     }
     return result;
   } finally {

@@ -1,13 +1,15 @@
 /** The files a run leaves: <out>/<timestamp>-<rows>.json (everything measured) and .svg (tokens per second over time). */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Args, Mode } from './args';
+import type { Args } from './args';
 import { renderChart } from './chart';
 import { fmt, pct } from './format';
 import type { ModeResult } from './modes';
 import type { Comparison, Machine } from './report';
 
-const COLOURS: Record<Mode, string> = { paced: '#1f77b4', baseline: '#ff7f0e', unlimited: '#2ca02c' };
+/** The paced runs' colours, one per provider window, then the older strategy's. */
+const PACED_COLOURS = ['#1f77b4', '#9467bd', '#17becf', '#8c564b'];
+const BASELINE_COLOUR = '#ff7f0e';
 const OLDER_STRATEGY = 'older strategy: 20 req/s, 100 inputs per request';
 
 /** Writes both files and returns their paths. */
@@ -21,20 +23,20 @@ export function writeOutputs(
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const base = path.join(args.out, `${stamp}-${args.rows}`);
   const unlimited = results.find((result) => result.mode === 'unlimited');
-  const charted = results.filter((result) => result.mode !== 'unlimited');
+  const charted = results.filter((result) => result.mode === 'paced' || result.mode === 'baseline');
   const svg = renderChart({
     title: `Tokens billed per second, ${fmt(args.rows)} rows, budget ${fmt(args.tpm)} TPM / ${fmt(args.rpm)} RPM`,
     budgetTokensPerSecond: args.tpm / 60,
-    series: charted.map((result) => ({
+    series: charted.map((result, i) => ({
       label:
-        `${result.mode === 'paced' ? `paced, ${args.consumers} consumers at 1/${args.consumers} each` : OLDER_STRATEGY}: ` +
-        `${fmt(result.wallSeconds, 1)} s, utilisation ${pct(result.utilisation, 0)}`,
-      colour: COLOURS[result.mode],
+        `${result.mode === 'paced' ? `paced, ${args.consumers} consumers at 1/${args.consumers} each` : OLDER_STRATEGY}, ` +
+        `window ${result.bucketSeconds} s: ${fmt(result.rows)} rows in ${fmt(result.wallSeconds, 1)} s, utilisation ${pct(result.utilisation, 0)}`,
+      colour: result.mode === 'paced' ? PACED_COLOURS[i % PACED_COLOURS.length] : BASELINE_COLOUR,
       samples: result.samples,
     })),
     notes: [
       `${machine.cores} cores, node ${machine.node}; OpenAI simulator latency ${args.latencyMs.base}-${args.latencyMs.max} ms, ` +
-        `bucket ${args.bucketSeconds} s; chunks of ${args.chunkSize}.` +
+        `chunks of ${args.chunkSize}.` +
         (unlimited ? ` Unlimited budget: ${fmt(unlimited.recordsPerSecond)} records/s.` : ''),
     ],
   });
