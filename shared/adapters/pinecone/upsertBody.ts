@@ -42,12 +42,12 @@ export function writeFloat32s(out: Buffer, start: number, values: ArrayLike<numb
       while (magnitude < NEGATIVE_POW10[zeros]) zeros++;
       // magnitude = 0.(zeros - 1 zeros)ddddddddd: its 9 digits as one integer below 1e9 (an int32).
       let scale = SIGNIFICANT_DIGITS - 1 + zeros;
-      let digits = Math.round(magnitude * POW10[scale]);
+      let digits = Math.round(magnitude * POW10[scale]) | 0;
       if (digits >= 1e9) {
         // Rounded up to the next power of ten: one digit less after the point.
         zeros -= 1;
         scale -= 1;
-        digits = Math.round(magnitude * POW10[scale]);
+        digits = Math.round(magnitude * POW10[scale]) | 0;
       }
       if (zeros >= 1 && Math.fround(digits / POW10[scale]) === magnitude) {
         if (value < 0) out[at++] = MINUS;
