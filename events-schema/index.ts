@@ -4,8 +4,9 @@ import ChunkPlanned from './ChunkPlanned.v1.json';
 import TaskCompleted from './TaskCompleted.v1.json';
 import SyncStepRequested from './SyncStepRequested.v1.json';
 import TaskRequested from './TaskRequested.v1.json';
+import TaskRetryRequested from './TaskRetryRequested.v1.json';
 
-export const eventSchemas = { TaskRequested, ChunkPlanned, ChunkEmbedded, SyncStepRequested, TaskCompleted } as const;
+export const eventSchemas = { TaskRequested, ChunkPlanned, ChunkEmbedded, SyncStepRequested, TaskCompleted, TaskRetryRequested } as const;
 
 export type EventName = keyof typeof eventSchemas;
 export const eventNames = Object.keys(eventSchemas) as EventName[];

@@ -324,3 +324,19 @@ export interface TaskCompleted {
     deletionSkipped?: string;
   };
 }
+
+/**
+ * Someone asks that a PARTIAL or FAILED task's failed chunks run again, as POST /tasks/{task_id}/retry does; any system may publish it. The retrier consumes it. A task that cannot be retried as asked (running, cancelled, completed, at another attempt) is left as it is, with a WARN log line saying why.
+ */
+export interface TaskRetryRequested {
+  schemaVersion: 1;
+  taskId: string;
+  /**
+   * The attempt whose failures to run again: TaskCompleted's attempt (1 when it has none). The retry applies only while the task is still at that attempt, so a redelivered or repeated event retries once.
+   */
+  attempt?: number;
+  /**
+   * Who asked, for the logs.
+   */
+  requestedBy?: string;
+}

@@ -1,7 +1,7 @@
 import type { EventName } from '../../events-schema';
-import type { ChunkEmbedded, ChunkPlanned, SyncStepRequested, TaskCompleted, TaskRequested } from './types.generated';
+import type { ChunkEmbedded, ChunkPlanned, SyncStepRequested, TaskCompleted, TaskRequested, TaskRetryRequested } from './types.generated';
 
-export type { ChunkEmbedded, ChunkPlanned, SyncStepRequested, TaskCompleted, TaskRequested } from './types.generated';
+export type { ChunkEmbedded, ChunkPlanned, SyncStepRequested, TaskCompleted, TaskRequested, TaskRetryRequested } from './types.generated';
 
 export interface EventDetails extends Record<EventName, unknown> {
   TaskRequested: TaskRequested;
@@ -9,4 +9,5 @@ export interface EventDetails extends Record<EventName, unknown> {
   ChunkEmbedded: ChunkEmbedded;
   SyncStepRequested: SyncStepRequested;
   TaskCompleted: TaskCompleted;
+  TaskRetryRequested: TaskRetryRequested;
 }

@@ -7,7 +7,7 @@
  * exactly and no token is spent twice. TaskCompleted is announced again, with the attempt.
  */
 import { buildStatusView, type StatusView } from '../domain/task';
-import type { ChunkPlanned } from '../events/types';
+import type { ChunkPlanned, TaskRetryRequested } from '../events/types';
 import { ConflictError, NotFoundError } from '../errors';
 import type { Dependencies } from '../ports';
 
@@ -16,7 +16,8 @@ export type RetryTaskDeps = Pick<Dependencies, 'config' | 'tasks' | 'taskQueries
 /** PutEvents takes at most 10 entries. */
 const EVENTS_PER_PUBLISH = 10;
 
-export async function retryTask(taskId: string, deps: RetryTaskDeps): Promise<StatusView> {
+/** `attempt`: retry only while the task is at this attempt (an event's, so that a repeated one retries once). */
+export async function retryTask(taskId: string, deps: RetryTaskDeps, attempt?: number): Promise<StatusView> {
   const task = await deps.tasks.get(taskId);
   if (!task) throw new NotFoundError(`no task with task_id "${taskId}"`, 'task_id');
   const refuse = (why: string) => new ConflictError(`task ${taskId} ${why}`, 'task_id');
@@ -24,6 +25,8 @@ export async function retryTask(taskId: string, deps: RetryTaskDeps): Promise<St
     throw refuse(`is still ${task.status}: retry it once it has ended PARTIAL or FAILED`);
   if (task.status === 'CANCELLED') throw refuse('was cancelled: start its source again to run it');
   if (task.status === 'COMPLETED') throw refuse('completed with no failed record: there is nothing to retry');
+  if (attempt !== undefined && (task.attempt ?? 1) !== attempt)
+    throw refuse(`is at attempt ${task.attempt ?? 1}, not the ${attempt} this retry was asked for`);
   if (!task.planned) throw refuse(`failed before its chunks were planned (${task.errors[0] ?? 'see its errors'}): start its source again`);
 
   const results = await deps.taskQueries.chunkResults(taskId, { from: 0, to: task.chunks.total });
@@ -36,11 +39,21 @@ export async function retryTask(taskId: string, deps: RetryTaskDeps): Promise<St
 
   const reopened = await deps.tasks.reopen(taskId, task.attempt ?? 1, failed, deps.now());
   if (!reopened) throw refuse('changed while the retry was being made: look at it again');
-  const attempt = reopened.attempt ?? 2;
-  const chunks: ChunkPlanned[] = failed.map((chunk) => ({ ...(plans.get(chunk.chunkIndex) as ChunkPlanned), attempt }));
+  const next = reopened.attempt ?? 2;
+  const chunks: ChunkPlanned[] = failed.map((chunk) => ({ ...(plans.get(chunk.chunkIndex) as ChunkPlanned), attempt: next }));
   // Lost after the reopen, these are the sweeper's: it announces a reopened task's unrecorded chunks with its attempt.
   for (let i = 0; i < chunks.length; i += EVENTS_PER_PUBLISH)
     await deps.events.publish('ChunkPlanned', chunks.slice(i, i + EVENTS_PER_PUBLISH));
-  deps.logger.info('task retried', { taskId, attempt, chunks: chunks.map((chunk) => chunk.chunkIndex) });
+  deps.logger.info('task retried', { taskId, attempt: next, chunks: chunks.map((chunk) => chunk.chunkIndex) });
   return buildStatusView(reopened, deps.config.openai.pricePerMillionTokens);
+}
+
+/** A TaskRetryRequested: retried as asked, or, when it cannot be, left as it is with the reason logged (retrying the message changes nothing). */
+export async function retryRequested(request: TaskRetryRequested, deps: RetryTaskDeps): Promise<void> {
+  try {
+    await retryTask(request.taskId, deps, request.attempt ?? 1);
+  } catch (error) {
+    if (!(error instanceof ConflictError || error instanceof NotFoundError)) throw error;
+    deps.logger.warn('retry not applied', { taskId: request.taskId, requestedBy: request.requestedBy, reason: error.message });
+  }
 }

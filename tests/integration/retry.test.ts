@@ -76,6 +76,21 @@ describe('retry of failed parts (local runtime)', () => {
     ]);
   });
 
+  it('retries through a TaskRetryRequested event too, once however often the event comes', async () => {
+    stack.openai.failNext(3, 400);
+    const first = await run('retry/by-event.csv', `${rows.join('\n').replaceAll('a-', 'e-')}\n`);
+    expect(first.status).toBe('PARTIAL');
+    const event = { schemaVersion: 1 as const, taskId: first.task_id, attempt: 1, requestedBy: 'ops-bot' };
+    await stack.runtime.deps.events.publish('TaskRetryRequested', [event]);
+    expect(await stack.waitForTask(first.task_id)).toMatchObject({ status: 'COMPLETED', records: { processed: 4, failed: 0 } });
+    // The same request again (a redelivery, a second click): the task is no longer at attempt 1, so nothing runs.
+    const inputs = stack.openai.stats.inputs;
+    await stack.runtime.deps.events.publish('TaskRetryRequested', [event]);
+    await stack.runtime.waitForIdle();
+    expect(stack.openai.stats.inputs).toBe(inputs);
+    expect(completions(first.task_id).map((detail) => detail.attempt)).toEqual([undefined, 2]);
+  });
+
   it('answers 409 with the reason for a COMPLETED or CANCELLED task, and 404 for an unknown one', async () => {
     const done = await run('retry/done.csv', 'id,formatted_text\nd-1,one\n');
     const completed = await stack.api(`/tasks/${done.task_id}/retry`, { method: 'POST' });

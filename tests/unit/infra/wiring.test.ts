@@ -16,7 +16,9 @@ describe('loadWiring (infra/wiring.yml)', () => {
 
   it('reads every consumer with its trigger, limits and derived visibility timeout', () => {
     expect(wiring.eventSource).toBe('vectordb-catchup');
-    expect(Object.keys(wiring.consumers)).toEqual(['ingest', 'planner', 'embedder', 'aggregator', 'executionEnded', 'syncer']);
+    expect(Object.keys(wiring.consumers)).toEqual(['ingest', 'planner', 'embedder', 'aggregator', 'executionEnded', 'syncer', 'retrier']);
+    // Other systems may ask for a retry, as they may ask for a run.
+    expect(wiring.consumers.retrier.trigger).toEqual({ events: ['TaskRetryRequested'], internal: false });
     expect(wiring.consumers.syncer.trigger).toEqual({ events: ['SyncStepRequested'], internal: true });
     expect(wiring.consumers.executionEnded.trigger).toEqual({ stateMachine: 'largeCsv' });
     expect(Object.keys(wiring.stateMachines.largeCsv.tasks)).toEqual(['planSegment', 'finishPlan', 'failPlan']);
@@ -118,6 +120,7 @@ describe('loadWiring (infra/wiring.yml)', () => {
         },
       },
       syncer: { 'detail-type': ['SyncStepRequested'], source: ['vectordb-catchup'] },
+      retrier: { 'detail-type': ['TaskRetryRequested'] },
     });
   });
 });
