@@ -4,15 +4,18 @@
  * S3 emulated over HTTP, the REST API on a local port, and CSV uploads under the ingest prefix
  * (or files copied into the inbox folder) starting tasks.
  */
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import type { PutEventsRequest } from '@aws-sdk/client-eventbridge';
+import type { StartMessageMoveTaskRequest } from '@aws-sdk/client-sqs';
 import { eventNames } from '../events-schema';
 import { loadConfig, type Config } from '../shared/config';
-import type { ConsumerContextProvider, Dependencies, DependencyProvider, Embedder, VectorStore } from '../shared/ports';
+import type { ConsumerContextProvider, Dependencies, DependencyProvider, Embedder, Logger, VectorStore } from '../shared/ports';
 import { startLocalApi, type ApiHandler, type LocalApi } from './api';
 import { localDependencies } from './dependencies';
 import { openDurableState, type DurableState } from './durableState';
 import { startEmulators, type Emulators, type S3Notification } from './emulators';
-import { startEventBridgeApi } from './eventBridgeApi';
+import { startAwsApi } from './awsApi';
 import { LocalEventBus, type EventEnvelope } from './eventBus';
 import { LocalDeadLetterSink, LocalQueue, waitForIdle, type QueueStopReport, type SqsHandler } from './sqs';
 import { startTimers } from './schedules';
@@ -213,7 +216,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     config.region,
   );
 
-  const eventsApi = await startEventBridgeApi(bus, options.eventsPort ?? 0);
+  const eventsApi = await startAwsApi(
+    {
+      'AWSEvents.PutEvents': (request) => bus.putEvents(request as PutEventsRequest),
+      'AmazonSQS.StartMessageMoveTask': (request) => startMessageMoveTask(queues, request as StartMessageMoveTaskRequest, deps.logger),
+    },
+    options.eventsPort ?? 0,
+  );
 
   // Scheduled functions (the sweeper): the same handler modules, on a timer instead of a rule.
   const scheduled = new Map(
@@ -265,6 +274,29 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       return { queues: reports.filter((report) => report.inFlight > 0), suspendedExecutions };
     },
   };
+}
+
+/**
+ * SQS StartMessageMoveTask on a consumer's dead-letter queue: its messages go back to the queue
+ * they came from (or DestinationArn), at once rather than at a rate, as one move.
+ */
+function startMessageMoveTask(
+  queues: LocalRuntime['queues'],
+  request: StartMessageMoveTaskRequest,
+  logger: Pick<Logger, 'info'>,
+): { TaskHandle: string } {
+  const entries = [...queues.values()];
+  const source = entries.find(({ deadLetters }) => deadLetters.arn === request.SourceArn);
+  if (!source) throw awsError('ResourceNotFoundException', `${request.SourceArn} is not a dead-letter queue of this runtime`);
+  const destination = request.DestinationArn ? entries.find(({ queue }) => queue.arn === request.DestinationArn)?.queue : source.queue;
+  if (!destination) throw awsError('ResourceNotFoundException', `${request.DestinationArn} is not a queue of this runtime`);
+  const moved = source.deadLetters.moveMessagesTo(destination);
+  logger.info('dead-letter queue redriven', { source: source.deadLetters.name, destination: destination.name, moved });
+  return { TaskHandle: `local-${randomUUID()}` };
+}
+
+function awsError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { name: code });
 }
 
 /** S3 notification keys are URL-encoded with '+' for spaces. */

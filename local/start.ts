@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   Dashboard     ${runtime.apiUrl}/   (open it in a browser; it asks for the API key)
   S3 (s3rver)   ${runtime.s3Endpoint}   bucket ${config.bucketName}
   DynamoDB      ${runtime.dynamoEndpoint}   table ${config.tableName} (dynalite)
-  EventBridge   ${runtime.eventsEndpoint}   PutEvents (npm run publish-event -- event.json)
+  EventBridge   ${runtime.eventsEndpoint}   PutEvents (npm run publish-event -- event.json), SQS StartMessageMoveTask (DLQ redrive)
   Embeddings    ${deps.embedder.description}
   Vectors       ${deps.vectors.description}, namespace ${config.pinecone.namespace}
   Inbox         ${inboxDir}   (copy a .csv here, or upload it under ${ingestPrefix})

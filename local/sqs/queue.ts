@@ -182,6 +182,22 @@ export class LocalQueue {
     activity.bump();
   }
 
+  /**
+   * StartMessageMoveTask, as SQS runs it on a dead-letter queue once its cause is fixed: every
+   * visible message moves to `destination` as a new message (body and attributes kept, receive
+   * count anew), in one transaction. Returns how many moved.
+   */
+  moveMessagesTo(destination: LocalQueue): number {
+    const moved = this.store.atomically(() => {
+      const batch = this.store.receive(Number.MAX_SAFE_INTEGER, Date.now());
+      for (const message of batch) destination.send(message.body, message.messageAttributes);
+      this.store.delete(batch);
+      return batch.length;
+    });
+    activity.bump();
+    return moved;
+  }
+
   private deadLetter(messages: Message[]): void {
     for (const message of messages) this.options.deadLetter!.queue.enqueue({ ...message, deadLetterQueueSourceArn: this.arn });
     this.counters.deadLettered += messages.length;

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { ChunkPlanned } from '../../shared/events/types';
 import { startOpenAISimulator, type OpenAISimulator, type OpenAISimulatorOptions } from '../../simulators/openai';
 import { startPineconeSimulator, type PineconeSimulator, type PineconeSimulatorOptions } from '../../simulators/pinecone';
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime';
@@ -99,6 +100,40 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await openai.close();
       await pinecone.close();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A RUNNING task of one JSON Lines chunk holding `rows`, planned (its totals recorded) but with its
+ * ChunkPlanned never delivered: what a lost or dead-lettered message leaves. Returns that ChunkPlanned.
+ */
+export async function plannedOneChunkTask(stack: LocalStack, taskId: string, rows: object[]): Promise<ChunkPlanned> {
+  const { deps } = stack.runtime;
+  const key = `tasks/${taskId}/chunk-000000.jsonl`;
+  await stack.putObject(key, `${rows.map((row) => JSON.stringify(row)).join('\n')}\n`);
+  const head = await deps.objects.head(key);
+  const request = { schemaVersion: 1 as const, taskId, source: { type: 's3_csv' as const, key: `exports/${taskId}.csv` } };
+  await deps.tasks.create({ taskId, dataSource: 's3_csv', namespace: NAMESPACE, request }, new Date());
+  await deps.tasks.start(taskId, new Date());
+  await deps.tasks.completePlan(taskId, { records: rows.length, chunks: 1 }, new Date());
+  return {
+    schemaVersion: 1,
+    taskId,
+    chunkIndex: 0,
+    namespace: NAMESPACE,
+    dataSource: 's3_csv',
+    recordCount: rows.length,
+    firstRecordNumber: 1,
+    dataset: request.source.key,
+    columns: { text: 'formatted_text', id: 'id', date: 'date' },
+    source: {
+      type: 'jsonl',
+      bucket: deps.objects.bucket,
+      key,
+      etag: head?.etag as string,
+      header: Object.keys(rows[0] ?? {}),
+      sourceUri: `s3://${deps.objects.bucket}/${key}`,
     },
   };
 }

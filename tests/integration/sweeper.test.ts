@@ -5,10 +5,9 @@
  * the task ends. The sweeper is run with its clock moved past STUCK_TASK_MINUTES, not waited for.
  */
 import { loadWiring } from '../../infra/wiring';
-import type { ChunkPlanned } from '../../shared/events/types';
 import { MAX_SWEEPS, sweepStuckTasks } from '../../shared/usecases/sweepTasks';
 import { csvOf } from '../helpers/csvFixtures';
-import { NAMESPACE, startLocalStack, type LocalStack } from '../helpers/localStack';
+import { NAMESPACE, plannedOneChunkTask, startLocalStack, type LocalStack } from '../helpers/localStack';
 
 const STUCK_MINUTES = 5;
 const rows = [
@@ -35,37 +34,10 @@ describe('the sweeper revives a task whose chunk message was lost (local runtime
   });
 
   it('announces the unrecorded chunk again from its kept plan; the task completes once, every row once', async () => {
-    const { deps } = stack.runtime;
     const taskId = 'lost-1';
-    const key = `tasks/${taskId}/chunk-000000.jsonl`;
-    await stack.putObject(key, `${rows.map((row) => JSON.stringify(row)).join('\n')}\n`);
-    const head = await deps.objects.head(key);
-    const request = { schemaVersion: 1 as const, taskId, source: { type: 's3_csv' as const, key: 'exports/lost.csv' } };
     // A planner that kept the plan and recorded its totals, and a ChunkPlanned that never arrived.
-    await deps.tasks.create({ taskId, dataSource: 's3_csv', namespace: NAMESPACE, request }, new Date());
-    await deps.tasks.start(taskId, new Date());
-    const plan: ChunkPlanned = {
-      schemaVersion: 1,
-      taskId,
-      chunkIndex: 0,
-      namespace: NAMESPACE,
-      dataSource: 's3_csv',
-      recordCount: rows.length,
-      firstRecordNumber: 1,
-      dataset: 'exports/lost.csv',
-      longText: 'split',
-      columns: { text: 'formatted_text', id: 'id', date: 'date' },
-      source: {
-        type: 'jsonl',
-        bucket: deps.objects.bucket,
-        key,
-        etag: head?.etag as string,
-        header: ['id', 'formatted_text'],
-        sourceUri: 's3://x',
-      },
-    };
-    await deps.plans.save([plan], new Date());
-    await deps.tasks.completePlan(taskId, { records: rows.length, chunks: 1 }, new Date());
+    const plan = await plannedOneChunkTask(stack, taskId, rows);
+    await stack.runtime.deps.plans.save([plan], new Date());
 
     // Not stuck yet: nothing is done.
     expect(await sweepAfter(stack, STUCK_MINUTES - 1)).toMatchObject({ reannounced: [], givenUp: [] });
