@@ -34,6 +34,9 @@ export function apiSettings(options: Options, env: Env): ApiSettings {
   const key = given(stringOption(options, 'api-key')) ?? given(env.VECTORDB_CATCHUP_API_KEY) ?? given(env.API_KEY);
   if (url === undefined) return { url: LOCAL_RUNTIME.apiUrl, key: key ?? LOCAL_RUNTIME.apiKey, local: true };
   if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`the API URL must start with http:// or https://, got "${url}"`);
+  // A local runtime on other ports (npm start with PORT set) keeps the local key.
+  const loopback = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
+  if (loopback) return { url: url.replace(/\/+$/, ''), key: key ?? LOCAL_RUNTIME.apiKey, local: true };
   if (key === undefined) throw new UsageError(`${url} needs its key: --api-key, VECTORDB_CATCHUP_API_KEY or API_KEY`);
   return { url: url.replace(/\/+$/, ''), key, local: false };
 }

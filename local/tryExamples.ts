@@ -40,7 +40,7 @@ export function tryExamples(options: TryExamplesOptions): string {
   const cli = cliExamples(options).map((args) => `  npx vectordb-catchup ${args.map(quoted).join(' ')}`);
   return `Try, from the repository folder${key === apiKey ? '' : ' (with API_KEY exported as for npm start)'}:
 ${cli.join('\n')}
-  npx vectordb-catchup status <task_id> --watch     (npm run -s cli -- … does the same; --help for more)
+  npx vectordb-catchup status <task_id> --watch${options.apiUrl === LOCAL_RUNTIME.apiUrl ? '' : ` --api-url ${options.apiUrl}`}     (npm run -s cli -- … does the same; --help for more)
 or with curl:
   cp ${path.relative(options.cwd, SAMPLE_CSV)} ${path.relative(options.cwd, options.inboxDir)}/
   curl ${header} '${apiUrl}/tasks?limit=1'

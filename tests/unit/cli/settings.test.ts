@@ -25,6 +25,20 @@ describe('CLI settings', () => {
     expect(() => apiSettings({ 'api-url': 'x.example', 'api-key': 'k' }, {})).toThrow(UsageError);
   });
 
+  it('takes a local runtime on other ports (npm start with PORT set) with the local key, as its banner prints it', () => {
+    expect(apiSettings({ 'api-url': 'http://127.0.0.1:3100' }, {})).toEqual({
+      url: 'http://127.0.0.1:3100',
+      key: 'local-dev-key',
+      local: true,
+    });
+    expect(apiSettings({ 'api-url': 'http://localhost:3100/' }, { API_KEY: 'mine' })).toEqual({
+      url: 'http://localhost:3100',
+      key: 'mine',
+      local: true,
+    });
+    expect(() => apiSettings({ 'api-url': 'http://127.0.0.1.example.com' }, {})).toThrow(/needs its key/);
+  });
+
   it("uploads to the local s3rver by default, to AWS with a stage's bucket otherwise", () => {
     const local = apiSettings({}, {});
     const stage = apiSettings({ 'api-url': 'https://x.example/prod', 'api-key': 'k' }, {});
