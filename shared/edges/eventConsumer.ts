@@ -2,7 +2,9 @@
  * An SQS consumer of one event type routed by EventBridge: each message is an EventBridge
  * envelope whose detail is validated against the event's JSON Schema (events-schema/). Invalid
  * events go to the dead-letter queue (see sqsConsumer.ts); `onInvalid` gets the raw detail, so
- * that the task an invalid internal event names can still be ended by its caller.
+ * that the task an invalid internal event names can still be ended by its caller. Every line
+ * logged while an event is handled carries its `event_id`, and the `task_id` and `chunk_index`
+ * its detail names.
  */
 import type { EventName } from '../../events-schema';
 import { InvalidEventError, InvalidMessageError } from '../errors';
@@ -39,6 +41,7 @@ export function createEventConsumer<N extends EventName>(options: EventConsumerO
       name: eventName,
       parse: (body) => parseEnvelope(body, eventName),
       label: ({ meta }) => `${eventName} ${meta.eventId}`,
+      logKeys: ({ detail, meta }) => eventLogKeys(detail, meta),
       handle: ({ detail, meta }, deps) => handle(detail, deps, meta),
       onInvalid: onInvalid && ((body, error, deps) => onInvalid(rawDetail(body), error, deps)),
       onFinalFailure: onFinalFailure && (({ detail, meta }, error, deps) => onFinalFailure(detail, error, deps, meta)),
@@ -60,6 +63,16 @@ function parseEnvelope<N extends EventName>(body: string, eventName: N): ParsedE
   }
   const meta = { eventId: String(envelope.id ?? ''), source: String(envelope.source ?? '') };
   return { detail: validateEvent(eventName, envelope.detail), meta };
+}
+
+/** The event's id, and the task and chunk its detail names, when it names them. */
+function eventLogKeys(detail: object, meta: EventMeta): Record<string, unknown> {
+  const { taskId, chunkIndex } = detail as { taskId?: unknown; chunkIndex?: unknown };
+  return {
+    event_id: meta.eventId,
+    ...(taskId !== undefined ? { task_id: taskId } : {}),
+    ...(chunkIndex !== undefined ? { chunk_index: chunkIndex } : {}),
+  };
 }
 
 function rawDetail(body: string): unknown {

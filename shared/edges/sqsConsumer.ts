@@ -1,8 +1,10 @@
 /**
  * The one SQS consumer engine every queue-fed Lambda uses. Each message is parsed; one that can
  * never be valid goes straight to the dead-letter queue with the reason logged (retrying cannot
- * fix it), after `onInvalid` has had its say. A message whose handling fails is retried by SQS,
- * and on its last attempt `onFinalFailure` runs first, so that its task still ends. Partial batch
+ * fix it), after `onInvalid` has had its say. A message whose handling fails is retried by SQS
+ * (one WARN line: nobody need act yet), and on its last attempt `onFinalFailure` runs first, so
+ * that its task still ends (an ERROR, with the stack). Every line logged while a message is
+ * handled, by the use case or an adapter, carries its `message_id` and the `logKeys` it names. Partial batch
  * failures are reported with Powertools' batch processor.
  *
  * Work that would outlast the Lambda's timeout (a provider that hangs, retries that add up) is
@@ -12,6 +14,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { CatchupError, InvalidMessageError } from '../errors';
+import { withLogKeys } from '../logger';
 import type { ConsumerContextProvider, Dependencies } from '../ports';
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -23,6 +26,8 @@ export interface SqsConsumerOptions<M> {
   parse: (body: string) => M;
   /** Names a message in logs and errors (default: the consumer's name and the SQS message id). */
   label?: (message: M) => string;
+  /** What every log line about the message carries besides its SQS message id (task_id, chunk_index…). */
+  logKeys?: (message: M) => Record<string, unknown>;
   handle: (message: M, deps: Dependencies) => Promise<void>;
   /** Called before an invalid message moves to the DLQ. */
   onInvalid?: (body: string, error: InvalidMessageError, deps: Dependencies) => Promise<unknown>;
@@ -40,7 +45,8 @@ export function createSqsConsumer<M>(options: SqsConsumerOptions<M>, provide: Co
   return async (event, context) => {
     const consumer = await provide();
     const deadline = workDeadline(context);
-    const consume = (record: SQSRecord) => consumeRecord(record, options, consumer, deadline);
+    const consume = (record: SQSRecord) =>
+      withLogKeys({ message_id: record.messageId }, () => consumeRecord(record, options, consumer, deadline));
     return processPartialResponse(event, consume, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
   };
 }
@@ -57,7 +63,6 @@ async function consumeRecord<M>(
   } catch (error) {
     if (!(error instanceof InvalidMessageError)) throw error;
     deps.logger.error('invalid message rejected to the dead-letter queue', {
-      messageId: record.messageId,
       consumer: options.name,
       problems: error.problems,
     });
@@ -65,21 +70,21 @@ async function consumeRecord<M>(
     await options.onInvalid?.(record.body, error, deps);
     return;
   }
-  try {
-    const label = options.label?.(message) ?? `${options.name} message ${record.messageId}`;
-    await beforeDeadline(options.handle(message, deps), deadline, label);
-  } catch (error) {
-    const attempt = Number(record.attributes?.ApproximateReceiveCount ?? 1);
-    const final = attempt >= maxReceiveCount;
-    deps.logger.error(final ? 'message failed on its last attempt' : 'message failed; SQS will retry it', {
-      messageId: record.messageId,
-      consumer: options.name,
-      attempt,
-      error: error as Error,
-    });
-    if (final && options.onFinalFailure) await options.onFinalFailure(message, error as Error, deps);
-    throw error;
-  }
+  await withLogKeys(options.logKeys?.(message) ?? {}, async () => {
+    try {
+      const label = options.label?.(message) ?? `${options.name} message ${record.messageId}`;
+      await beforeDeadline(options.handle(message, deps), deadline, label);
+    } catch (error) {
+      const attempt = Number(record.attributes?.ApproximateReceiveCount ?? 1);
+      if (attempt < maxReceiveCount) {
+        deps.logger.warn('message failed; SQS will retry it', { consumer: options.name, attempt, error: (error as Error).message });
+        throw error;
+      }
+      deps.logger.error('message failed on its last attempt', { consumer: options.name, attempt, error: error as Error });
+      await options.onFinalFailure?.(message, error as Error, deps);
+      throw error;
+    }
+  });
 }
 
 /** When work must stop: undefined without a Lambda context that tells the time left. */
