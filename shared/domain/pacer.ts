@@ -9,9 +9,10 @@
  * - Two buckets per consumer, requests and tokens, refill continuously at the share's rate and
  *   hold at most `burstSeconds` of it. They start empty, so a consumer never sends more than its
  *   share since it started. A request of n tokens goes once the request bucket holds 1 and the
- *   token bucket holds min(n, capacity); both are then debited, the token bucket possibly below
- *   zero: a request bigger than the bucket is paid off by waiting before the next one. Over any
- *   window a consumer sends at most rate × window + max(capacity, largest request), its burst.
+ *   token bucket holds min(n, capacity); both are then debited. The caller sizes its requests to
+ *   the token bucket (`requestTokenLimit()`), so over any window a consumer sends at most
+ *   rate × window + capacity, its burst; only a single input bigger than the bucket takes it
+ *   below zero, paid off by waiting before the next request.
  *   Kept per bucket as the time at which it was (or will be) empty, so waits are exact,
  *   reservations made for the future are honoured, concurrent callers of one pacer (local mode,
  *   where in-process consumers share it) are served in order, and a capacity that changes never
@@ -19,9 +20,9 @@
  * - The provider's window: its token bucket holds `remaining + reset × limit/60 s` (OpenAI's
  *   per-minute limits hold a minute; "they may be enforced over shorter periods", and then hold
  *   a second or two). The consumers' bursts together must fit in it whenever they all come at
- *   once, since none knows when the others send: each consumer's burst (its bucket and its
- *   largest request, `requestTokenLimit()`, to which the caller sizes its requests) is at most
- *   `windowFraction` of the window's 1/consumers. Until an answer says, the window is assumed
+ *   once, since none knows when the others send: each consumer's burst (its token bucket, and so
+ *   its largest request) is at most `windowFraction` of the window's 1/consumers. Until an
+ *   answer says, the window is assumed
  *   to hold `assumedWindowSeconds` of the budget; each 429 (once per cooldown) halves the window
  *   assumed from then on, down to a quarter of that, for windows the headers do not show.
  * - The x-ratelimit-* headers: the provider's limit lowers ours when it is lower. When ours is only
@@ -178,8 +179,12 @@ export function createRequestPacer(options: PacerOptions): RatePacer {
     return Math.min(known, ceiling);
   };
 
-  /** The most tokens one request (and this consumer's bucket) may hold: its part of the window. */
-  const burstTokens = (tpm: number): number => (windowFraction * windowTokens(tpm)) / consumers;
+  /** Tokens this consumer's bucket (and so one request) holds: burstSeconds of its share, at most its part of the window. */
+  const bucketTokens = (tpm: number, factor: number): number => {
+    const perMinute = tpm === Infinity ? configuredTpm : tpm;
+    const share = (burstSeconds * perMinute * factor) / 60 / consumers;
+    return Math.min(share, (windowFraction * windowTokens(tpm)) / consumers);
+  };
 
   /** Additive recovery since the last change, then the current multiplier. */
   const currentMultiplier = (time: number): number => {
@@ -213,7 +218,7 @@ export function createRequestPacer(options: PacerOptions): RatePacer {
       const { rpm, tpm } = budget();
       const requestCost = cost(1, rpm, factor);
       const tokenCost = cost(units, tpm, factor);
-      const tokenCapacity = Math.min(burstMs, cost(burstTokens(tpm), tpm, factor));
+      const tokenCapacity = cost(bucketTokens(tpm, factor), tpm, factor);
       const sendAt = Math.max(
         time,
         holdUntil,
@@ -232,7 +237,7 @@ export function createRequestPacer(options: PacerOptions): RatePacer {
     },
 
     requestTokenLimit() {
-      const limit = burstTokens(budget().tpm);
+      const limit = bucketTokens(budget().tpm, currentMultiplier(now()));
       return Number.isFinite(limit) ? Math.max(1, Math.floor(limit)) : Infinity;
     },
 
