@@ -111,6 +111,8 @@ export function localEnvironment(env: Record<string, string | undefined>): Recor
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const wiring = options.wiring ?? loadWiring();
+  // No CloudWatch reads the metrics here: their EMF lines would only crowd the console (README › Logs and metrics).
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   // As serverless.yml does; the environment may still override them, as a --param would.
   const config = loadConfig({ ...environmentFromWiring(wiring), ...localEnvironment(options.env ?? process.env) });
   const dataDir = options.dataDir ?? path.join(REPO_ROOT, '.local');

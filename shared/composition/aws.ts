@@ -25,6 +25,7 @@ import { loadConfig, type Config } from '../config';
 import { ConfigurationError } from '../errors';
 import { pipelineEvents } from '../events/publish';
 import { createLogger } from '../logger';
+import { instrumentedEmbedder, instrumentedPacer, instrumentedVectors } from '../metrics';
 import type { ConsumerContext, Dependencies } from '../ports';
 import { once } from './lazy';
 import { metabaseSource, openAIEmbedder, pineconeVectorStore, requestPacer } from './providers';
@@ -77,6 +78,7 @@ function buildAwsDependencies(): Dependencies {
   const secrets = once(async () => (read = await fetchSecrets()));
   const secret = (name: keyof Secrets) => async () => required(await secrets(), name);
   const dynamo = new DynamoDBClient({});
+  const logger = createLogger(() => Object.values(read));
   return {
     config,
     apiKey: async () => (await secrets()).API_KEY,
@@ -88,15 +90,15 @@ function buildAwsDependencies(): Dependencies {
     hashes: createDynamoContentHashStore(dynamo, config.tableName),
     objects: createS3ObjectStore(new S3Client({}), config.bucketName),
     events: pipelineEvents(createEventBridgePublisher(new EventBridgeClient({}), config.eventBusName), config.eventSource),
-    embedder: openAIEmbedder(config, secret('OPENAI_API_KEY')),
-    pacer: requestPacer(config, config.embedderConcurrency),
-    vectors: pineconeVectorStore(config, secret('PINECONE_API_KEY')),
+    embedder: instrumentedEmbedder(openAIEmbedder(config, secret('OPENAI_API_KEY')), logger),
+    pacer: instrumentedPacer(requestPacer(config, config.embedderConcurrency)),
+    vectors: instrumentedVectors(pineconeVectorStore(config, secret('PINECONE_API_KEY'))),
     metabase: metabaseSource(config, secret('METABASE_API_KEY')),
     // Only the planner has LARGE_CSV_STATE_MACHINE_ARN (and states:StartExecution on that machine).
     largeCsv: config.largeCsv.stateMachineArn
       ? createStepFunctionsLargeCsvPlanner(new SFNClient({}), config.largeCsv.stateMachineArn)
       : undefined,
-    logger: createLogger(() => Object.values(read)),
+    logger,
     now: () => new Date(),
   };
 }

@@ -14,6 +14,7 @@ import {
   RequestError,
   UnusableInputError,
 } from '../errors';
+import { publishMetrics } from '../metrics';
 import type { Dependencies, DependencyProvider } from '../ports';
 
 /** A failure of the HTTP exchange itself (a body of the wrong kind): raised by the edge only. */
@@ -48,7 +49,13 @@ export function createHttpHandler(route: RouteHandler, provide: DependencyProvid
   let chain: Promise<HttpHandler> | undefined;
   return async (event, context) => {
     chain ??= buildChain(route, provide);
-    return (await chain)(event, context);
+    try {
+      return await (
+        await chain
+      )(event, context);
+    } finally {
+      publishMetrics();
+    }
   };
 }
 

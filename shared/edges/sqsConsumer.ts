@@ -15,6 +15,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { CatchupError, InvalidMessageError } from '../errors';
 import { withLogKeys } from '../logger';
+import { publishMetrics } from '../metrics';
 import type { ConsumerContextProvider, Dependencies } from '../ports';
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -47,7 +48,11 @@ export function createSqsConsumer<M>(options: SqsConsumerOptions<M>, provide: Co
     const deadline = workDeadline(context);
     const consume = (record: SQSRecord) =>
       withLogKeys({ message_id: record.messageId }, () => consumeRecord(record, options, consumer, deadline));
-    return processPartialResponse(event, consume, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
+    try {
+      return await processPartialResponse(event, consume, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
+    } finally {
+      publishMetrics();
+    }
   };
 }
 

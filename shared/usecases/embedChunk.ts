@@ -34,10 +34,14 @@ interface Tally {
   vectors: { upserted: number; metadataUpdated: number; deleted: number };
 }
 
-/** Processes a chunk and announces its ChunkEmbedded; does nothing for a duplicate or a chunk of an ended task. */
-export async function embedChunk(chunk: ChunkPlanned, deps: EmbedChunkDeps): Promise<void> {
+/**
+ * Processes a chunk and announces its ChunkEmbedded, which it returns (for the metrics); does
+ * nothing for a duplicate or a chunk of an ended task.
+ */
+export async function embedChunk(chunk: ChunkPlanned, deps: EmbedChunkDeps): Promise<ChunkEmbedded | undefined> {
   const result = await processChunk(chunk, deps);
   if (result) await deps.events.publish('ChunkEmbedded', [result]);
+  return result;
 }
 
 /** The chunk's ChunkEmbedded, or undefined when there is nothing to do. */
