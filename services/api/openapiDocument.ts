@@ -363,8 +363,14 @@ export const openApiDocument = {
         parameters: [{ name: 'task_id', in: 'path', required: true, description: 'The task', schema: { type: 'string' } }],
         responses: responses(
           {
-            202: jsonBody('RUNNING again, as attempt + 1, the failed chunks’ counts taken out until the retry records them', ref('TaskStatus')),
-            409: jsonBody('The task cannot be retried as it is (RUNNING, CANCELLED, COMPLETED, or failed before planning): `error` says why', ref('Error')),
+            202: jsonBody(
+              'RUNNING again, as attempt + 1, the failed chunks’ counts taken out until the retry records them',
+              ref('TaskStatus'),
+            ),
+            409: jsonBody(
+              'The task cannot be retried as it is (RUNNING, CANCELLED, COMPLETED, or failed before planning): `error` says why',
+              ref('Error'),
+            ),
           },
           400,
           404,
