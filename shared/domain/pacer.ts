@@ -7,8 +7,9 @@
  *
  * The arithmetic:
  * - Two buckets per consumer, requests and tokens, refill continuously at the share's rate and
- *   hold at most `burstSeconds` of it. They start empty, so a consumer never sends more than its
- *   share since it started. A request of n tokens goes once the request bucket holds 1 and the
+ *   hold at most `burstSeconds` of it. They start full, so that a run's first requests go at once
+ *   (over a minute, a bucket that started empty would cost burstSeconds of it), and a consumer
+ *   never sends more than its share since it started plus one bucket. A request of n tokens goes once the request bucket holds 1 and the
  *   token bucket holds min(n, capacity); both are then debited. The caller sizes its requests to
  *   the token bucket (`requestTokenLimit()`), so over any window a consumer sends at most
  *   rate × window + capacity, its burst; only a single input bigger than the bucket takes it
@@ -148,10 +149,10 @@ export function createRequestPacer(options: PacerOptions): RatePacer {
   /** The provider's token window from its last answer that said, and the ceiling 429s put on the window. */
   let learnedWindowTokens: number | undefined;
   let windowCeilingSeconds = Infinity;
-  // When each bucket was (or will be) empty: both start empty.
+  // When each bucket was (or will be) empty: never yet, so both are full.
   const start = now();
-  let requestsEmptyAt = start;
-  let tokensEmptyAt = start;
+  let requestsEmptyAt = -Infinity;
+  let tokensEmptyAt = -Infinity;
   let holdUntil = start;
   let multiplier = 1;
   let multiplierAt = start;

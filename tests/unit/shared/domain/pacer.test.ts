@@ -66,18 +66,23 @@ async function sendTimes(clock: Clock, pacer: RatePacer, tokens: number[]): Prom
 
 describe('createRequestPacer', () => {
   describe('requests', () => {
-    it('starts empty: spaces requests at the rate from the first', async () => {
+    it('starts full: lets a bucket of burstSeconds go at once, then spaces requests at the rate', async () => {
       const clock = virtualClock();
       const pacer = pacerOn(clock, { requestsPerMinute: 600, burstSeconds: 2 });
-      expect(await sendTimes(clock, pacer, [0, 0, 0])).toEqual([100, 200, 300]);
-    });
-
-    it('lets a burst of burstSeconds go at once after idling, then spaces requests at the rate', async () => {
-      const clock = virtualClock();
-      const pacer = await idlePacerOn(clock, { requestsPerMinute: 600, burstSeconds: 2 });
       const times = await sendTimes(clock, pacer, Array(24).fill(0));
       expect(times.slice(0, 20)).toEqual(Array(20).fill(0));
       expect(times.slice(20)).toEqual([100, 200, 300, 400]);
+    });
+
+    it('fills again while idle, never beyond burstSeconds', async () => {
+      const clock = virtualClock();
+      const pacer = pacerOn(clock, { requestsPerMinute: 600, burstSeconds: 2 });
+      await sendTimes(clock, pacer, Array(20).fill(0));
+      await clock.run(clock.now() + 1000);
+      // 1 s idle: 10 requests at once; 10 s idle: 20, not 100.
+      expect((await sendTimes(clock, pacer, Array(11).fill(0))).slice(9)).toEqual([0, 100]);
+      await clock.run(clock.now() + 10_000);
+      expect((await sendTimes(clock, pacer, Array(21).fill(0))).slice(19)).toEqual([0, 100]);
     });
 
     it("keeps to its consumer's share: 1/consumers of the budget", async () => {
@@ -112,7 +117,7 @@ describe('createRequestPacer', () => {
       });
       await clock.run();
       await Promise.all(callers);
-      expect(order).toEqual(['a@1000', 'b@2000', 'c@3000']);
+      expect(order).toEqual(['a@0', 'b@1000', 'c@2000']);
     });
   });
 
@@ -265,8 +270,8 @@ describe('createRequestPacer', () => {
       // 600,000 TPM = 10,000 tokens/s; a 1 s window holds 10,000; half of it over 5 consumers: 1000 each.
       const pacer = createRequestPacer({ consumers: 5, tokensPerMinute: 600_000, now: clock.now, sleep: clock.sleep });
       expect(pacer.requestTokenLimit()).toBe(1000);
-      // The share refills 2000 tokens/s: a bucket of 1000 is full after 0.5 s, and a second request waits its refill.
-      expect(await sendTimes(clock, pacer, [1000, 1000])).toEqual([500, 1000]);
+      // The bucket holds 1000 (full at first); the share refills 2000 tokens/s, so a second request waits 0.5 s.
+      expect(await sendTimes(clock, pacer, [1000, 1000])).toEqual([0, 500]);
     });
 
     it("learns the window from the headers: remaining plus what refills until the reset, at the provider's limit", async () => {
@@ -295,10 +300,10 @@ describe('createRequestPacer', () => {
     it('lets no more go at once when a larger window is learned than has refilled since the bucket was empty', async () => {
       const clock = virtualClock();
       const pacer = createRequestPacer({ consumers: 1, tokensPerMinute: 60_000, now: clock.now, sleep: clock.sleep });
-      // Assumed 1 s window: half of 1000 tokens. The first 500 go at 0.5 s and empty the bucket.
-      expect(await sendTimes(clock, pacer, [500])).toEqual([500]);
+      // Assumed 1 s window: half of 1000 tokens. The first 500 go at once and empty the bucket.
+      expect(await sendTimes(clock, pacer, [500])).toEqual([0]);
       pacer.observe({ rateLimit: { limitTokens: 60_000, remainingTokens: 60_000, resetTokensMs: 0 } });
-      // Now the bucket may hold 2000, but only what refilled since 0.5 s is in it: 1500 more wait 1.5 s.
+      // Now the bucket may hold 2000, but only what refills from then on is in it: 1500 wait 1.5 s.
       expect(await sendTimes(clock, pacer, [1500])).toEqual([1500]);
     });
 
@@ -454,7 +459,7 @@ describe('createRequestPacer', () => {
       expect(pacer.snapshot()).toMatchObject({ multiplier: 0.5, rateLimited: 4, decreases: 1 });
       // Half of 10/s: 200 ms apart (a little less as the rate recovers); no hold, the client already waited.
       const times = await sendTimes(clock, pacer, [0, 0, 0]);
-      expect(times[0]).toBe(100);
+      expect(times[0]).toBe(0);
       for (const gap of [times[1] - times[0], times[2] - times[1]]) {
         expect(gap).toBeGreaterThan(190);
         expect(gap).toBeLessThanOrEqual(200);
@@ -507,12 +512,12 @@ describe('createRequestPacer', () => {
     it('applies a hold to callers already waiting', async () => {
       const clock = virtualClock();
       const pacer = pacerOn(clock, { requestsPerMinute: 60, burstSeconds: 1 });
-      await sendTimes(clock, pacer, [0]); // at 1 s; the next may go at 2 s
+      await sendTimes(clock, pacer, [0]); // at once; the next may go at 1 s
       const waiting = pacer.acquire().then(() => clock.now());
-      await clock.run(1500);
+      await clock.run(500);
       pacer.observe({ rateLimit: { rateLimited: { count: 1, retryAfterMs: 3000, final: true } } });
       await clock.run();
-      expect(await waiting).toBe(4500);
+      expect(await waiting).toBe(3500);
     });
 
     it('ignores outcomes that say nothing about the budget', async () => {
