@@ -18,6 +18,7 @@
 import { environmentFromWiring, loadWiring } from '../wiring';
 import { deadLetterAlarm, functionAlarms } from './alarms';
 import type { Resources } from './cloudFormation';
+import { cloudWatchDashboard } from './cloudWatchDashboard';
 import { readContext, type ResolveVariable } from './context';
 import { functions as wiredFunctions } from './functions';
 import { functionRole } from './iam';
@@ -75,6 +76,8 @@ export async function resources({ resolveVariable }: Input): Promise<{ Resources
   }
   // The event contracts.
   Object.assign(Resources, schemaRegistry(ctx));
+  // What an operator looks at: our metrics, the queues, the DLQs and the functions' errors.
+  Object.assign(Resources, cloudWatchDashboard(ctx, wiring));
   // Scheduled catch-ups, when the stage has any.
   Object.assign(Resources, scheduleResources(ctx, await stageSchedules(ctx, resolveVariable), wiring.eventSource));
   // In a VPC: the endpoints of the AWS services the roles above let the functions call.
