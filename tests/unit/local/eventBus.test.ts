@@ -96,10 +96,19 @@ describe('LocalEventBus routing with infra/wiring.yml', () => {
     ['SyncStepRequested from us', 'SyncStepRequested', SOURCE, 'syncer'],
     ['SyncStepRequested from an outsider (internal)', 'SyncStepRequested', 'billing-service', undefined],
     ['TaskCompleted (no consumer)', 'TaskCompleted', SOURCE, undefined],
+    ['TaskRetryRequested from another system', 'TaskRetryRequested', 'billing-service', 'retrier'],
   ])('routes %s', async (_, detailType, source, target) => {
     const { bus, queues } = busFromWiring();
     await bus.publish([{ detailType, source, detail: { taskId: 't-1' } }]);
-    const expected = { planner: 0, embedder: 0, aggregator: 0, executionEnded: 0, syncer: 0, ...(target ? { [target]: 1 } : {}) };
+    const expected = {
+      planner: 0,
+      embedder: 0,
+      aggregator: 0,
+      executionEnded: 0,
+      syncer: 0,
+      retrier: 0,
+      ...(target ? { [target]: 1 } : {}),
+    };
     expect(depths(queues)).toEqual(expected);
     expect(bus.published().map((event) => event['detail-type'])).toEqual([detailType]);
   });
