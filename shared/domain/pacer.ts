@@ -9,11 +9,11 @@
  * - Two buckets per consumer, requests and tokens, refill continuously at the share's rate and
  *   hold at most `burstSeconds` of it. They start full, so that a run's first requests go at once
  *   (over a minute, a bucket that started empty would cost burstSeconds of it), and a consumer
- *   never sends more than its share since it started plus one bucket. A request of n tokens goes once the request bucket holds 1 and the
- *   token bucket holds min(n, capacity); both are then debited. The caller sizes its requests to
- *   the token bucket (`requestTokenLimit()`), so over any window a consumer sends at most
- *   rate × window + capacity, its burst; only a single input bigger than the bucket takes it
- *   below zero, paid off by waiting before the next request.
+ *   never sends more than its share since it started plus one bucket. A request of n tokens goes
+ *   once the request bucket holds 1 and the token bucket holds min(n, capacity); both are then
+ *   debited. The caller sizes its requests to the token bucket (`requestTokenLimit()`), so over
+ *   any window a consumer sends at most rate × window + capacity, its burst; only a single input
+ *   bigger than the bucket takes it below zero, paid off by waiting before the next request.
  *   Kept per bucket as the time at which it was (or will be) empty, so waits are exact,
  *   reservations made for the future are honoured, concurrent callers of one pacer (local mode,
  *   where in-process consumers share it) are served in order, and a capacity that changes never
@@ -22,10 +22,10 @@
  *   per-minute limits hold a minute; "they may be enforced over shorter periods", and then hold
  *   a second or two). The consumers' bursts together must fit in it whenever they all come at
  *   once, since none knows when the others send: each consumer's burst (its token bucket, and so
- *   its largest request) is at most `windowFraction` of the window's 1/consumers. Until an
- *   answer says, the window is assumed
- *   to hold `assumedWindowSeconds` of the budget; each 429 (once per cooldown) halves the window
- *   assumed from then on, down to a quarter of that, for windows the headers do not show.
+ *   its largest request) is at most `windowFraction` of the window's 1/consumers. Until an answer
+ *   says, the window is assumed to hold `assumedWindowSeconds` of the budget; each 429 (once per
+ *   cooldown) halves the window assumed from then on, down to a quarter of that, for windows the
+ *   headers do not show.
  * - The x-ratelimit-* headers: the provider's limit lowers ours when it is lower. When ours is only
  *   assumed (OPENAI_TPM unset), the provider's replaces it, up or down; tokens are then not paced
  *   until the first answer (each consumer sends one request, small as the assumed window allows,
