@@ -13,9 +13,6 @@ import type { Dependencies } from '../ports';
 
 export type RetryTaskDeps = Pick<Dependencies, 'config' | 'tasks' | 'taskQueries' | 'plans' | 'events' | 'logger' | 'now'>;
 
-/** PutEvents takes at most 10 entries. */
-const EVENTS_PER_PUBLISH = 10;
-
 /** `attempt`: retry only while the task is at this attempt (an event's, so that a repeated one retries once). */
 export async function retryTask(taskId: string, deps: RetryTaskDeps, attempt?: number): Promise<StatusView> {
   const task = await deps.tasks.get(taskId);
@@ -42,8 +39,7 @@ export async function retryTask(taskId: string, deps: RetryTaskDeps, attempt?: n
   const next = reopened.attempt ?? 2;
   const chunks: ChunkPlanned[] = failed.map((chunk) => ({ ...(plans.get(chunk.chunkIndex) as ChunkPlanned), attempt: next }));
   // Lost after the reopen, these are the sweeper's: it announces a reopened task's unrecorded chunks with its attempt.
-  for (let i = 0; i < chunks.length; i += EVENTS_PER_PUBLISH)
-    await deps.events.publish('ChunkPlanned', chunks.slice(i, i + EVENTS_PER_PUBLISH));
+  await deps.events.publish('ChunkPlanned', chunks);
   deps.logger.info('task retried', { taskId, attempt: next, chunks: chunks.map((chunk) => chunk.chunkIndex) });
   return buildStatusView(reopened, deps.config.openai.pricePerMillionTokens);
 }

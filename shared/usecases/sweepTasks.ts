@@ -8,7 +8,6 @@
  * plus one sweep interval of its last progress (README › What is guaranteed).
  */
 import { finalStatus, isSettled, type Task } from '../domain/task';
-import type { ChunkPlanned } from '../events/types';
 import type { Dependencies } from '../ports';
 import { failedChunk } from './embedChunk';
 import { finishTask } from './finishTask';
@@ -19,8 +18,6 @@ export type SweepDeps = RecordChunkDeps & Pick<Dependencies, 'config' | 'taskQue
 
 /** Announcements of a stuck task's missing work before it is given up. */
 export const MAX_SWEEPS = 2;
-/** PutEvents takes at most 10 entries. */
-const EVENTS_PER_PUBLISH = 10;
 const LIST_PAGE = 100;
 
 export interface SweepReport {
@@ -89,12 +86,6 @@ async function sweep(task: Task, deps: SweepDeps): Promise<'reannounced' | 'give
     for (const plan of missing) await recordChunk(failedChunk(plan, reason, deps.now()), deps);
     return 'givenUp';
   }
-  await announce(missing, deps);
+  await deps.events.publish('ChunkPlanned', missing);
   return 'reannounced';
-}
-
-async function announce(chunks: ChunkPlanned[], deps: SweepDeps): Promise<void> {
-  for (let i = 0; i < chunks.length; i += EVENTS_PER_PUBLISH) {
-    await deps.events.publish('ChunkPlanned', chunks.slice(i, i + EVENTS_PER_PUBLISH));
-  }
 }
