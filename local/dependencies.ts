@@ -28,6 +28,7 @@ export function localDependencies(config: Config, emulators: Emulators, bus: Eve
   const openaiKey = fromEnv(config.openai.apiKey);
   const pineconeKey = fromEnv(config.pinecone.apiKey);
   const metabaseKey = fromEnv(config.metabase.apiKey);
+  const logger = createLogger(() => [config.apiKey, config.openai.apiKey, config.pinecone.apiKey, config.metabase.apiKey]);
   return {
     config,
     apiKey: async () => config.apiKey,
@@ -36,17 +37,17 @@ export function localDependencies(config: Config, emulators: Emulators, bus: Eve
     sync: createDynamoSyncLedger(emulators.dynamo, config.tableName),
     catchup: createDynamoCatchupLedger(emulators.dynamo, config.tableName),
     plans: createDynamoChunkPlans(emulators.dynamo, config.tableName),
-    hashes: createDynamoContentHashStore(emulators.dynamo, config.tableName),
+    hashes: createDynamoContentHashStore(emulators.dynamo, config.tableName, { logger }),
     objects: createS3ObjectStore(emulators.s3, config.bucketName),
     events: pipelineEvents(bus, config.eventSource),
-    embedder: openaiKey ? openAIEmbedder(config, openaiKey) : createOfflineEmbedder({ dimensions: config.openai.dimensions }),
+    embedder: openaiKey ? openAIEmbedder(config, openaiKey, logger) : createOfflineEmbedder({ dimensions: config.openai.dimensions }),
     // In one process the consumers share this one pacer, so it holds the whole budget; the offline embedder has none to keep to.
     pacer: openaiKey ? requestPacer(config, 1) : createRequestPacer({ consumers: 1 }),
     vectors: pineconeKey
-      ? pineconeVectorStore(config, pineconeKey)
+      ? pineconeVectorStore(config, pineconeKey, logger)
       : createLanceDbVectorStore({ directory: path.join(dataDir, 'vectors'), dimensions: config.openai.dimensions }),
-    metabase: metabaseKey && metabaseSource(config, metabaseKey),
-    logger: createLogger(() => [config.apiKey, config.openai.apiKey, config.pinecone.apiKey, config.metabase.apiKey]),
+    metabase: metabaseKey && metabaseSource(config, metabaseKey, logger),
+    logger,
     now: () => new Date(),
   };
 }

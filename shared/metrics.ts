@@ -7,7 +7,7 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ChunkEmbedded } from './events/types';
-import type { Embedder, Logger, RateLimitInfo, RequestPacer, VectorStore } from './ports';
+import type { Embedder, RateLimitInfo, RequestPacer, VectorStore } from './ports';
 
 export const METRICS_NAMESPACE = 'VectordbCatchup';
 
@@ -58,14 +58,12 @@ export function recordChunk(result: ChunkEmbedded, durationMs: number): void {
 
 /**
  * Records each request's latency, billed tokens and the 429s met on the way (which the client
- * retried: one WARN line for them, nobody need act).
+ * retried; the adapter wrote a WARN line for each).
  */
-export function instrumentedEmbedder(embedder: Embedder, logger: Logger): Embedder {
+export function instrumentedEmbedder(embedder: Embedder): Embedder {
   const throttled = (outcome: unknown) => {
     const count = (outcome as { rateLimit?: RateLimitInfo } | undefined)?.rateLimit?.rateLimited?.count ?? 0;
-    if (count === 0) return;
-    recordMetric('ProviderThrottles', count);
-    logger.warn('embedding request throttled (429); retried', { throttles: count });
+    if (count > 0) recordMetric('ProviderThrottles', count);
   };
   return {
     description: embedder.description,

@@ -4,7 +4,10 @@
  * the caller says which failures are worth sending again; before each retry the policy waits what
  * the provider asked for (`retry-after-ms`, then `retry-after` in seconds or as an HTTP date), cut
  * to a cap, or else a capped exponential backoff with jitter. Each adapter states its own budget.
+ * A failure about to be sent again is one WARN line (`warnBeforeRetry`): nobody need act on it;
+ * what outlasts the budget is thrown, and the caller decides whether a person must look.
  */
+import type { Logger } from '../ports';
 
 /** How often an adapter sends a request, and how long it backs off in between. */
 export interface RetryBudget {
@@ -29,6 +32,19 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Random in [0, 1), for the jitter. */
   random?: () => number;
+  /** Told of each failure that is about to be sent again, before the wait (see `warnBeforeRetry`). */
+  onRetry?: (notice: RetryNotice) => void;
+}
+
+/** A failed attempt that will be sent again. */
+export interface RetryNotice {
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  /** Attempts in all, the first included. */
+  attempts: number;
+  /** The wait before the next attempt, when known. */
+  delayMs?: number;
+  error: unknown;
 }
 
 const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
@@ -40,16 +56,39 @@ const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTim
  * the budget is spent; then the last failure is thrown as it is.
  */
 export async function retry<T>(attempt: (n: number) => Promise<T>, budget: RetryBudget, options: RetryOptions): Promise<T> {
-  const { retryable, retryAfter, maxRetryAfterMs = DEFAULT_MAX_RETRY_AFTER_MS, sleep = realSleep, random = Math.random } = options;
+  const { retryable, retryAfter, maxRetryAfterMs = DEFAULT_MAX_RETRY_AFTER_MS, sleep = realSleep, random = Math.random, onRetry } = options;
   for (let n = 1; ; n++) {
     try {
       return await attempt(n);
     } catch (error) {
       if (n >= budget.attempts || !retryable(error)) throw error;
       const asked = retryAfter?.(error);
-      await sleep(asked !== undefined ? Math.min(asked, maxRetryAfterMs) : backoffMs(n, budget, random));
+      const delayMs = asked !== undefined ? Math.min(asked, maxRetryAfterMs) : backoffMs(n, budget, random);
+      onRetry?.({ attempt: n, attempts: budget.attempts, delayMs, error });
+      await sleep(delayMs);
     }
   }
+}
+
+/**
+ * One WARN line per failure about to be sent again, naming the operation, the attempt and the
+ * failure's message, with no stack (ERROR is for what needs a person); nothing without a logger.
+ */
+export function warnBeforeRetry(logger: Pick<Logger, 'warn'> | undefined, operation: string): ((notice: RetryNotice) => void) | undefined {
+  if (!logger) return undefined;
+  return ({ attempt, attempts, delayMs, error }) =>
+    logger.warn(`${operation} failed; retrying`, {
+      attempt,
+      attempts,
+      ...(delayMs !== undefined ? { retry_in_ms: Math.round(delayMs) } : {}),
+      reason: reasonOf(error),
+    });
+}
+
+/** An error's message (duck typed: errors from Node's own realm are not `instanceof Error` inside jest's vm). */
+function reasonOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && message !== '' ? message : String(error);
 }
 
 /**

@@ -87,13 +87,13 @@ function buildAwsDependencies(): Dependencies {
     sync: createDynamoSyncLedger(dynamo, config.tableName),
     catchup: createDynamoCatchupLedger(dynamo, config.tableName),
     plans: createDynamoChunkPlans(dynamo, config.tableName),
-    hashes: createDynamoContentHashStore(dynamo, config.tableName),
+    hashes: createDynamoContentHashStore(dynamo, config.tableName, { logger }),
     objects: createS3ObjectStore(new S3Client({}), config.bucketName),
-    events: pipelineEvents(createEventBridgePublisher(new EventBridgeClient({}), config.eventBusName), config.eventSource),
-    embedder: instrumentedEmbedder(openAIEmbedder(config, secret('OPENAI_API_KEY')), logger),
+    events: pipelineEvents(createEventBridgePublisher(new EventBridgeClient({}), config.eventBusName, { logger }), config.eventSource),
+    embedder: instrumentedEmbedder(openAIEmbedder(config, secret('OPENAI_API_KEY'), logger)),
     pacer: instrumentedPacer(requestPacer(config, config.embedderConcurrency)),
-    vectors: instrumentedVectors(pineconeVectorStore(config, secret('PINECONE_API_KEY'))),
-    metabase: metabaseSource(config, secret('METABASE_API_KEY')),
+    vectors: instrumentedVectors(pineconeVectorStore(config, secret('PINECONE_API_KEY'), logger)),
+    metabase: metabaseSource(config, secret('METABASE_API_KEY'), logger),
     // Only the planner has LARGE_CSV_STATE_MACHINE_ARN (and states:StartExecution on that machine).
     largeCsv: config.largeCsv.stateMachineArn
       ? createStepFunctionsLargeCsvPlanner(new SFNClient({}), config.largeCsv.stateMachineArn)

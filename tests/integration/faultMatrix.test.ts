@@ -4,8 +4,10 @@
  * Pinecone 429 storms, 503s, resets, upserts that landed but whose answer was lost; a Metabase
  * export that dies mid-stream. Each run ends COMPLETED with every record processed exactly once,
  * one vector per record, and the task's tokens the sum of its records' tokens, whatever was retried.
+ * Each retried fault is a WARN line of the task's chunk, no ERROR and no stack: nobody need act.
  */
 import { startMetabaseSimulator, type MetabaseSimulator } from '../../simulators/metabase';
+import { captureLogLines, type CapturedLogLines } from '../helpers/capturedLogLines';
 import { NAMESPACE, startLocalStack, type LocalStack } from '../helpers/localStack';
 
 const METABASE_KEY = 'mb_fault_matrix_key_0123456789';
@@ -24,8 +26,13 @@ describe('provider fault matrix (local runtime)', () => {
   let stack: LocalStack;
   let metabase: MetabaseSimulator;
   let slow = false;
+  let logs: CapturedLogLines;
+  let savedLogLevel: string | undefined;
 
   beforeAll(async () => {
+    savedLogLevel = process.env.POWERTOOLS_LOG_LEVEL;
+    process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
+    logs = captureLogLines();
     metabase = await startMetabaseSimulator({
       apiKey: METABASE_KEY,
       questions: {
@@ -48,7 +55,20 @@ describe('provider fault matrix (local runtime)', () => {
   afterAll(async () => {
     await stack?.stop();
     await metabase?.close();
+    logs.restore();
+    if (savedLogLevel === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
+    else process.env.POWERTOOLS_LOG_LEVEL = savedLogLevel;
   });
+  beforeEach(() => logs.clear());
+
+  /** The run's log lines: WARNs only, `count` or more retry lines naming `operation`, each with the task (and its chunk, for a chunk's work). */
+  function expectRetriedAsWarnings(taskId: string, operation: RegExp, count: number, keys: object = { chunk_index: expect.any(Number) }) {
+    expect(logs.lines.filter((line) => line.level !== 'WARN')).toEqual([]);
+    expect(logs.lines.filter((line) => 'stack' in line || JSON.stringify(line).includes('"stack"'))).toEqual([]);
+    const retries = logs.lines.filter((line) => operation.test(String(line.message)));
+    expect(retries.length).toBeGreaterThanOrEqual(count);
+    for (const line of retries) expect(line).toMatchObject({ task_id: taskId, ...keys, attempt: expect.any(Number) });
+  }
 
   /** Runs `prefix`'s rows and checks the exact outcome: every record once, one vector each, its tokens counted once. */
   async function expectExact(taskId: string, prefix: string) {
@@ -74,20 +94,23 @@ describe('provider fault matrix (local runtime)', () => {
     return expectExact(started.body.task_id, prefix);
   }
 
+  const OPENAI_RETRY = /^OpenAI embeddings failed; retrying$/;
+  const PINECONE_RETRY = /^Pinecone upsert failed; retrying$/;
   it.each([
-    ['an OpenAI 500 burst', 'oa500', () => stack.openai.failNext(3, 500)],
-    ['an OpenAI 503 burst', 'oa503', () => stack.openai.failNext(3, 503)],
-    ['OpenAI connection resets', 'oareset', () => stack.openai.dropNext(2, 'before')],
-    ['OpenAI answers lost after billing', 'oalost', () => stack.openai.dropNext(2, 'after')],
-    ['a Pinecone 429 storm', 'pc429', () => stack.pinecone.failNext(8, 429, { retryAfterSeconds: 0.01 })],
-    ['Pinecone 503s', 'pc503', () => stack.pinecone.failNext(3, 503)],
-    ['Pinecone connection resets', 'pcreset', () => stack.pinecone.dropNext(2, 'before')],
-    ['Pinecone upserts that landed but whose answer was lost', 'pclost', () => stack.pinecone.dropNext(2, 'after')],
-  ])('survives %s with exact counts', async (_, prefix, inject) => {
+    ['an OpenAI 500 burst', 'oa500', () => stack.openai.failNext(3, 500), OPENAI_RETRY, 3],
+    ['an OpenAI 503 burst', 'oa503', () => stack.openai.failNext(3, 503), OPENAI_RETRY, 3],
+    ['OpenAI connection resets', 'oareset', () => stack.openai.dropNext(2, 'before'), OPENAI_RETRY, 2],
+    ['OpenAI answers lost after billing', 'oalost', () => stack.openai.dropNext(2, 'after'), OPENAI_RETRY, 2],
+    ['a Pinecone 429 storm', 'pc429', () => stack.pinecone.failNext(8, 429, { retryAfterSeconds: 0.01 }), PINECONE_RETRY, 8],
+    ['Pinecone 503s', 'pc503', () => stack.pinecone.failNext(3, 503), PINECONE_RETRY, 3],
+    ['Pinecone connection resets', 'pcreset', () => stack.pinecone.dropNext(2, 'before'), PINECONE_RETRY, 2],
+    ['Pinecone upserts that landed but whose answer was lost', 'pclost', () => stack.pinecone.dropNext(2, 'after'), PINECONE_RETRY, 2],
+  ])('survives %s with exact counts, each retry a WARN line', async (_, prefix, inject, operation, faults) => {
     inject();
-    await csvRun(prefix);
+    const status = await csvRun(prefix);
     // Every injected fault was met by a request.
     expect(stack.openai.pendingFaults() + stack.pinecone.pendingFaults()).toBe(0);
+    expectRetriedAsWarnings(status.task_id, operation, faults);
   });
 
   it('survives slow OpenAI answers with exact counts', async () => {
@@ -102,6 +125,7 @@ describe('provider fault matrix (local runtime)', () => {
   it('survives a Metabase export that dies mid-stream (twice): planning runs again, every row once', async () => {
     const started = await stack.api('/process?data_source=metabase&question_id=301');
     await expectExact(started.body.task_id, 'mb');
+    expectRetriedAsWarnings(started.body.task_id, /^message failed; SQS will retry it$/, 2, {});
   });
 
   it('fails a task whose Metabase export dies every time, once planning has been tried its wired number of times, naming why', async () => {
@@ -109,5 +133,7 @@ describe('provider fault matrix (local runtime)', () => {
     const status = await stack.waitForTask(started.body.task_id);
     expect(status).toMatchObject({ status: 'FAILED', records: { processed: 0, failed: 0 } });
     expect(status.errors[0]).toMatch(/^planning failed: Metabase question 302: the response (broke off|ended) after \d+ rows/);
+    // The last attempt needs a person: one ERROR line, the attempts before it WARN lines.
+    expect(logs.lines.filter((line) => line.level === 'ERROR').map((line) => line.message)).toEqual(['message failed on its last attempt']);
   });
 });

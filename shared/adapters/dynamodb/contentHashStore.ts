@@ -13,8 +13,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ProviderUnavailableError } from '../../errors';
 import { inParallel } from '../../domain/inParallel';
-import type { ContentHashStore, StoredVector } from '../../ports';
-import { retry } from '../retry';
+import type { ContentHashStore, Logger, StoredVector } from '../../ports';
+import { retry, warnBeforeRetry } from '../retry';
 
 const MAX_GET = 100;
 const MAX_WRITE = 25;
@@ -50,15 +50,22 @@ function toItem(namespace: string, vector: Item): Record<string, unknown> {
 const encodeCursor = (key: Record<string, unknown>) => Buffer.from(JSON.stringify(key)).toString('base64url');
 const decodeCursor = (cursor: string) => JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
 
+export interface ContentHashStoreOptions {
+  /** How to wait between attempts; tests pass one that records the delays. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Where a batch about to be sent again for its unprocessed items is one WARN line. */
+  logger?: Pick<Logger, 'warn'>;
+}
+
 export function createDynamoContentHashStore(
   client: DynamoDBClient,
   tableName: string,
-  sleep?: (ms: number) => Promise<void>,
+  { sleep, logger }: ContentHashStoreOptions = {},
 ): ContentHashStore {
   const db = DynamoDBDocumentClient.from(client);
 
   /** Batch calls may leave items unprocessed under throttling: resend those with backoff. */
-  async function withUnprocessed<T>(initial: T, call: (pending: T) => Promise<T | undefined>): Promise<void> {
+  async function withUnprocessed<T>(operation: string, initial: T, call: (pending: T) => Promise<T | undefined>): Promise<void> {
     let pending = initial;
     // Only unprocessed items are retried: an error the client throws (after its own retries) goes up as it is.
     await retry(
@@ -72,12 +79,12 @@ export function createDynamoContentHashStore(
         });
       },
       CONTENT_HASH_RETRY,
-      { retryable: (error) => error instanceof ProviderUnavailableError, sleep },
+      { retryable: (error) => error instanceof ProviderUnavailableError, sleep, onRetry: warnBeforeRetry(logger, `DynamoDB ${operation}`) },
     );
   }
 
   async function batchWrite(requests: Record<string, unknown>[]): Promise<void> {
-    await withUnprocessed(requests, async (pending) => {
+    await withUnprocessed('BatchWriteItem of content hashes', requests, async (pending) => {
       const output = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
       const left = output.UnprocessedItems?.[tableName];
       return left?.length ? (left as typeof pending) : undefined;
@@ -97,7 +104,7 @@ export function createDynamoContentHashStore(
       const unique = [...new Set(ids)];
       await inParallel(slices(unique, MAX_GET), PARALLEL_BATCHES, async (batch) => {
         const keys = batch.map((id) => hashKey(namespace, id));
-        await withUnprocessed(keys, async (pending) => {
+        await withUnprocessed('BatchGetItem of content hashes', keys, async (pending) => {
           const output = await db.send(
             new BatchGetCommand({
               RequestItems: {

@@ -3,9 +3,9 @@
  * reject some entries (FailedEntryCount): those are resent with backoff, never dropped.
  */
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import type { BusEvent, EventPublisher } from '../../ports';
+import type { BusEvent, EventPublisher, Logger } from '../../ports';
 import { ProviderUnavailableError } from '../../errors';
-import { retry } from '../retry';
+import { retry, warnBeforeRetry } from '../retry';
 
 const MAX_ENTRIES_PER_CALL = 10;
 
@@ -18,10 +18,12 @@ export interface PublisherOptions {
   /** First backoff (default `EVENTBRIDGE_RETRY.baseMs`). */
   baseDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Where a batch about to be sent again for its rejected entries is one WARN line. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 export function createEventBridgePublisher(client: EventBridgeClient, busName: string, options: PublisherOptions = {}): EventPublisher {
-  const { sleep } = options;
+  const { sleep, logger } = options;
   const budget = {
     ...EVENTBRIDGE_RETRY,
     attempts: options.maxAttempts ?? EVENTBRIDGE_RETRY.attempts,
@@ -45,7 +47,7 @@ export function createEventBridgePublisher(client: EventBridgeClient, busName: s
         });
       },
       budget,
-      { retryable: (error) => error instanceof ProviderUnavailableError, sleep },
+      { retryable: (error) => error instanceof ProviderUnavailableError, sleep, onRetry: warnBeforeRetry(logger, 'EventBridge PutEvents') },
     );
   }
 

@@ -4,8 +4,10 @@
  * that fails may answer with any status and a failure object for a body (see rowStream.ts): that
  * is never retried, since it fails the same way again.
  */
-import { isServerError, retry } from '../retry';
-import { describe, MetabaseError, queryFailed } from './metabaseError';
+import type { Logger } from '../../ports';
+import { isServerError, retry, warnBeforeRetry } from '../retry';
+import { failureReason } from '../failureReason';
+import { MetabaseError, queryFailed } from './metabaseError';
 import { bodyText, failureIn, messageIn } from './responseBody';
 
 /** Four attempts, backing off from 200 ms: up to 1.4 s of waiting, so the worst case stays near 4 × the timeout. */
@@ -27,6 +29,8 @@ export interface MetabaseClientOptions {
   connectRetries?: number;
   /** First backoff before a retry; doubled each time (default `METABASE_RETRY.baseMs`). */
   retryBaseMs?: number;
+  /** Where an attempt about to be retried is one WARN line. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /** A 2xx answer, and the deadline that now guards the reading of its body. */
@@ -49,7 +53,7 @@ class AttemptFailure extends Error {
     readonly text: string,
     options?: { cause?: unknown },
   ) {
-    super(status === undefined ? 'no answer' : `HTTP ${status}`, options);
+    super(status === undefined ? `no answer: ${failureReason(options?.cause)}` : `HTTP ${status}`, options);
   }
 }
 
@@ -60,6 +64,7 @@ export function createMetabaseClient({
   timeoutMs = 120_000,
   connectRetries = METABASE_RETRY.attempts - 1,
   retryBaseMs = METABASE_RETRY.baseMs,
+  logger,
 }: MetabaseClientOptions): MetabaseClient {
   const base = url.replace(/\/+$/, '');
   const budget = { ...METABASE_RETRY, attempts: connectRetries + 1, baseMs: retryBaseMs };
@@ -87,7 +92,7 @@ export function createMetabaseClient({
   /** What a request that got no usable answer reports, once the retries are spent or refused. */
   const metabaseError = ({ attempt, status, text, cause }: AttemptFailure, questionId: number): MetabaseError => {
     if (status === undefined) {
-      return new MetabaseError(`Metabase at ${base} is unreachable: ${describe(cause)}${after(attempt)}`, 'unreachable', undefined, {
+      return new MetabaseError(`Metabase at ${base} is unreachable: ${failureReason(cause)}${after(attempt)}`, 'unreachable', undefined, {
         cause,
       });
     }
@@ -113,6 +118,7 @@ export function createMetabaseClient({
       try {
         return await retry((attempt) => attemptOnce(path, init, questionId, attempt), budget, {
           retryable: (error) => error instanceof AttemptFailure && (error.status === undefined || isServerError(error.status)),
+          onRetry: warnBeforeRetry(logger, `Metabase question ${questionId}`),
         });
       } catch (error) {
         throw error instanceof AttemptFailure ? metabaseError(error, questionId) : error;

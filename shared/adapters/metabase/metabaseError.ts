@@ -36,15 +36,3 @@ export function brokenOff(questionId: number, problem: string, status: number, c
 export function badResponse(questionId: number, problem: string, status: number, cause?: unknown): MetabaseError {
   return new MetabaseError(`Metabase question ${questionId}: ${problem}`, 'bad_response', status, { cause });
 }
-
-/**
- * fetch reports "fetch failed" and puts the reason (ECONNREFUSED, a timeout…) in `cause`. Duck
- * typed: errors from Node's own realm are not `instanceof Error` inside a vm context such as jest's.
- */
-export function describe(error: unknown): string {
-  const messageOf = (value: unknown): string | undefined => {
-    const message = (value as { message?: unknown } | null)?.message;
-    return typeof message === 'string' && message !== '' ? message : undefined;
-  };
-  return messageOf((error as { cause?: unknown } | null)?.cause) ?? messageOf(error) ?? String(error);
-}

@@ -12,7 +12,8 @@
  */
 import { JSONParser } from '@streamparser/json';
 import type { Deadline } from './httpClient';
-import { badResponse, brokenOff, describe, MetabaseError, queryFailed } from './metabaseError';
+import { failureReason } from '../failureReason';
+import { badResponse, brokenOff, MetabaseError, queryFailed } from './metabaseError';
 import { failureIn, failureOf, messageIn, restOf } from './responseBody';
 
 export type Row = Record<string, unknown>;
@@ -40,7 +41,7 @@ export async function* parseRows(response: Response, deadline: Deadline, questio
       if (failure !== undefined) throw queryFailed(questionId, failure, response.status);
       throw brokenOff(
         questionId,
-        `the response broke off after ${count} rows (${describe(error)}); the query may have failed mid-stream`,
+        `the response broke off after ${count} rows (${failureReason(error)}); the query may have failed mid-stream`,
         response.status,
         error,
       );
@@ -114,7 +115,7 @@ async function brokenArray(
 ): Promise<MetabaseError> {
   const failure = failureIn(await restOf(chunk, next));
   if (failure !== undefined) return queryFailed(questionId, failure, status);
-  return badResponse(questionId, `the response is not valid JSON after ${count} rows (${describe(cause)})`, status, cause);
+  return badResponse(questionId, `the response is not valid JSON after ${count} rows (${failureReason(cause)})`, status, cause);
 }
 
 function asRow(value: unknown, index: number, questionId: number, status: number): Row {

@@ -23,7 +23,9 @@ import { readRateLimitHeaders } from '../../domain/pacer';
 import { redactSecrets } from '../../domain/redaction';
 import { ProviderError, ProviderRejectedError, ProviderUnavailableError, type ProviderFailure } from '../../errors';
 import type { Embedder, EmbeddingResult, Vector } from '../../ports';
-import { isRetryableStatus, retryAfterMs } from '../retry';
+import type { Logger } from '../../ports';
+import { failureReason } from '../failureReason';
+import { isRetryableStatus, retryAfterMs, warnBeforeRetry } from '../retry';
 
 type RateLimit = NonNullable<EmbeddingResult['rateLimit']>;
 
@@ -45,6 +47,8 @@ export interface OpenAIEmbedderOptions {
   timeoutMs?: number;
   /** Random in [0, 1) for the retry jitter (tests). */
   random?: () => number;
+  /** Where an attempt the client is about to retry is one WARN line. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 const DEFAULT_MODEL = 'text-embedding-3-small';
@@ -58,11 +62,31 @@ export function createOpenAIEmbedder({
   maxRetries = 6,
   timeoutMs = 60_000,
   random = Math.random,
+  logger,
 }: OpenAIEmbedderOptions): Embedder {
   const throttles = new AsyncLocalStorage<Throttles>();
+  const warnRetry = warnBeforeRetry(logger, 'OpenAI embeddings');
   // Every attempt goes through here, the client's retries included; 429s count for the call that made them.
   const fetchCountingThrottles = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const response = await fetch(input, init);
+    // The client numbers its retries in this header; past maxRetries it gives up instead.
+    const attempt = Number(new Headers(init?.headers).get('x-stainless-retry-count') ?? 0) + 1;
+    const willRetry = attempt <= maxRetries;
+    let response: Response;
+    try {
+      response = await fetch(input, init);
+    } catch (error) {
+      // The client retries every failure to get an answer, its own timeouts included.
+      if (willRetry) warnRetry?.({ attempt, attempts: maxRetries + 1, error: new Error(`no answer: ${failureReason(error)}`) });
+      throw error;
+    }
+    if (willRetry && clientRetries(response)) {
+      warnRetry?.({
+        attempt,
+        attempts: maxRetries + 1,
+        delayMs: retryAfterMs(response.headers),
+        error: new Error(`HTTP ${response.status}`),
+      });
+    }
     if (response.status !== 429) return response;
     const wait = retryAfterMs(response.headers);
     const store = throttles.getStore();
@@ -115,6 +139,13 @@ export function createOpenAIEmbedder({
       };
     },
   };
+}
+
+/** Whether openai-node sends this answer's request again (its `shouldRetry`): as the server says, else 408/409/429/5xx. */
+function clientRetries(response: Response): boolean {
+  const said = response.headers.get('x-should-retry');
+  if (said === 'true' || said === 'false') return said === 'true';
+  return isRetryableStatus(response.status);
 }
 
 /** A base64 embedding (little-endian float32s, as OpenAI sends them); a server that ignores the requested format sends numbers. */

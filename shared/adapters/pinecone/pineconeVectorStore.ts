@@ -23,8 +23,8 @@ import { X_PINECONE_API_VERSION } from '@pinecone-database/pinecone/dist/pinecon
 import { buildUserAgent } from '@pinecone-database/pinecone/dist/utils';
 import { redactSecrets } from '../../domain/redaction';
 import { ConfigurationError, ProviderError, ProviderRejectedError, ProviderUnavailableError, type ProviderFailure } from '../../errors';
-import type { VectorMatch, VectorRecord, VectorStore } from '../../ports';
-import { isServerError, retry, retryAfterMs } from '../retry';
+import type { Logger, VectorMatch, VectorRecord, VectorStore } from '../../ports';
+import { isServerError, retry, retryAfterMs, warnBeforeRetry } from '../retry';
 import { upsertBody } from './upsertBody';
 
 /** Six attempts, backing off from 500 ms (to at most 20 s): up to 15.5 s of waiting, retry-afters aside, before an operation fails. */
@@ -47,6 +47,8 @@ export interface PineconeVectorStoreOptions {
   maxRetryAfterMs?: number;
   /** How to wait between attempts; tests pass one that records the delays. */
   sleep?: (ms: number) => Promise<void>;
+  /** Where an attempt about to be retried is one WARN line. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /** What the wrapping fetch saw of the last answer to the current call. */
@@ -63,7 +65,7 @@ const MAX_DELETE_IDS = 1000;
 const MAX_FETCH_QUERY_BYTES = 16 * 1024;
 
 export function createPineconeVectorStore(options: PineconeVectorStoreOptions): VectorStore {
-  const { apiKey, indexName, timeoutMs = 30_000, maxRetryAfterMs, sleep } = options;
+  const { apiKey, indexName, timeoutMs = 30_000, maxRetryAfterMs, sleep, logger } = options;
   const budget = {
     attempts: options.maxAttempts ?? PINECONE_RETRY.attempts,
     baseMs: options.baseDelayMs ?? PINECONE_RETRY.baseMs,
@@ -139,6 +141,7 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions): 
         retryAfter: (error) => (error as ProviderError).retryAfterMs,
         maxRetryAfterMs,
         sleep,
+        onRetry: warnBeforeRetry(logger, `Pinecone ${operation}`),
       },
     );
 

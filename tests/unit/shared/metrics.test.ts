@@ -13,7 +13,6 @@ import {
   recordChunk,
 } from '../../../shared/metrics';
 import type { Embedder, VectorStore } from '../../../shared/ports';
-import { recordingLogger } from '../../helpers/fakes';
 
 const chunkResult: ChunkEmbedded = {
   schemaVersion: 1,
@@ -61,8 +60,7 @@ describe('metrics of a chunk', () => {
       description: 'fake',
       upsert: async (_ns: string, records: unknown[]) => void upserted.push(records.length),
     } as unknown as VectorStore;
-    const logger = recordingLogger();
-    const embedder = instrumentedEmbedder(fakeEmbedder, logger);
+    const embedder = instrumentedEmbedder(fakeEmbedder);
     const vectors = instrumentedVectors(fakeVectors);
     const pacer = instrumentedPacer({ acquire: async () => undefined });
 
@@ -96,7 +94,6 @@ describe('metrics of a chunk', () => {
       expect(emf[latency]).toBeGreaterThanOrEqual(0);
     }
     expect(upserted).toEqual([2]);
-    expect(logger.entries).toEqual([expect.objectContaining({ level: 'warn', message: 'embedding request throttled (429); retried' })]);
   });
 
   it('write nothing when nothing was recorded since the last flush', () => {

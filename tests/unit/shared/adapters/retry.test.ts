@@ -2,7 +2,17 @@
  * The adapters' retry policy on a fake clock: `sleep` moves it instead of waiting, so every test
  * runs at once and asserts the exact waits.
  */
-import { backoffMs, isRetryableStatus, isServerError, retry, retryAfterMs, type RetryBudget } from '../../../../shared/adapters/retry';
+import {
+  backoffMs,
+  isRetryableStatus,
+  isServerError,
+  retry,
+  retryAfterMs,
+  warnBeforeRetry,
+  type RetryBudget,
+  type RetryNotice,
+} from '../../../../shared/adapters/retry';
+import { recordingLogger } from '../../../helpers/fakes';
 
 const BUDGET: RetryBudget = { attempts: 5, baseMs: 100, capMs: 500 };
 
@@ -104,6 +114,48 @@ describe('retry', () => {
     const { clock, sleep } = fakeClock();
     await retry(scripted([new Transient(10_000)]).attempt, BUDGET, { ...retryTransient, maxRetryAfterMs: 2000, sleep });
     expect(clock.waits).toEqual([2000]);
+  });
+
+  it('tells onRetry of each failure it sends again, with the wait to come, and not of the last one', async () => {
+    const { clock, sleep } = fakeClock();
+    const failures = [new Transient(3000), new Transient(), new Transient(), new Transient(), new Transient()];
+    const notices: RetryNotice[] = [];
+
+    await expect(
+      retry(scripted(failures).attempt, BUDGET, { ...retryTransient, sleep, random: () => 0, onRetry: (n) => notices.push(n) }),
+    ).rejects.toBe(failures[4]);
+
+    expect(notices).toEqual([1, 2, 3, 4].map((attempt, i) => ({ attempt, attempts: 5, delayMs: clock.waits[i], error: failures[i] })));
+    expect(clock.waits).toEqual([3000, 100, 200, 250]);
+  });
+
+  it('tells onRetry nothing of a failure it does not retry', async () => {
+    const onRetry = jest.fn();
+    await expect(retry(scripted([new Error('no')]).attempt, BUDGET, { ...retryTransient, onRetry })).rejects.toThrow('no');
+    expect(onRetry).not.toHaveBeenCalled();
+  });
+});
+
+describe('warnBeforeRetry', () => {
+  it('writes one WARN line naming the operation, the attempt, the wait and the message, without the error object (so no stack)', () => {
+    const logger = recordingLogger();
+    const warn = warnBeforeRetry(logger, 'Pinecone upsert');
+
+    warn?.({ attempt: 2, attempts: 6, delayMs: 812.4, error: new Error('HTTP 429') });
+    warn?.({ attempt: 3, attempts: 6, error: 'reset' });
+
+    expect(logger.entries).toEqual([
+      {
+        level: 'warn',
+        message: 'Pinecone upsert failed; retrying',
+        extra: [{ attempt: 2, attempts: 6, retry_in_ms: 812, reason: 'HTTP 429' }],
+      },
+      { level: 'warn', message: 'Pinecone upsert failed; retrying', extra: [{ attempt: 3, attempts: 6, reason: 'reset' }] },
+    ]);
+  });
+
+  it('is undefined without a logger, so the policy is told nothing', () => {
+    expect(warnBeforeRetry(undefined, 'anything')).toBeUndefined();
   });
 });
 

@@ -4,6 +4,7 @@ import { createDynamoContentHashStore } from '../../../../../shared/adapters/dyn
 import { ProviderUnavailableError } from '../../../../../shared/errors';
 import type { ContentHashStore, VectorStateEntry } from '../../../../../shared/ports';
 import { useEmulators } from '../../../../helpers/emulators';
+import { recordingLogger } from '../../../../helpers/fakes';
 
 describe('DynamoDB content hash store (dynalite)', () => {
   const emulators = useEmulators('hashes-test');
@@ -149,7 +150,8 @@ describe('DynamoDB content hash store (dynalite)', () => {
     it('resends exactly the unprocessed items, with growing backoff, until all are written', async () => {
       let throttled = 2;
       const sent = throttle((items) => (throttled-- > 0 ? items.slice(1) : []));
-      const store = createDynamoContentHashStore(emulators().dynamo, 'hashes-test', sleep);
+      const logger = recordingLogger();
+      const store = createDynamoContentHashStore(emulators().dynamo, 'hashes-test', { sleep, logger });
 
       await store.put(
         'throttled',
@@ -163,12 +165,15 @@ describe('DynamoDB content hash store (dynalite)', () => {
       expect(waits[0]).toBeLessThanOrEqual(200);
       expect(waits[1]).toBeGreaterThanOrEqual(200);
       expect(waits[1]).toBeLessThanOrEqual(400);
+      expect(logger.entries.map(({ level, message }) => `${level} ${message}`)).toEqual(
+        Array(2).fill('warn DynamoDB BatchWriteItem of content hashes failed; retrying'),
+      );
       expect([...(await store.get('throttled', ['a', 'b', 'c'])).keys()].sort()).toEqual(['a', 'b', 'c']);
     });
 
     it('gives up after its attempts with a ProviderUnavailableError, rather than dropping items', async () => {
       const sent = throttle((items) => items);
-      const store = createDynamoContentHashStore(emulators().dynamo, 'hashes-test', sleep);
+      const store = createDynamoContentHashStore(emulators().dynamo, 'hashes-test', { sleep });
 
       const put = store.put('stuck', [entry('x')], 'task-1');
 

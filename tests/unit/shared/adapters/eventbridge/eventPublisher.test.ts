@@ -4,6 +4,7 @@ import { createEventBridgePublisher } from '../../../../../shared/adapters/event
 import { LocalEventBus } from '../../../../../local/eventBus';
 import { ProviderUnavailableError } from '../../../../../shared/errors';
 import type { BusEvent } from '../../../../../shared/ports';
+import { recordingLogger } from '../../../../helpers/fakes';
 
 function busClient(bus: LocalEventBus, calls: number[]): EventBridgeClient {
   return {
@@ -35,9 +36,24 @@ describe('EventBridge publisher', () => {
   it('gives up with the error codes after its attempts, rather than reporting success', async () => {
     const bus = new LocalEventBus();
     bus.failNextEntries(1000);
-    const publisher = createEventBridgePublisher(busClient(bus, []), 'bus', { maxAttempts: 3, sleep: async () => undefined });
+    const logger = recordingLogger();
+    const publisher = createEventBridgePublisher(busClient(bus, []), 'bus', { maxAttempts: 3, sleep: async () => undefined, logger });
     const publishing = publisher.publish(events(2));
     await expect(publishing).rejects.toThrow('EventBridge rejected 2 event(s) after 3 attempts (InternalFailure)');
     await expect(publishing).rejects.toBeInstanceOf(ProviderUnavailableError);
+    // One WARN line per resend; the last failure is the caller's to report.
+    expect(logger.entries).toEqual(
+      [1, 2].map((attempt) => ({
+        level: 'warn',
+        message: 'EventBridge PutEvents failed; retrying',
+        extra: [
+          expect.objectContaining({
+            attempt,
+            attempts: 3,
+            reason: `EventBridge rejected 2 event(s) after ${attempt} attempts (InternalFailure)`,
+          }),
+        ],
+      })),
+    );
   });
 });

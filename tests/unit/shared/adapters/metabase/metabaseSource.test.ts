@@ -13,6 +13,7 @@ import {
   type MetabaseSourceOptions,
 } from '../../../../../shared/adapters/metabase/metabaseSource';
 import { startMetabaseSimulator, type MetabaseRow, type MetabaseSimulator } from '../../../../../simulators/metabase';
+import { recordingLogger } from '../../../../helpers/fakes';
 
 const KEY = 'mb_adapter_test_key';
 const ROWS: MetabaseRow[] = [
@@ -202,11 +203,17 @@ describe('createMetabaseSource', () => {
         calls++;
         return fetch(input, init);
       };
+      const logger = recordingLogger();
       const { error } = await failureOf(
-        createMetabaseSource({ url, apiKey: KEY, fetchImpl: counting, connectRetries: 2, retryBaseMs: 5 }).rows(232, {}),
+        createMetabaseSource({ url, apiKey: KEY, fetchImpl: counting, connectRetries: 2, retryBaseMs: 5, logger }).rows(232, {}),
       );
 
       expect(calls).toBe(3);
+      expect(logger.entries.map((entry) => entry.extra[0])).toEqual(
+        [1, 2].map((attempt) =>
+          expect.objectContaining({ attempt, reason: `no answer: connect ECONNREFUSED ${url.slice('http://'.length)}` }),
+        ),
+      );
       expect(error.kind).toBe('unreachable');
       expect(error.retryable).toBe(true);
       expect(error.message).toBe(
@@ -232,8 +239,16 @@ describe('createMetabaseSource', () => {
         calls++;
         return calls <= 2 ? new Response('<html>502 Bad Gateway</html>', { status: 502 }) : fetch(input, init);
       };
-      expect(await collect(source({ fetchImpl: flaky }).rows(232, {}))).toEqual(ROWS);
+      const logger = recordingLogger();
+      expect(await collect(source({ fetchImpl: flaky, logger }).rows(232, {}))).toEqual(ROWS);
       expect(calls).toBe(3);
+      expect(logger.entries).toEqual(
+        [1, 2].map((attempt) => ({
+          level: 'warn',
+          message: 'Metabase question 232 failed; retrying',
+          extra: [{ attempt, attempts: 4, retry_in_ms: expect.any(Number), reason: 'HTTP 502' }],
+        })),
+      );
     });
 
     it('names a 5xx that outlasts the retries', async () => {

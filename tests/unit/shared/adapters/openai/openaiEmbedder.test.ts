@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { createOpenAIEmbedder } from '../../../../../shared/adapters/openai/openaiEmbedder';
 import { ProviderError, ProviderRejectedError, ProviderUnavailableError } from '../../../../../shared/errors';
 import { startOpenAISimulator, type OpenAISimulator } from '../../../../../simulators/openai';
+import { recordingLogger } from '../../../../helpers/fakes';
 
 const KEY = 'sk-adapter-test-key';
 
@@ -137,6 +138,36 @@ describe('createOpenAIEmbedder', () => {
     const embedder = createOpenAIEmbedder({ apiKey: KEY, baseURL: sim.url, maxRetries: 1 });
     const error = await providerErrorOf(embedder.embed(['x']));
     expect(error).toMatchObject({ status: 500, type: 'server_error', retryable: true });
+  });
+
+  it('writes one WARN line per attempt the client sends again, with the wait asked for, and none for the last', async () => {
+    sim.failNext(3, 429, { retryAfterMs: 7 });
+    const logger = recordingLogger();
+    const embedder = createOpenAIEmbedder({ apiKey: KEY, baseURL: sim.url, maxRetries: 2, logger });
+
+    await providerErrorOf(embedder.embed(['throttled']));
+
+    expect(logger.entries).toEqual(
+      [1, 2].map((attempt) => ({
+        level: 'warn',
+        message: 'OpenAI embeddings failed; retrying',
+        extra: [{ attempt, attempts: 3, retry_in_ms: 7, reason: 'HTTP 429' }],
+      })),
+    );
+  });
+
+  it('writes a WARN line for a server error and for no answer, both retried by the client', async () => {
+    const logger = recordingLogger();
+    sim.failNext(1, 503, { retryAfterMs: 1 });
+    await createOpenAIEmbedder({ apiKey: KEY, baseURL: sim.url, maxRetries: 1, logger }).embed(['x']);
+    const closed = await startOpenAISimulator();
+    await closed.close();
+    await providerErrorOf(createOpenAIEmbedder({ apiKey: KEY, baseURL: closed.url, maxRetries: 1, logger }).embed(['x']));
+
+    expect(logger.entries.map((entry) => entry.extra[0])).toEqual([
+      { attempt: 1, attempts: 2, retry_in_ms: 1, reason: 'HTTP 503' },
+      { attempt: 1, attempts: 2, reason: expect.stringMatching(/^no answer: .*ECONNREFUSED/) },
+    ]);
   });
 
   it('reports an unreachable server as a retryable connection error', async () => {

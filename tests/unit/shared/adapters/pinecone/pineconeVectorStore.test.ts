@@ -6,6 +6,7 @@ import { ConfigurationError, ProviderError, ProviderRejectedError, ProviderUnava
 import { createPineconeVectorStore } from '../../../../../shared/adapters/pinecone/pineconeVectorStore';
 import type { VectorRecord } from '../../../../../shared/ports';
 import { startPineconeSimulator, type PineconeSimulator } from '../../../../../simulators/pinecone';
+import { recordingLogger } from '../../../../helpers/fakes';
 
 const KEY = 'pc-adapter-test-key';
 
@@ -33,8 +34,9 @@ describe('createPineconeVectorStore', () => {
   const sleep = async (ms: number): Promise<void> => {
     delays.push(ms);
   };
+  let logger: ReturnType<typeof recordingLogger>;
   const store = (options: { maxAttempts?: number; indexHost?: string } = {}) =>
-    createPineconeVectorStore({ apiKey: KEY, indexHost: sim.url, baseDelayMs: 100, sleep, ...options });
+    createPineconeVectorStore({ apiKey: KEY, indexHost: sim.url, baseDelayMs: 100, sleep, logger, ...options });
 
   beforeAll(async () => {
     sim = await startPineconeSimulator({ apiKey: KEY });
@@ -43,6 +45,7 @@ describe('createPineconeVectorStore', () => {
   beforeEach(() => {
     sim.reset();
     delays = [];
+    logger = recordingLogger();
   });
 
   it('upserts and fetches records with their metadata', async () => {
@@ -112,6 +115,20 @@ describe('createPineconeVectorStore', () => {
     expect(delays[1]).toBeLessThanOrEqual(200);
   });
 
+  it('writes one WARN line per retried attempt, naming the operation and the status, and none for the last', async () => {
+    sim.failNext(5, 429);
+
+    await storeErrorOf(store({ maxAttempts: 3 }).upsert('ns', [record('a', 1)]));
+
+    expect(logger.entries).toEqual(
+      [1, 2].map((attempt, i) => ({
+        level: 'warn',
+        message: 'Pinecone upsert failed; retrying',
+        extra: [{ attempt, attempts: 3, retry_in_ms: Math.round(delays[i]), reason: expect.stringContaining('HTTP 429') }],
+      })),
+    );
+  });
+
   it('waits as long as retry-after asks', async () => {
     sim.failNext(1, 429, { retryAfterSeconds: 3 });
 
@@ -164,6 +181,7 @@ describe('createPineconeVectorStore', () => {
 
     expect(error).toMatchObject({ status: undefined, retryable: true, attempts: 2 });
     expect(delays).toHaveLength(1);
+    expect(logger.entries).toEqual([expect.objectContaining({ level: 'warn', message: 'Pinecone fetch failed; retrying' })]);
   });
 
   it('splits fetches by the 1000-id limit and by URL length', async () => {
