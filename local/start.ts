@@ -20,8 +20,8 @@ const LOCAL_STAGE = 'local';
 
 async function main(): Promise<void> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-  // On a terminal, Powertools' dev mode indents each line's JSON for people; piped, one line each stays for tools.
-  if (process.stdout.isTTY) process.env.POWERTOOLS_DEV ??= 'true';
+  // On a terminal, one line for people per log entry; piped, one JSON line each stays for tools.
+  if (process.stdout.isTTY) process.env.LOG_FORMAT ??= 'pretty';
   // Before anything starts: a schedule that cannot run stops `npm start` with the reason, as it stops a deploy.
   const catchupSchedules = loadCatchupSchedules({ env: process.env, stage: LOCAL_STAGE });
   const runtime = await startLocalRuntime({

@@ -1,7 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Logger, type LogItem } from '@aws-lambda-powertools/logger';
+import { styleText } from 'node:util';
+import { Logger, LogLevelThreshold, type LogItem } from '@aws-lambda-powertools/logger';
 import type { ConstructorOptions, LogAttributes, LogItemExtraInput, LogItemMessage } from '@aws-lambda-powertools/logger/types';
 import { redactSecrets } from './domain/redaction';
+import { ConfigurationError } from './errors';
+import { prettyLogLine } from './prettyLogLine';
 
 /**
  * The keys of the work in hand (task_id, chunk_index, event_id…), per async context: the records of
@@ -27,16 +30,40 @@ class WorkKeysLogger extends Logger {
   }
 }
 
+/** The same lines, each written as one line for people (prettyLogLine), coloured where the stream takes colour. */
+class PrettyWorkKeysLogger extends WorkKeysLogger {
+  protected printLog(logLevel: number, log: LogItem): void {
+    log.prepareForPrint();
+    // Through the JSON replacer and back, so that the redaction and Powertools' error shape apply as on a JSON line.
+    const attributes = JSON.parse(JSON.stringify(log.getAttributes(), this.getJsonReplacer())) as Record<string, unknown>;
+    // WARN and above to stderr, as Powertools' own Console sends them.
+    const stream = logLevel >= LogLevelThreshold.WARN ? process.stderr : process.stdout;
+    stream.write(`${prettyLogLine(attributes, (format, text) => styleText(format, text, { stream }))}\n`);
+  }
+
+  protected createLogger(options?: ConstructorOptions): Logger {
+    return new PrettyWorkKeysLogger(options);
+  }
+}
+
+const LOG_FORMATS = ['json', 'pretty'] as const;
+
 /**
- * Structured JSON logs (Powertools); the level comes from POWERTOOLS_LOG_LEVEL. Every string a
- * line carries, error messages, stacks and causes included, goes out with the known secrets
+ * Structured JSON logs (Powertools); the level comes from POWERTOOLS_LOG_LEVEL, and LOG_FORMAT
+ * `pretty` writes each line for people instead (local mode on a terminal). Every string a line
+ * carries, error messages, stacks and causes included, goes out with the known secrets
  * (`secrets()`: the keys read so far) and anything shaped like a credential redacted.
  */
 export function createLogger(
   secrets: () => readonly (string | undefined)[] = () => [],
   serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'vectordb-catchup',
+  format = process.env.LOG_FORMAT || 'json',
 ): Logger {
-  return new WorkKeysLogger({
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) {
+    throw new ConfigurationError(`LOG_FORMAT must be ${LOG_FORMATS.join(' or ')}, not ${JSON.stringify(format)}`);
+  }
+  const Kind = format === 'pretty' ? PrettyWorkKeysLogger : WorkKeysLogger;
+  return new Kind({
     serviceName,
     jsonReplacerFn: (_key, value) => (typeof value === 'string' ? redactSecrets(value, secrets()) : value),
   });
