@@ -106,8 +106,25 @@ export function csvHeaderValidator(uri: string, request: TaskRequest, config: Co
 /** A header longer than this cannot travel in the large-CSV loop's state (256 KiB per state, with room to spare). */
 export const MAX_HEADER_BYTES = 64 * 1024;
 
-export function initialLargeCsvPlanState(taskId: string, key: string, head: { etag: string; size: number }): LargeCsvPlanState {
-  return { taskId, key, etag: head.etag, size: head.size, nextOffset: 0, chunkIndex: 0, recordsSoFar: 0, segments: 0, done: false };
+export function initialLargeCsvPlanState(
+  taskId: string,
+  key: string,
+  head: { etag: string; size: number },
+  versionId?: string,
+): LargeCsvPlanState {
+  const version = versionId ? { versionId } : {};
+  return {
+    taskId,
+    key,
+    ...version,
+    etag: head.etag,
+    size: head.size,
+    nextOffset: 0,
+    chunkIndex: 0,
+    recordsSoFar: 0,
+    segments: 0,
+    done: false,
+  };
 }
 
 /** Step Functions execution names: 1-80 of [A-Za-z0-9-_]. The task id when it fits, else a stable digest of it. */
@@ -117,10 +134,13 @@ export function executionNameFor(taskId: string): string {
   return `${taskId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 55)}-${digest}`;
 }
 
-/** A planned CSV chunk as ChunkPlanned carries it: a byte range of whole records of one version (ETag) of the object. */
+/**
+ * A planned CSV chunk as ChunkPlanned carries it: a byte range of whole records of one content
+ * (ETag) of the object, and of the version the task was pinned to when it named one.
+ */
 export function csvRangeChunk(
   chunk: { chunkIndex: number; recordCount: number; firstRecordNumber: number; byteStart: number; byteEnd: number },
-  object: { bucket: string; key: string; etag: string },
+  object: { bucket: string; key: string; etag: string; versionId?: string },
   { header, delimiter }: { header: string[]; delimiter: string },
 ): ChunkOwn {
   const { chunkIndex, recordCount, firstRecordNumber, byteStart, byteEnd } = chunk;

@@ -8,6 +8,8 @@
 export interface LargeCsvPlanState {
   taskId: string;
   key: string;
+  /** The version the task is pinned to, when it named one (a versioned bucket). */
+  versionId?: string;
   etag: string;
   /** The object's size: planning is done when nextOffset reaches it. */
   size: number;

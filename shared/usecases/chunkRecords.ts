@@ -22,7 +22,11 @@ export async function readChunkRecords(chunk: ChunkPlanned, deps: Pick<Dependenc
     taskId: chunk.taskId,
     dataSource: chunk.dataSource,
   };
-  const range = source.type === 'csv_range' ? { start: source.byteStart, end: source.byteEnd } : {};
+  // A CSV range of the version the task was pinned to, if any; a JSON Lines chunk is an object of the task's own.
+  const range =
+    source.type === 'csv_range'
+      ? { start: source.byteStart, end: source.byteEnd, ...(source.versionId ? { versionId: source.versionId } : {}) }
+      : {};
   const bytes = await buffer(await deps.objects.read(source.key, { ...range, etag: source.etag }));
   const prepared = source.type === 'csv_range' ? prepareCsvRecords(bytes, chunk, context, deps) : prepareJsonLines(bytes, chunk, context);
   if (prepared.length !== chunk.recordCount) {

@@ -30,7 +30,8 @@ export async function planSegment(state: LargeCsvPlanState, deps: PlanSegmentDep
   const uri = `s3://${objects.bucket}/${state.key}`;
   const deadline = Date.now() + Math.max(0, budgetMs);
   const announcer = chunkAnnouncer((header) => chunkCommon(task, task.request, deps.config, header), deps);
-  const stream = await objects.read(state.key, { etag: state.etag, start: state.nextOffset });
+  const version = state.versionId ? { versionId: state.versionId } : {};
+  const stream = await objects.read(state.key, { etag: state.etag, start: state.nextOffset, ...version });
   const summary = await planCsv(stream, {
     maxRecords: deps.config.chunk.records,
     maxBytes: deps.config.chunk.maxBytes,
@@ -56,7 +57,7 @@ export async function planSegment(state: LargeCsvPlanState, deps: PlanSegmentDep
         }),
     shouldStop: () => Date.now() >= deadline,
     onChunk: (chunk, layout) =>
-      announcer.announce(csvRangeChunk(chunk, { bucket: objects.bucket, key: state.key, etag: state.etag }, layout)),
+      announcer.announce(csvRangeChunk(chunk, { bucket: objects.bucket, key: state.key, etag: state.etag, ...version }, layout)),
   });
   await announcer.flush();
   // Only the first segment reads the header; a retried one notes the same warning, which is kept once.

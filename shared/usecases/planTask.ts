@@ -145,7 +145,8 @@ function withStartDate(request: TaskRequest, startDate: string | undefined): Tas
 async function startLargeCsvPlan(task: Task, key: string, head: ObjectHead, deps: PlanTaskDeps): Promise<boolean> {
   const { largeCsv, config, logger } = deps;
   if (!largeCsv || head.size <= config.largeCsv.thresholdBytes) return false;
-  const { started, executionName } = await largeCsv.start(task.taskId, initialLargeCsvPlanState(task.taskId, key, head));
+  const state = initialLargeCsvPlanState(task.taskId, key, head, pinnedVersionOf(task.request));
+  const { started, executionName } = await largeCsv.start(task.taskId, state);
   logger.info(started ? 'large CSV handed to the state machine' : 'large CSV already has its execution', {
     taskId: task.taskId,
     key,
@@ -186,6 +187,28 @@ function planSource(
   }
 }
 
+/** The version of its CSV a task was pinned to, if any. */
+const pinnedVersionOf = (request: TaskRequest): string | undefined =>
+  request.source.type === 's3_csv' ? request.source.versionId : undefined;
+
+/**
+ * The object the task plans: the version it was pinned to (startTask and uploads pin one where the
+ * bucket keeps versions), else what the key holds now. A store that answers another version, or
+ * none, for a pinned one keeps no versions: planning the latest instead would be another upload's.
+ */
+async function pinnedHead(key: string, request: TaskRequest, { objects }: Pick<PlanTaskDeps, 'objects'>): Promise<ObjectHead> {
+  const versionId = pinnedVersionOf(request);
+  const uri = `${versionId ? `version ${versionId} of ` : ''}s3://${objects.bucket}/${key}`;
+  const head = await objects.head(key, versionId ? { versionId } : {});
+  if (!head) throw new SourceError(`${uri} does not exist`);
+  if (versionId && head.versionId !== versionId) {
+    throw new SourceError(
+      `${uri} cannot be read: the bucket answered ${head.versionId ? `version ${head.versionId}` : 'an object without versions'} instead`,
+    );
+  }
+  return head;
+}
+
 async function planCsvObject(
   task: Task,
   key: string,
@@ -195,15 +218,16 @@ async function planCsvObject(
 ): Promise<{ records: number; chunks: number } | undefined> {
   const { config, objects } = deps;
   const uri = `s3://${objects.bucket}/${key}`;
-  const head = await objects.head(key);
-  if (!head) throw new SourceError(`${uri} does not exist`);
+  const head = await pinnedHead(key, request, deps);
   // A large CSV is planned by the Step Functions loop, segment by segment, so no file is too big for one invocation.
   if (await startLargeCsvPlan(task, key, head, deps)) return undefined;
-  const summary = await planCsv(await objects.read(key, { etag: head.etag }), {
+  const versionId = pinnedVersionOf(request);
+  const version = versionId ? { versionId } : {};
+  const summary = await planCsv(await objects.read(key, { etag: head.etag, ...version }), {
     maxRecords: config.chunk.records,
     maxBytes: config.chunk.maxBytes,
     validateHeader: csvHeaderValidator(uri, request, config),
-    onChunk: (chunk, layout) => announce(csvRangeChunk(chunk, { bucket: objects.bucket, key, etag: head.etag }, layout)),
+    onChunk: (chunk, layout) => announce(csvRangeChunk(chunk, { bucket: objects.bucket, key, etag: head.etag, ...version }, layout)),
   });
   if (summary.malformedRecords)
     deps.logger.warn('CSV has records the parser could not read', { key, malformedRecords: summary.malformedRecords });

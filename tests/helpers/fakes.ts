@@ -139,11 +139,11 @@ export function fakeObjects(methods: Partial<Omit<ObjectStore, 'bucket'>>, bucke
 export function memoryObjects(
   files: Record<string, string | Buffer> = {},
   options: { bucket?: string; pieceBytes?: number } = {},
-): ObjectStore & { files: Map<string, Buffer>; reads: { key: string; start?: number; end?: number }[] } {
+): ObjectStore & { files: Map<string, Buffer>; reads: { key: string; start?: number; end?: number; versionId?: string }[] } {
   const bucket = options.bucket ?? 'test-bucket';
   const pieceBytes = options.pieceBytes ?? 16;
   const stored = new Map(Object.entries(files).map(([key, body]) => [key, Buffer.from(body)]));
-  const reads: { key: string; start?: number; end?: number }[] = [];
+  const reads: { key: string; start?: number; end?: number; versionId?: string }[] = [];
   const etagOf = (body: Buffer) => `"${createHash('md5').update(body).digest('hex')}"`;
   const headOf = (key: string, body: Buffer): ObjectHead => ({ bucket, key, size: body.length, etag: etagOf(body) });
   return {
@@ -154,8 +154,9 @@ export function memoryObjects(
       const body = stored.get(key);
       return body && headOf(key, body);
     },
-    async read(key, { start, end, etag } = {}) {
-      reads.push({ key, start, end });
+    // Keeps one version of each key: a named version is noted with the read, for the tests to check it was asked for.
+    async read(key, { start, end, etag, versionId } = {}) {
+      reads.push({ key, start, end, ...(versionId ? { versionId } : {}) });
       const body = stored.get(key);
       if (!body) throw new SourceError(`s3://${bucket}/${key} does not exist`);
       if (etag !== undefined && etag !== etagOf(body)) {

@@ -362,6 +362,25 @@ describe('embedChunk', () => {
     });
   });
 
+  it('reads a CSV range of the version its task was pinned to', async () => {
+    const csv = `id,formatted_text,tier\n${ROWS.map((row) => `${row.id},${row.formatted_text},${row.tier}`).join('\n')}\n`;
+    const objects = memoryObjects({ 'uploads/crm.csv': csv });
+    const head = await objects.head('uploads/crm.csv');
+    const chunk = await plannedChunk(objects, 'task-1', ROWS, { dataSource: 's3_csv' });
+    const byteStart = csv.indexOf('\n') + 1;
+    const source = { type: 'csv_range', bucket: objects.bucket, key: 'uploads/crm.csv', versionId: 'v1', etag: head!.etag } as const;
+    const { deps, published } = embedderDeps({ objects });
+    objects.reads.length = 0;
+
+    await embedChunk(
+      { ...chunk, source: { ...source, byteStart, byteEnd: csv.length, header: ['id', 'formatted_text', 'tier'], delimiter: ',' } },
+      deps,
+    );
+
+    expect(objects.reads).toEqual([{ key: 'uploads/crm.csv', start: byteStart, end: csv.length, versionId: 'v1' }]);
+    expect(onlyResult(published).records).toMatchObject({ processed: 3, failed: 0 });
+  });
+
   it('does nothing for a chunk already recorded (a duplicate delivery): nothing read, embedded or published', async () => {
     const embedder = fakeEmbedder();
     const chunk = await plannedChunk(memoryObjects(), 'task-1', ROWS);

@@ -97,6 +97,17 @@ describe('planSegment', () => {
     expect(objects.reads).toEqual([{ key: KEY, start: 0, end: undefined }]);
   });
 
+  it('reads and announces the version the task was pinned to', async () => {
+    const objects = memoryObjects({ [KEY]: CSV });
+    const { deps, published } = segmentDeps(objects);
+    const state = { ...(await startState(objects)), versionId: 'v1' };
+    await planSegment(state, deps, 60_000);
+
+    expect(objects.reads).toEqual([{ key: KEY, start: 0, end: undefined, versionId: 'v1' }]);
+    const sources = detailsOf(published, 'ChunkPlanned').map((chunk) => chunk.source);
+    expect(sources.map((source) => source.type === 'csv_range' && source.versionId)).toEqual(['v1', 'v1', 'v1']);
+  });
+
   it('stops after a whole chunk once the budget is spent, and the next segments resume where it stopped', async () => {
     const objects = memoryObjects({ [KEY]: CSV });
     const { deps, published } = segmentDeps(objects);

@@ -312,21 +312,70 @@ describe('planTask: a CSV object', () => {
     expect(plans).toEqual([]);
   });
 
-  // Bug: planTask ignores the request's source.versionId. It plans whatever the key holds when it runs (the ranges it
-  // announces carry no versionId, and the embedder reads by key and ETag), so a task that startTask or startFromObject
-  // pinned to one upload plans a later upload of the same key instead.
-  it.failing('plans only the version the request was pinned to, not a later upload of the same key', async () => {
-    const later = 'id,formatted_text\n9,uploaded later\n';
-    const objects = fakeObjects({
-      head: async (key) => ({ bucket: 'test-bucket', key, size: later.length, etag: '"etag-of-v2"', versionId: 'v2' }),
-      read: async () => Readable.from([Buffer.from(later)]),
+  /** A bucket that keeps versions: v1 (the pinned upload) and v2 (a later upload of the same key, what the key holds now). */
+  function versionedObjects() {
+    const versions: Record<string, string> = { v1: CSV, v2: 'id,formatted_text\n9,uploaded later\n' };
+    const reads: { versionId?: string; etag?: string }[] = [];
+    const headOf = (versionId: string) => ({
+      bucket: 'test-bucket',
+      key: KEY,
+      size: versions[versionId].length,
+      etag: `"etag-of-${versionId}"`,
+      versionId,
     });
-    const { deps, published } = plannerDeps({ objects });
+    const objects = fakeObjects({
+      head: async (_key, { versionId = 'v2' } = {}) => (versions[versionId] ? headOf(versionId) : undefined),
+      read: async (_key, { versionId = 'v2', etag } = {}) => {
+        reads.push({ versionId, etag });
+        return Readable.from([Buffer.from(versions[versionId])]);
+      },
+    });
+    return { objects, reads };
+  }
+
+  it('plans only the version the request was pinned to, not a later upload of the same key', async () => {
+    const { objects, reads } = versionedObjects();
+    const { deps, published, plans } = plannerDeps({ objects });
     await planTask({ ...csvRequest, source: { type: 's3_csv', key: KEY, versionId: 'v1' } }, deps);
 
-    // Planning v1, or failing the task because v1 is no longer what the key holds: either way, no range of another version.
     const ranges = detailsOf(published, 'ChunkPlanned').map((chunk) => chunk.source);
-    expect(ranges.filter((source) => source.type !== 'csv_range' || source.versionId !== 'v1')).toEqual([]);
+    expect(ranges.length).toBeGreaterThan(0);
+    expect(ranges.every((source) => source.type === 'csv_range' && source.versionId === 'v1' && source.etag === '"etag-of-v1"')).toBe(true);
+    expect(reads).toEqual([{ versionId: 'v1', etag: '"etag-of-v1"' }]);
+    expect(plans).toEqual([{ records: 3, chunks: ranges.length }]);
+  });
+
+  it('fails a pinned task, naming the version, when the bucket answers another version or none', async () => {
+    const later = 'id,formatted_text\n9,uploaded later\n';
+    const unversioned = fakeObjects({
+      head: async (key) => ({ bucket: 'test-bucket', key, size: later.length, etag: '"etag"' }),
+      read: async () => Readable.from([Buffer.from(later)]),
+    });
+    const { deps, published, finishes } = plannerDeps({ objects: unversioned });
+    await planTask({ ...csvRequest, source: { type: 's3_csv', key: KEY, versionId: 'v1' } }, deps);
+
+    expect(detailsOf(published, 'ChunkPlanned')).toEqual([]);
+    expect(finishes).toEqual([
+      {
+        status: 'FAILED',
+        error: `version v1 of s3://test-bucket/${KEY} cannot be read: the bucket answered an object without versions instead`,
+      },
+    ]);
+  });
+
+  it('fails a pinned task whose version is gone', async () => {
+    const { objects } = versionedObjects();
+    const { deps, finishes } = plannerDeps({ objects });
+    await planTask({ ...csvRequest, source: { type: 's3_csv', key: KEY, versionId: 'v0' } }, deps);
+    expect(finishes).toEqual([{ status: 'FAILED', error: `version v0 of s3://test-bucket/${KEY} does not exist` }]);
+  });
+
+  it('hands the pinned version to the large-CSV planner', async () => {
+    const { objects } = versionedObjects();
+    const largeCsv = recordingLargeCsv();
+    const { deps } = plannerDeps({ objects, largeCsv, env: { LARGE_CSV_THRESHOLD_BYTES: '10' } });
+    await planTask({ ...csvRequest, source: { type: 's3_csv', key: KEY, versionId: 'v1' } }, deps);
+    expect(largeCsv.starts).toEqual([{ taskId: 'csv-1', input: expect.objectContaining({ versionId: 'v1', etag: '"etag-of-v1"' }) }]);
   });
 
   it('fails the task when the object does not exist', async () => {
