@@ -7,13 +7,22 @@
  */
 import type { Config } from '../config';
 import { dateDaysBefore } from './dates';
-import { sourceIdentityOf, type StartDateBasis, type TaskRequest, type Watermark } from './task';
+import { datasetOf, sourceIdentityOf, type StartDateBasis, type TaskRequest, type Watermark } from './task';
 
 export const AUTO_START_DATE = 'auto';
 
 /** Runs of one source into one namespace (and one dataset, when the request names it) share a watermark. */
 export function catchupKeyOf(request: TaskRequest, namespace: string): string {
   return JSON.stringify([sourceIdentityOf(request), namespace, request.dataset ?? null]);
+}
+
+/**
+ * Full syncs that write (not dry runs) of one dataset in one namespace, whatever their source, go
+ * one at a time: two at once would each delete what only the other saw. They claim this entry.
+ */
+export function fullSyncKeyOf(request: TaskRequest, namespace: string): string | undefined {
+  if (request.sync !== 'full' || request.dryRun) return undefined;
+  return JSON.stringify(['full-sync', namespace, datasetOf(request)]);
 }
 
 export function isAutoStartDate(request: Pick<TaskRequest, 'startDate'>): boolean {
@@ -30,6 +39,14 @@ export function resolveAutoStartDate(
     return { startDate: dateDaysBefore(watermark.startedAt, overlapDays), basis: { from: 'watermark', watermark, overlapDays } };
   if (initialStartDate) return { startDate: initialStartDate, basis: { from: 'initial', overlapDays } };
   return { basis: { from: 'none', overlapDays } };
+}
+
+/** Why a full sync does not start: another one of its dataset is still going. */
+export function fullSyncOverlapWarning(request: TaskRequest, namespace: string, running: { taskId: string; status: string }): string {
+  return (
+    `full sync of dataset "${datasetOf(request)}" in namespace "${namespace}" not started: task ${running.taskId}, ` +
+    `a full sync of the same dataset, is still ${running.status}; run it again once that one has ended`
+  );
 }
 
 /** Why a scheduled run does not start: an earlier run of its source is still going. */

@@ -1,5 +1,5 @@
 /** Ending a task: the terminal transition happens once, and TaskCompleted follows it. */
-import { catchupKeyOf } from '../domain/catchup';
+import { catchupKeyOf, fullSyncKeyOf } from '../domain/catchup';
 import { datasetOf, deletionSkipped, type Task, type TerminalStatus } from '../domain/task';
 import type { TaskCompleted } from '../events/types';
 import type { Dependencies } from '../ports';
@@ -58,14 +58,19 @@ async function announce(task: Task, deps: FinishTaskDeps): Promise<void> {
   deps.logger.info('task completed', { taskId: task.taskId, status: task.status, records: detail.records, chunks: detail.chunks });
 }
 
-/** The run is no longer going; a COMPLETED one (not a dry run: it wrote nothing) moves its source's watermark. */
-function endRun(task: Task, deps: FinishTaskDeps): Promise<void> {
+/**
+ * The run is no longer going (nor is its full sync, which frees its dataset for the next); a
+ * COMPLETED one (not a dry run: it wrote nothing) moves its source's watermark.
+ */
+async function endRun(task: Task, deps: FinishTaskDeps): Promise<void> {
   const moves = task.status === 'COMPLETED' && !task.request.dryRun && task.startedAt;
-  return deps.catchup.end(
+  await deps.catchup.end(
     catchupKeyOf(task.request, task.namespace),
     task.taskId,
     moves ? { taskId: task.taskId, startedAt: task.startedAt as string } : undefined,
   );
+  const fullSyncKey = fullSyncKeyOf(task.request, task.namespace);
+  if (fullSyncKey) await deps.catchup.end(fullSyncKey, task.taskId);
 }
 
 function syncSummary(task: Task): NonNullable<TaskCompleted['sync']> {

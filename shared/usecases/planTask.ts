@@ -16,7 +16,14 @@ import {
   startDateWarning,
   taskColumns,
 } from '../domain/plan';
-import { catchupKeyOf, isAutoStartDate, overlapWarning, resolveAutoStartDate } from '../domain/catchup';
+import {
+  catchupKeyOf,
+  fullSyncKeyOf,
+  fullSyncOverlapWarning,
+  isAutoStartDate,
+  overlapWarning,
+  resolveAutoStartDate,
+} from '../domain/catchup';
 import { isTerminal, type Task, type TaskRequest } from '../domain/task';
 import { SourceError } from '../errors';
 import type { Dependencies, ObjectHead } from '../ports';
@@ -64,8 +71,8 @@ export async function planTask(request: TaskRequest, deps: PlanTaskDeps): Promis
 }
 
 /**
- * PENDING → RUNNING, with what must hold first: a scheduled run claims its source (or is skipped),
- * a full sync is not cut short by a date, the run is noted as going, and start_date=auto is
+ * PENDING → RUNNING, with what must hold first: a scheduled run claims its source and a full sync
+ * its dataset (or is skipped), a full sync is not cut short by a date, the run is noted as going, and start_date=auto is
  * settled. Undefined when the run does not go on; else the task and the request with its date.
  */
 async function startRun(
@@ -75,8 +82,14 @@ async function startRun(
 ): Promise<{ task: Task; request: TaskRequest } | undefined> {
   const catchupKey = catchupKeyOf(request, existing.namespace);
   if (request.schedule && !isTerminal(existing.status)) {
-    const busy = await claimSource(existing, request.schedule, catchupKey, deps);
-    if (busy) return void (await skipScheduledRun(existing, busy, deps));
+    const schedule = request.schedule;
+    const busy = await claimRun(existing, catchupKey, (going) => overlapWarning(schedule, going), deps);
+    if (busy) return void (await skipRun(existing, busy, 'scheduled run skipped', deps));
+  }
+  const fullSyncKey = fullSyncKeyOf(request, existing.namespace);
+  if (fullSyncKey && !isTerminal(existing.status)) {
+    const busy = await claimRun(existing, fullSyncKey, (going) => fullSyncOverlapWarning(request, existing.namespace, going), deps);
+    if (busy) return void (await skipRun(existing, busy, 'full sync not started', deps));
   }
   const started = await deps.tasks.start(request.taskId, deps.now());
   if (!started) {
@@ -93,27 +106,28 @@ async function startRun(
 }
 
 /**
- * A scheduled run's claim on its source: undefined once it holds it, else why it must not start
- * (an earlier run of the source is still going). A redelivery finds its own claim.
+ * A run's claim to be the only one going under `key` (a scheduled run's source, a full sync's
+ * dataset): undefined once it holds it, else why it must not start (`busy` names the run still
+ * going). A redelivery finds its own claim.
  */
-async function claimSource(task: Task, schedule: string, key: string, deps: PlanTaskDeps): Promise<string | undefined> {
+async function claimRun(task: Task, key: string, busy: (going: Task) => string, deps: PlanTaskDeps): Promise<string | undefined> {
   for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt += 1) {
     const state = await deps.catchup.get(key);
     if (state.running.includes(task.taskId)) return undefined;
     const runs = await Promise.all(state.running.map((taskId) => deps.tasks.get(taskId)));
     const going = runs.find((run) => run !== undefined && !isTerminal(run.status));
-    if (going) return overlapWarning(schedule, going);
+    if (going) return busy(going);
     if (await deps.catchup.claim(key, task.taskId, state.version)) return undefined;
   }
-  throw new Error(`could not claim catch-up ${key} in ${MAX_CLAIM_ATTEMPTS} attempts: runs of it keep beginning`);
+  throw new Error(`could not claim ${key} in ${MAX_CLAIM_ATTEMPTS} attempts: runs of it keep beginning`);
 }
 
 /** Other runs beginning at the same moment as a scheduled one; past this many, the message is retried later. */
 const MAX_CLAIM_ATTEMPTS = 5;
 
-/** A skipped scheduled run is a task that ends CANCELLED at once, its warning naming the run still going. */
-async function skipScheduledRun(task: Task, warning: string, deps: PlanTaskDeps): Promise<void> {
-  deps.logger.warn('scheduled run skipped', { taskId: task.taskId, warning });
+/** A skipped run is a task that ends CANCELLED at once, its warning naming the run still going. */
+async function skipRun(task: Task, warning: string, what: string, deps: PlanTaskDeps): Promise<void> {
+  deps.logger.warn(what, { taskId: task.taskId, warning });
   await deps.tasks.addWarning(task.taskId, warning, deps.now());
   await finishTask(task.taskId, 'CANCELLED', deps);
 }

@@ -2,7 +2,7 @@
  * TaskCompleted once: a terminal task is re-announced only when its announcement was lost, never
  * while the invocation that ended it may still be publishing.
  */
-import { catchupKeyOf } from '../../../../shared/domain/catchup';
+import { catchupKeyOf, fullSyncKeyOf } from '../../../../shared/domain/catchup';
 import type { Task, TerminalStatus } from '../../../../shared/domain/task';
 import { ANNOUNCEMENT_LEASE_MS, failTaskOfInvalidEvent, finishTask } from '../../../../shared/usecases/finishTask';
 import { finishIfSettled, type SettleTaskDeps } from '../../../../shared/usecases/settleTask';
@@ -207,5 +207,15 @@ describe('finishTask and the catch-up watermark', () => {
     deps.tasks.finish = async () => completedTask({ startedAt: started });
     await finishTask('task-1', 'COMPLETED', deps);
     expect((await deps.catchup.get(key)).watermark).toEqual({ taskId: 'later', startedAt: '2026-11-28T11:59:50.000Z' });
+  });
+
+  it.each(['COMPLETED', 'PARTIAL', 'FAILED', 'CANCELLED'] as const)('frees the dataset of a full sync that ends %s', async (status) => {
+    const { deps } = fakeDeps(ENDED_AT);
+    const task = completedTask({ status, request: { ...completedTask().request, sync: 'full', dataset: 'people' } });
+    const fullSyncKey = fullSyncKeyOf(task.request, 'ns') as string;
+    await deps.catchup.claim(fullSyncKey, 'task-1', 0);
+    deps.tasks.finish = async () => task;
+    await finishTask('task-1', status, deps);
+    expect((await deps.catchup.get(fullSyncKey)).running).toEqual([]);
   });
 });

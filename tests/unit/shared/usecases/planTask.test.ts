@@ -4,7 +4,7 @@
  * be planned fails the task with the reason; a CSV over the threshold goes to the large-CSV loop.
  */
 import { Readable } from 'node:stream';
-import { catchupKeyOf } from '../../../../shared/domain/catchup';
+import { catchupKeyOf, fullSyncKeyOf } from '../../../../shared/domain/catchup';
 import type { StartDateBasis, Task, TaskRequest, TerminalStatus } from '../../../../shared/domain/task';
 import type { ChunkPlanned } from '../../../../shared/events/types';
 import type { LargeCsvPlanner, LargeCsvPlanState, NewTask, ObjectStore, QuestionSource } from '../../../../shared/ports';
@@ -516,5 +516,57 @@ describe('planTask: scheduled runs', () => {
     await planTask(scheduled, deps);
     expect(raced).toBe(true);
     expect(plans).toEqual([{ records: 3, chunks: 2 }]);
+  });
+});
+
+describe('planTask: one full sync of a dataset at a time', () => {
+  const fullSync: TaskRequest = { ...inlineRequest, taskId: 'full-2', sync: 'full', dataset: 'people' };
+  /** Another source, the same dataset and namespace: its full sync deletes what this one did not see. */
+  const other: TaskRequest = { ...fullSync, taskId: 'full-1', source: { type: 's3_csv', key: 'exports/people.csv' } };
+  const key = fullSyncKeyOf(fullSync, 'crm') as string;
+
+  it('does not start a full sync while another of the same dataset is going: CANCELLED at once, naming it', async () => {
+    const going = aTask({ taskId: 'full-1', status: 'RUNNING', namespace: 'crm', request: other });
+    const { deps, published, plans, finishes, warnings } = plannerDeps({ others: [going] });
+    await deps.catchup.claim(fullSyncKeyOf(other, 'crm') as string, 'full-1', 0);
+
+    await planTask(fullSync, deps);
+
+    expect(plans).toEqual([]);
+    expect(detailsOf(published, 'ChunkPlanned')).toEqual([]);
+    expect(warnings).toEqual([
+      'full sync of dataset "people" in namespace "crm" not started: task full-1, a full sync of the same dataset, is still RUNNING; ' +
+        'run it again once that one has ended',
+    ]);
+    expect(finishes).toEqual([{ status: 'CANCELLED' }]);
+    expect((await deps.catchup.get(key)).running).toEqual(['full-1']);
+  });
+
+  it('starts once the full sync noted as going has ended, and holds the dataset', async () => {
+    const ended = aTask({ taskId: 'full-1', status: 'PARTIAL', namespace: 'crm', request: other });
+    const { deps, plans } = plannerDeps({ others: [ended] });
+    await deps.catchup.claim(key, 'full-1', 0);
+
+    await planTask(fullSync, deps);
+
+    expect(plans).toEqual([{ records: 3, chunks: 2 }]);
+    expect((await deps.catchup.get(key)).running).toEqual(['full-2']);
+  });
+
+  it('lets a dry run go beside a full sync (it deletes nothing) and holds nothing itself', async () => {
+    const going = aTask({ taskId: 'full-1', status: 'RUNNING', namespace: 'crm', request: other });
+    const { deps, plans } = plannerDeps({ others: [going] });
+    await deps.catchup.claim(key, 'full-1', 0);
+
+    await planTask({ ...fullSync, dryRun: true }, deps);
+
+    expect(plans).toEqual([{ records: 3, chunks: 2 }]);
+    expect(fullSyncKeyOf({ ...fullSync, dryRun: true }, 'crm')).toBeUndefined();
+  });
+
+  it('keys datasets by namespace: the same dataset name elsewhere is another dataset', () => {
+    expect(fullSyncKeyOf(fullSync, 'crm')).toBe(fullSyncKeyOf(other, 'crm'));
+    expect(fullSyncKeyOf(fullSync, 'shop')).not.toBe(key);
+    expect(fullSyncKeyOf({ ...fullSync, sync: undefined }, 'crm')).toBeUndefined();
   });
 });
