@@ -86,7 +86,7 @@ export function startLocalSchedules(
       // AWS's <aws.scheduler.scheduled-time>: whole seconds, UTC.
       const request = firingRequest(schedule, `${at.toISOString().slice(0, 19)}Z`);
       await events.publish('TaskRequested', [request]);
-      logger.info('scheduled catch-up requested', { schedule: schedule.name, taskId: request.taskId });
+      logger.info('scheduled catch-up requested', { schedule: schedule.name, task_id: request.taskId });
     },
   }));
   return startTimers(jobs, logger, clock);

@@ -62,7 +62,7 @@ function prepareCsvRecords(
   const source = chunk.source as CsvByteRange;
   const { records, encoding } = parseCsvRange(bytes, source.delimiter ?? ',', chunk.firstRecordNumber);
   if (encoding !== 'utf-8')
-    deps.logger.warn('chunk is not valid UTF-8; read as Windows-1252', { taskId: chunk.taskId, chunkIndex: chunk.chunkIndex });
+    deps.logger.warn('chunk is not valid UTF-8; read as Windows-1252', { task_id: chunk.taskId, chunk_index: chunk.chunkIndex });
   return records.map((record): PreparedRecord => {
     if (!record.values) return { kind: 'fail', recordNumber: record.recordNumber, message: `unreadable CSV record: ${record.error}` };
     if (record.values.length !== source.header.length) {

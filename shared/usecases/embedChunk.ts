@@ -50,11 +50,11 @@ async function processChunk(chunk: ChunkPlanned, deps: EmbedChunkDeps): Promise<
   const task = await tasks.get(chunk.taskId);
   if (!task) throw new Error(`ChunkPlanned for unknown task ${chunk.taskId}`);
   if (isTerminal(task.status)) {
-    logger.info('task already ended; chunk not embedded', { taskId: chunk.taskId, chunkIndex: chunk.chunkIndex, status: task.status });
+    logger.info('task already ended; chunk not embedded', { task_id: chunk.taskId, chunk_index: chunk.chunkIndex, status: task.status });
     return undefined;
   }
   if (await tasks.isChunkRecorded(chunk.taskId, chunk.chunkIndex, chunk.attempt ?? 1)) {
-    logger.info('chunk already recorded; duplicate delivery ignored', { taskId: chunk.taskId, chunkIndex: chunk.chunkIndex });
+    logger.info('chunk already recorded; duplicate delivery ignored', { task_id: chunk.taskId, chunk_index: chunk.chunkIndex });
     return undefined;
   }
 

@@ -55,7 +55,7 @@ async function announce(task: Task, deps: FinishTaskDeps): Promise<void> {
   };
   await deps.events.publish('TaskCompleted', [detail]);
   await deps.tasks.markCompletionAnnounced(task.taskId);
-  deps.logger.info('task completed', { taskId: task.taskId, status: task.status, records: detail.records, chunks: detail.chunks });
+  deps.logger.info('task completed', { task_id: task.taskId, status: task.status, records: detail.records, chunks: detail.chunks });
 }
 
 /**

@@ -73,7 +73,7 @@ export async function planSegment(state: LargeCsvPlanState, deps: PlanSegmentDep
     done: summary.done || summary.nextOffset >= state.size,
   };
   logger.info('CSV segment planned', {
-    taskId: state.taskId,
+    task_id: state.taskId,
     segment: next.segments,
     from: state.nextOffset,
     to: next.nextOffset,
@@ -91,7 +91,7 @@ export async function finishPlan(state: LargeCsvPlanState, deps: SettleTaskDeps)
   if (isTerminal(task.status)) return finishIfSettled(task, deps);
   const planned = await deps.tasks.completePlan(state.taskId, { records: state.recordsSoFar, chunks: state.chunkIndex }, deps.now());
   deps.logger.info('task planned', {
-    taskId: state.taskId,
+    task_id: state.taskId,
     records: state.recordsSoFar,
     chunks: state.chunkIndex,
     segments: state.segments,
@@ -120,7 +120,7 @@ export function reasonOf(error: CaughtError | undefined, fallback: string): stri
 /** The loop failed (caught), or the execution ended without reaching its Catch (status-change rule). */
 export async function failPlan(taskId: string, reason: string, deps: FinishTaskDeps): Promise<void> {
   if (!(await deps.tasks.get(taskId))) {
-    deps.logger.warn('large-CSV execution failed for an unknown task', { taskId, reason });
+    deps.logger.warn('large-CSV execution failed for an unknown task', { task_id: taskId, reason });
     return;
   }
   await finishTask(taskId, 'FAILED', deps, `large-CSV planning failed: ${reason}`);

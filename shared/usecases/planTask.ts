@@ -60,7 +60,7 @@ export async function planTask(request: TaskRequest, deps: PlanTaskDeps): Promis
     // Handed to the Step Functions loop, which records the totals itself.
     if (!totals) return;
     await announcer.flush();
-    logger.info('task planned', { taskId: task.taskId, ...totals });
+    logger.info('task planned', { task_id: task.taskId, ...totals });
     const planned = await tasks.completePlan(task.taskId, totals, deps.now());
     await finishIfSettled(planned, deps);
   } catch (error) {
@@ -93,7 +93,7 @@ async function startRun(
   }
   const started = await deps.tasks.start(request.taskId, deps.now());
   if (!started) {
-    deps.logger.info('task is not runnable; nothing to plan', { taskId: request.taskId, status: existing.status });
+    deps.logger.info('task is not runnable; nothing to plan', { task_id: request.taskId, status: existing.status });
     return undefined;
   }
   // The API refuses this pairing up front; another system's event meets it here.
@@ -127,7 +127,7 @@ const MAX_CLAIM_ATTEMPTS = 5;
 
 /** A skipped run is a task that ends CANCELLED at once, its warning naming the run still going. */
 async function skipRun(task: Task, warning: string, what: string, deps: PlanTaskDeps): Promise<void> {
-  deps.logger.warn(what, { taskId: task.taskId, warning });
+  deps.logger.warn(what, { task_id: task.taskId, warning });
   await deps.tasks.addWarning(task.taskId, warning, deps.now());
   await finishTask(task.taskId, 'CANCELLED', deps);
 }
@@ -138,7 +138,7 @@ async function settleAutoStartDate(task: Task, key: string, deps: PlanTaskDeps):
   const { startDate, basis } = resolveAutoStartDate(watermark, deps.config.catchup);
   const settled = await deps.tasks.settleStartDate(task.taskId, startDate, basis, deps.now());
   deps.logger.info('start_date=auto settled', {
-    taskId: task.taskId,
+    task_id: task.taskId,
     startDate: settled.request.startDate ?? null,
     basis: settled.startDateBasis,
   });
@@ -162,7 +162,7 @@ async function startLargeCsvPlan(task: Task, key: string, head: ObjectHead, deps
   const state = initialLargeCsvPlanState(task.taskId, key, head, pinnedVersionOf(task.request));
   const { started, executionName } = await largeCsv.start(task.taskId, state);
   logger.info(started ? 'large CSV handed to the state machine' : 'large CSV already has its execution', {
-    taskId: task.taskId,
+    task_id: task.taskId,
     key,
     size: head.size,
     executionName,
@@ -310,6 +310,6 @@ export async function noteStartDateWarning(
 ): Promise<void> {
   const warning = startDateWarning(header, task.request, deps.config, source);
   if (!warning) return;
-  deps.logger.warn('start_date not applied', { taskId: task.taskId, warning });
+  deps.logger.warn('start_date not applied', { task_id: task.taskId, warning });
   await deps.tasks.addWarning(task.taskId, warning, deps.now());
 }

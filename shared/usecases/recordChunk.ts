@@ -7,6 +7,6 @@ export type RecordChunkDeps = SettleTaskDeps & Pick<Dependencies, 'logger'>;
 
 export async function recordChunk(result: ChunkEmbedded, deps: RecordChunkDeps): Promise<void> {
   const { applied, task } = await deps.tasks.recordChunk(result, deps.now());
-  if (!applied) deps.logger.info('chunk already counted; duplicate ignored', { taskId: result.taskId, chunkIndex: result.chunkIndex });
+  if (!applied) deps.logger.info('chunk already counted; duplicate ignored', { task_id: result.taskId, chunk_index: result.chunkIndex });
   await finishIfSettled(task, deps);
 }

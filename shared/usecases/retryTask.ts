@@ -40,7 +40,7 @@ export async function retryTask(taskId: string, deps: RetryTaskDeps, attempt?: n
   const chunks: ChunkPlanned[] = failed.map((chunk) => ({ ...(plans.get(chunk.chunkIndex) as ChunkPlanned), attempt: next }));
   // Lost after the reopen, these are the sweeper's: it announces a reopened task's unrecorded chunks with its attempt.
   await deps.events.publish('ChunkPlanned', chunks);
-  deps.logger.info('task retried', { taskId, attempt: next, chunks: chunks.map((chunk) => chunk.chunkIndex) });
+  deps.logger.info('task retried', { task_id: taskId, attempt: next, chunks: chunks.map((chunk) => chunk.chunkIndex) });
   return buildStatusView(reopened, deps.config.openai.pricePerMillionTokens);
 }
 
@@ -50,6 +50,6 @@ export async function retryRequested(request: TaskRetryRequested, deps: RetryTas
     await retryTask(request.taskId, deps, request.attempt ?? 1);
   } catch (error) {
     if (!(error instanceof ConflictError || error instanceof NotFoundError)) throw error;
-    deps.logger.warn('retry not applied', { taskId: request.taskId, requestedBy: request.requestedBy, reason: error.message });
+    deps.logger.warn('retry not applied', { task_id: request.taskId, requestedBy: request.requestedBy, reason: error.message });
   }
 }

@@ -32,7 +32,7 @@ export async function startFromObject(object: CreatedObject, deps: StartFromObje
   if (sync && 'problem' in sync) return refuse(request, sync.problem, deps);
   const result = await requestTask(request, deps);
   deps.logger.info(result.created ? 'task started for uploaded object' : 'repeated notification; task already exists', {
-    taskId,
+    task_id: taskId,
     key: object.key,
   });
   return result;
@@ -46,7 +46,7 @@ async function refuse(request: TaskRequest, problem: string, deps: StartFromObje
   );
   const task = (await finishTask(request.taskId, 'FAILED', deps, problem)) ?? (await deps.tasks.get(request.taskId));
   deps.logger.warn('uploaded object refused', {
-    taskId: request.taskId,
+    task_id: request.taskId,
     key: request.source.type === 's3_csv' ? request.source.key : undefined,
     problem,
   });
