@@ -14,6 +14,7 @@ import {
   ResourceInUseException,
   ScanCommand,
   type AttributeValue,
+  waitUntilTableExists,
   waitUntilTableNotExists,
 } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -143,7 +144,11 @@ export function connectEmulators(connection: EmulatorConnection): Emulators {
  * over: dynalite cannot add an index to a table (its UpdateTable ignores one).
  */
 async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const create = () => client.send(new CreateTableCommand({ TableName: tableName, ...TASKS_TABLE_KEYS, BillingMode: 'PAY_PER_REQUEST' }));
+  // dynalite makes a table ACTIVE in the background, even with createTableMs 0: a write before then finds no table.
+  const create = async () => {
+    await client.send(new CreateTableCommand({ TableName: tableName, ...TASKS_TABLE_KEYS, BillingMode: 'PAY_PER_REQUEST' }));
+    await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 }, { TableName: tableName });
+  };
   try {
     await create();
     return;

@@ -8,6 +8,7 @@ import {
   DescribeTableCommand,
   PutItemCommand,
   ScanCommand,
+  waitUntilTableExists,
   waitUntilTableNotExists,
 } from '@aws-sdk/client-dynamodb';
 import { TASKS_TABLE_KEYS } from '../../../infra/tasksTable';
@@ -49,6 +50,7 @@ describe('startEmulators: the persisted task table', () => {
         ],
       }),
     );
+    await waitUntilTableExists({ client: first.dynamo, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 }, { TableName: 'old-tasks' });
     for (let i = 0; i < 60; i += 1) {
       await first.dynamo.send(
         new PutItemCommand({ TableName: 'old-tasks', Item: { pk: { S: `TASK#${i}` }, sk: { S: 'TASK' }, n: { N: String(i) } } }),
