@@ -2,17 +2,19 @@
  * The dashboard in a real browser: Debian's chromium driven by playwright-core, against the local
  * runtime as `npm start` runs it without keys (offline embedder, LanceDB). The page asks for the
  * key, uploads CSV files through POST /uploads, shows their tasks end (chunks, failures and the
- * retry button of a PARTIAL one; a COMPLETED one), and finds a record by its words. It saves the
- * screenshot the README shows, docs/dashboard.png. Without chromium it fails, saying how to get it.
+ * retry button of a PARTIAL one; a COMPLETED one), and finds a record by its words. It saves a
+ * screenshot in test-results/ (not kept in git); with UPDATE_DOCS=1 it also rewrites the one the
+ * README shows, docs/dashboard.png. Without chromium it fails, saying how to get it.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createOfflineEmbedder } from '../../local/adapters/offlineEmbedder';
 import { startLocalStack, TEST_API_KEY, type LocalStack } from '../helpers/localStack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOT = path.resolve(__dirname, '../../docs/dashboard.png');
+const SCREENSHOT = path.resolve(__dirname, '../../test-results/dashboard.png');
+const DOCS_SCREENSHOT = path.resolve(__dirname, '../../docs/dashboard.png');
 /**
  * Headless, and nothing of chromium's own: no background connection, which a closed network would
  * refuse or hang. Each launch gets a fresh profile of playwright's making.
@@ -152,6 +154,7 @@ describe('dashboard (headless chromium, local runtime)', () => {
     mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).toBe(true);
+    if (process.env.UPDATE_DOCS === '1') copyFileSync(SCREENSHOT, DOCS_SCREENSHOT);
     expect(pageErrors).toEqual([]);
   });
 });
