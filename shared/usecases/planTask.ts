@@ -72,8 +72,9 @@ export async function planTask(request: TaskRequest, deps: PlanTaskDeps): Promis
 
 /**
  * PENDING → RUNNING, with what must hold first: a scheduled run claims its source and a full sync
- * its dataset (or is skipped), a full sync is not cut short by a date, the run is noted as going, and start_date=auto is
- * settled. Undefined when the run does not go on; else the task and the request with its date.
+ * its dataset (or is skipped), a full sync is not cut short by a date, the run is noted as going,
+ * and start_date=auto is settled. Undefined when the run does not go on; else the task and the
+ * request with its date.
  */
 async function startRun(
   existing: Task,

@@ -22,8 +22,7 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortEr
 import { readRateLimitHeaders } from '../../domain/pacer';
 import { redactSecrets } from '../../domain/redaction';
 import { ProviderError, ProviderRejectedError, ProviderUnavailableError, type ProviderFailure } from '../../errors';
-import type { Embedder, EmbeddingResult, Vector } from '../../ports';
-import type { Logger } from '../../ports';
+import type { Embedder, EmbeddingResult, Logger, Vector } from '../../ports';
 import { failureReason } from '../failureReason';
 import { isRetryableStatus, retryAfterMs, warnBeforeRetry } from '../retry';
 
