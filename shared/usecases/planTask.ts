@@ -28,6 +28,7 @@ import { isTerminal, type Task, type TaskRequest } from '../domain/task';
 import { SourceError } from '../errors';
 import type { Dependencies, ObjectHead } from '../ports';
 import { chunkAnnouncer, type Announce } from './chunkAnnouncer';
+import { claimRun } from './claimRun';
 import { finishTask } from './finishTask';
 import { finishIfSettled, type SettleTaskDeps } from './settleTask';
 
@@ -105,26 +106,6 @@ async function startRun(
   // A redelivery finds the date settled on the task by the first delivery.
   return { task, request: isAutoStartDate(request) ? withStartDate(request, task.request.startDate) : request };
 }
-
-/**
- * A run's claim to be the only one going under `key` (a scheduled run's source, a full sync's
- * dataset): undefined once it holds it, else why it must not start (`busy` names the run still
- * going). A redelivery finds its own claim.
- */
-async function claimRun(task: Task, key: string, busy: (going: Task) => string, deps: PlanTaskDeps): Promise<string | undefined> {
-  for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt += 1) {
-    const state = await deps.catchup.get(key);
-    if (state.running.includes(task.taskId)) return undefined;
-    const runs = await Promise.all(state.running.map((taskId) => deps.tasks.get(taskId)));
-    const going = runs.find((run) => run !== undefined && !isTerminal(run.status));
-    if (going) return busy(going);
-    if (await deps.catchup.claim(key, task.taskId, state.version)) return undefined;
-  }
-  throw new Error(`could not claim ${key} in ${MAX_CLAIM_ATTEMPTS} attempts: runs of it keep beginning`);
-}
-
-/** Other runs beginning at the same moment as a scheduled one; past this many, the message is retried later. */
-const MAX_CLAIM_ATTEMPTS = 5;
 
 /** A skipped run is a task that ends CANCELLED at once, its warning naming the run still going. */
 async function skipRun(task: Task, warning: string, what: string, deps: PlanTaskDeps): Promise<void> {

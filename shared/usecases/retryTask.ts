@@ -4,14 +4,17 @@
  * RUNNING again (attempt + 1), and their kept plans are announced again with that attempt; each is
  * counted again when the retry records it. A record the task already wrote is not embedded again
  * (it counts as processed, with the tokens it took), so counts move from failed to processed
- * exactly and no token is spent twice. TaskCompleted is announced again, with the attempt.
+ * exactly and no token is spent twice. TaskCompleted is announced again, with the attempt. A full
+ * sync claims its dataset again first, as when it started: not while another full sync of it runs.
  */
-import { buildStatusView, type StatusView } from '../domain/task';
+import { fullSyncKeyOf } from '../domain/catchup';
+import { buildStatusView, datasetOf, type StatusView } from '../domain/task';
 import type { ChunkPlanned, TaskRetryRequested } from '../events/types';
 import { ConflictError, NotFoundError } from '../errors';
 import type { Dependencies } from '../ports';
+import { claimRun } from './claimRun';
 
-export type RetryTaskDeps = Pick<Dependencies, 'config' | 'tasks' | 'taskQueries' | 'plans' | 'events' | 'logger' | 'now'>;
+export type RetryTaskDeps = Pick<Dependencies, 'config' | 'tasks' | 'taskQueries' | 'plans' | 'catchup' | 'events' | 'logger' | 'now'>;
 
 /** `attempt`: retry only while the task is at this attempt (an event's, so that a repeated one retries once). */
 export async function retryTask(taskId: string, deps: RetryTaskDeps, attempt?: number): Promise<StatusView> {
@@ -33,6 +36,12 @@ export async function retryTask(taskId: string, deps: RetryTaskDeps, attempt?: n
   const unplanned = failed.filter((chunk) => !plans.has(chunk.chunkIndex));
   if (unplanned.length)
     throw refuse('was planned before chunk plans were kept, so its failed chunks cannot be announced again: start its source again');
+
+  const fullSyncKey = fullSyncKeyOf(task.request, task.namespace);
+  const busy =
+    fullSyncKey &&
+    (await claimRun(task, fullSyncKey, (going) => `task ${going.taskId}, a full sync of the same dataset, is still ${going.status}`, deps));
+  if (busy) throw refuse(`is a full sync of dataset "${datasetOf(task.request)}" and ${busy}: retry it once that one has ended`);
 
   const reopened = await deps.tasks.reopen(taskId, task.attempt ?? 1, failed, deps.now());
   if (!reopened) throw refuse('changed while the retry was being made: look at it again');
