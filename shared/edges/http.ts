@@ -112,6 +112,22 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
+/**
+ * The `{task_id}` of a route's path, required. Task ids hold no '%', so decoding is right whether
+ * or not the gateway decoded the segment already (API Gateway may pass `:` as `%3A`).
+ */
+export function pathTaskId(event: Pick<APIGatewayProxyEvent, 'pathParameters'>): string {
+  const segment = event.pathParameters?.task_id;
+  let taskId: string | undefined;
+  try {
+    taskId = segment && decodeURIComponent(segment).trim();
+  } catch {
+    throw new InvalidInputError('task_id is not a well-formed URL path segment', 'task_id');
+  }
+  if (!taskId) throw new InvalidInputError('task_id is required', 'task_id');
+  return taskId;
+}
+
 export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
   const entry = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name);
   return entry?.[1] ?? undefined;
