@@ -78,6 +78,31 @@ export function aTask(overrides: Partial<Task> = {}): Task {
   };
 }
 
+/** A ChunkPlanned of a JSON Lines chunk that its schema accepts, `overrides` where a test cares. */
+export function aChunkPlan(overrides: Partial<ChunkPlanned> = {}): ChunkPlanned {
+  const taskId = overrides.taskId ?? 'task-1';
+  const chunkIndex = overrides.chunkIndex ?? 0;
+  return {
+    schemaVersion: 1,
+    taskId,
+    chunkIndex,
+    recordCount: 2,
+    firstRecordNumber: chunkIndex * 2 + 1,
+    namespace: 'ns',
+    dataSource: 's3_csv',
+    columns: { text: 'formatted_text', id: 'id', date: 'date' },
+    source: {
+      type: 'jsonl',
+      bucket: 'test-bucket',
+      key: `tasks/${taskId}/chunk-${chunkIndex}.jsonl`,
+      etag: '"e"',
+      header: ['id', 'formatted_text'],
+      sourceUri: 'inline://test',
+    },
+    ...overrides,
+  };
+}
+
 /** The configuration of a deployment that sets only `env` (the defaults elsewhere), as loadConfig reads it. */
 export function configWith(env: Record<string, string> = {}): Config {
   return loadConfig(env);

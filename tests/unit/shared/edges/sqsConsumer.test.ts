@@ -8,28 +8,12 @@ import type { SQSEvent } from 'aws-lambda';
 import { createEventConsumer } from '../../../../shared/edges/eventConsumer';
 import { createLogger } from '../../../../shared/logger';
 import type { ConsumerContext, Dependencies } from '../../../../shared/ports';
+import { aChunkPlan } from '../../../helpers/fakes';
 
 const MAX_RECEIVES = 3;
 
 function chunkPlanned(messageId: string, eventId: string, chunkIndex: number, receiveCount = 1) {
-  const detail = {
-    schemaVersion: 1,
-    taskId: 'task-1',
-    chunkIndex,
-    recordCount: 10,
-    firstRecordNumber: 1,
-    namespace: 'crm',
-    dataSource: 'inline',
-    columns: { text: 'text', id: 'id', date: 'date' },
-    source: {
-      type: 'jsonl',
-      bucket: 'bucket',
-      key: `tasks/task-1/chunk-${chunkIndex}.jsonl`,
-      etag: '"e"',
-      header: ['id', 'text'],
-      sourceUri: 'inline://crm',
-    },
-  };
+  const detail = aChunkPlan({ chunkIndex, recordCount: 10, firstRecordNumber: 1, namespace: 'crm', dataSource: 'inline' });
   const body = JSON.stringify({ id: eventId, source: 'test', 'detail-type': 'ChunkPlanned', detail });
   return { messageId, body, attributes: { ApproximateReceiveCount: String(receiveCount) } };
 }

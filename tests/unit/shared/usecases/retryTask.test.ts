@@ -5,10 +5,19 @@
 import { fullSyncKeyOf } from '../../../../shared/domain/catchup';
 import type { Task, TaskRequest } from '../../../../shared/domain/task';
 import { ConflictError } from '../../../../shared/errors';
-import type { ChunkPlanned } from '../../../../shared/events/types';
 import type { RecordedChunk, TaskQueries } from '../../../../shared/ports';
 import { retryTask, type RetryTaskDeps } from '../../../../shared/usecases/retryTask';
-import { aTask, configWith, detailsOf, fakeTasks, memoryCatchup, memoryPlans, recordingEvents, silentLogger } from '../../../helpers/fakes';
+import {
+  aChunkPlan,
+  aTask,
+  configWith,
+  detailsOf,
+  fakeTasks,
+  memoryCatchup,
+  memoryPlans,
+  recordingEvents,
+  silentLogger,
+} from '../../../helpers/fakes';
 
 const NOW = new Date('2026-12-02T12:00:00.000Z');
 const FULL_SYNC: TaskRequest = {
@@ -19,25 +28,20 @@ const FULL_SYNC: TaskRequest = {
   source: { type: 's3_csv', key: 'a.csv' },
 };
 
-const plan = (chunkIndex: number): ChunkPlanned => ({
-  schemaVersion: 1,
-  taskId: 'full-1',
-  chunkIndex,
-  recordCount: 2,
-  firstRecordNumber: 1 + chunkIndex * 2,
-  namespace: 'ns',
-  dataSource: 's3_csv',
-  columns: { text: 'formatted_text', id: 'id', date: 'date' },
-  source: {
-    type: 'csv_range',
-    bucket: 'test-bucket',
-    key: 'a.csv',
-    etag: '"e"',
-    byteStart: 0,
-    byteEnd: 10,
-    header: ['id', 'formatted_text'],
-  },
-});
+const plan = (chunkIndex: number) =>
+  aChunkPlan({
+    taskId: 'full-1',
+    chunkIndex,
+    source: {
+      type: 'csv_range',
+      bucket: 'test-bucket',
+      key: 'a.csv',
+      etag: '"e"',
+      byteStart: 0,
+      byteEnd: 10,
+      header: ['id', 'formatted_text'],
+    },
+  });
 
 const result = (chunkIndex: number, failed: number): RecordedChunk => ({
   schemaVersion: 1,

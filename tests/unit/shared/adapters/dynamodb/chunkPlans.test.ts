@@ -1,30 +1,13 @@
 /** Chunk plans on the task table, against dynalite: kept once however often saved, and answered until their chunk is recorded. */
 import { createDynamoChunkPlans } from '../../../../../shared/adapters/dynamodb/chunkPlans';
 import { createDynamoTaskRepository } from '../../../../../shared/adapters/dynamodb/taskRepository';
-import type { ChunkPlanned } from '../../../../../shared/events/types';
 import { useEmulators } from '../../../../helpers/emulators';
+import { aChunkPlan } from '../../../../helpers/fakes';
 
 const TABLE = 'plans-test';
 const NOW = new Date('2026-12-01T12:00:00.000Z');
 
-const plan = (chunkIndex: number): ChunkPlanned => ({
-  schemaVersion: 1,
-  taskId: 'plans-1',
-  chunkIndex,
-  namespace: 'ns',
-  dataSource: 's3_csv',
-  recordCount: 2,
-  firstRecordNumber: chunkIndex * 2 + 1,
-  columns: { text: 'formatted_text', id: 'id', date: 'date' },
-  source: {
-    type: 'jsonl',
-    bucket: 'b',
-    key: `tasks/plans-1/chunk-${chunkIndex}.jsonl`,
-    etag: '"e"',
-    header: ['id'],
-    sourceUri: 'inline://x',
-  },
-});
+const plan = (chunkIndex: number) => aChunkPlan({ taskId: 'plans-1', chunkIndex });
 
 describe('DynamoDB chunk plans (dynalite)', () => {
   const emulators = useEmulators(TABLE);
