@@ -8,6 +8,7 @@
  * what outlasts the budget is thrown, and the caller decides whether a person must look.
  */
 import type { Logger } from '../ports';
+import { messageOf } from './failureReason';
 
 /** How often an adapter sends a request, and how long it backs off in between. */
 export interface RetryBudget {
@@ -81,14 +82,8 @@ export function warnBeforeRetry(logger: Pick<Logger, 'warn'> | undefined, operat
       attempt,
       attempts,
       ...(delayMs !== undefined ? { retry_in_ms: Math.round(delayMs) } : {}),
-      reason: reasonOf(error),
+      reason: messageOf(error) ?? String(error),
     });
-}
-
-/** An error's message (duck typed: errors from Node's own realm are not `instanceof Error` inside jest's vm). */
-function reasonOf(error: unknown): string {
-  const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' && message !== '' ? message : String(error);
 }
 
 /**
